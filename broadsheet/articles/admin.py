@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from broadsheet.articles.models import Article
+from broadsheet.articles.operations import rerender_article
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "status", "published_at", "language", "byline"]
+    list_filter = ["status", "language"]
+    search_fields = ["title", "slug", "lead"]
+    prepopulated_fields = {"slug": ["title"]}
+    date_hierarchy = "published_at"
+    fields = [
+        "title",
+        "slug",
+        "lead",
+        "byline",
+        "language",
+        "status",
+        "published_at",
+        "body_markdown",
+    ]
+
+    def save_model(self, request, obj, form, change):
+        # The admin form fills the fields; rendering, revisions and the
+        # discussion come from the one write operation every door uses.
+        obj.save()
+        rerender_article(article=obj)

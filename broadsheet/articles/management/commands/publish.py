@@ -1,0 +1,26 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from broadsheet.articles.front_matter import FrontMatterError, read_article_source
+from broadsheet.articles.operations import save_article
+
+
+class Command(BaseCommand):
+    help = "Publish (or update) an article from a Markdown file with front matter."
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", type=Path, metavar="FILE.md")
+
+    def handle(self, *args, files: list[Path], **options):
+        for path in files:
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file")
+            try:
+                source = read_article_source(path)
+            except FrontMatterError as error:
+                raise CommandError(f"{path}: {error}") from error
+            article, created = save_article(**source.as_kwargs())
+            verb = "published" if created else "updated"
+            state = "" if article.is_visible else f" ({article.status}, not yet visible)"
+            self.stdout.write(f"{verb} {article.get_absolute_url()}{state}")

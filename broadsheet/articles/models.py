@@ -1,0 +1,67 @@
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self, now=None) -> "ArticleQuerySet":
+        """Articles a reader may see: published, and not scheduled for later."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now())
+
+    def newest_first(self) -> "ArticleQuerySet":
+        return self.order_by("-published_at", "-id")
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    title = models.CharField(_("headline"), max_length=300)
+    lead = models.TextField(_("lead"), max_length=2000, blank=True)
+    byline = models.CharField(_("byline"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=12, default="en")
+    # The editor's Markdown is the source of truth; body_html is rendered from it
+    # once, on write, by articles.rendering, so a page view never parses Markdown.
+    body_markdown = models.TextField(_("body (Markdown)"))
+    body_html = models.TextField(editable=False, default="")
+    # Anchor id -> plain text of each paragraph, kept to verify quotes against.
+    paragraphs = models.JSONField(default=dict, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    # A published article whose time is in the future is scheduled: it appears then.
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Bumped whenever the body changes, so a quote can name the text it quoted.
+    revision = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        indexes = [models.Index(fields=["status", "-published_at"], name="article_listing")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="published") | models.Q(published_at__isnull=False),
+                name="article_published_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_visible(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )

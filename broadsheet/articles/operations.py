@@ -1,0 +1,66 @@
+"""Write operations on articles: the only code that creates or changes an Article.
+
+`broadsheet publish`, the admin and the demo loader all come through here, so an
+article is rendered and its discussion opened the same way whichever door it
+came in by.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from broadsheet.articles.models import Article
+from broadsheet.articles.rendering import render_article_markdown
+from broadsheet.discussion.operations import open_discussion
+
+
+@transaction.atomic
+def save_article(
+    *,
+    slug: str,
+    title: str,
+    body_markdown: str,
+    lead: str = "",
+    byline: str = "",
+    language: str = "en",
+    status: str = Article.Status.PUBLISHED,
+    published_at: datetime | None = None,
+) -> tuple[Article, bool]:
+    """Create the article with this slug, or update it; returns (article, created)."""
+    if status == Article.Status.PUBLISHED and published_at is None:
+        published_at = timezone.now()
+    rendered = render_article_markdown(body_markdown)
+    article = Article.objects.select_for_update().filter(slug=slug).first()
+    created = article is None
+    if created:
+        article = Article(slug=slug)
+    elif article.body_markdown != body_markdown:
+        article.revision += 1
+    article.title = title
+    article.lead = lead
+    article.byline = byline
+    article.language = language
+    article.body_markdown = body_markdown
+    article.body_html = rendered.html
+    article.paragraphs = rendered.paragraphs
+    article.status = status
+    article.published_at = published_at
+    article.full_clean(exclude=["slug"] if not created else None)
+    article.save()
+    open_discussion(article=article)
+    return article, created
+
+
+def rerender_article(*, article: Article) -> Article:
+    """Render an article's body again after an edit made in the admin form."""
+    return save_article(
+        slug=article.slug,
+        title=article.title,
+        body_markdown=article.body_markdown,
+        lead=article.lead,
+        byline=article.byline,
+        language=article.language,
+        status=article.status,
+        published_at=article.published_at,
+    )[0]

@@ -1,0 +1,76 @@
+"""The `broadsheet` command: one entry point for every task an operator runs.
+
+Each subcommand is a Django management command underneath (so `manage` reaches
+the rest of Django's); this wrapper migrates the database first, so every
+command works on a brand-new data folder.
+"""
+
+import os
+import sys
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("serve", "serve the site; [--host H] [--port P] [--workers N] [--no-demo]"),
+    "publish": ("publish", "publish or update an article from FILE.md with front matter"),
+    "grant": ("grant", "give a reader a role: broadsheet grant HANDLE editor|moderator"),
+    "demo": ("load_demo", "load the demo edition (article, readers, discussion)"),
+    "createsuperuser": ("createsuperuser", "create an administrator account"),
+    "changepassword": ("changepassword", "change a reader's password: changepassword HANDLE"),
+    "migrate": ("migrate", "apply database migrations (every command does this first)"),
+    "check": ("check", "check the configuration for problems"),
+    "manage": ("", "run any Django management command: broadsheet manage COMMAND ..."),
+}
+
+
+def print_help() -> None:
+    from broadsheet import __version__
+
+    print(f"broadsheet {__version__}: a news publication with a reader discussion system\n")
+    print("usage: broadsheet COMMAND [options]    (broadsheet COMMAND --help for its options)\n")
+    print("commands:")
+    for name, (_target, summary) in COMMANDS.items():
+        print(f"  {name:<16} {summary}")
+    print("\nenvironment: BROADSHEET_DATA_DIR (default ./var), BROADSHEET_DATABASE_URL, ...")
+    print("see README.md for every setting.")
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print_help()
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name in {"-V", "--version"}:
+        from broadsheet import __version__
+
+        print(__version__)
+        return 0
+    if name not in COMMANDS:
+        print(f"broadsheet: unknown command “{name}”\n", file=sys.stderr)
+        print_help()
+        return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "broadsheet.settings")
+    import django
+    from django.core.management import ManagementUtility
+
+    django.setup()
+    target = COMMANDS[name][0]
+    if name == "manage":
+        if not rest:
+            ManagementUtility(["broadsheet manage", "help"]).execute()
+            return 0
+        target, rest = rest[0], rest[1:]
+    wants_help = any(arg in {"-h", "--help"} for arg in rest)
+    if target != "migrate" and not wants_help:
+        _migrate()
+    ManagementUtility([f"broadsheet {name}", target, *rest]).execute()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The demo edition: an article, five readers and a discussion, so that a
+newcomer's first `broadsheet serve` shows a living page.
+
+It goes through the same write operations as real content, so the demo is
+also a smoke test of the write path.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from broadsheet.articles.front_matter import read_article_source
+from broadsheet.articles.models import Article
+from broadsheet.articles.operations import save_article
+from broadsheet.discussion.operations import post_comment
+from broadsheet.readers.models import Reader
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo_content"
+
+DEMO_READERS = [
+    ("unc-2", "Nikolai Malyugin"),
+    ("kestrel-7", "Anna Petrova"),
+    ("old_salt", "Pavel Orlov"),
+    ("marina-v", "Marina Volkova"),
+    ("tern", "Elena Sokolova"),
+]
+
+DEMO_COMMENTS = [
+    (
+        "unc-2",
+        "2023-06-20 14:30",
+        "Good that somebody finally wrote about this. My mother crosses on the Zarya "
+        "twice a month for her dialysis.\n\n"
+        "Without the ferry it is a three-hour round trip by bus, and the bus runs twice a day.",
+    ),
+    (
+        "kestrel-7",
+        "2023-06-20 14:52",
+        "> Ticket sales cover a fifth of the running costs; the rest, about 11 million "
+        "roubles a year, came from the regional budget.\n\n"
+        "Then the tickets are simply too cheap. Double the fare for cars and keep it for "
+        "pensioners, and the gap is half as big. Nobody at that meeting wanted to say it.",
+    ),
+    (
+        "old_salt",
+        "2023-06-20 15:07",
+        "> The region runs fourteen river crossings. Nine of them carry fewer than a "
+        "hundred people a day.\n\n"
+        "And the Zarya is not one of the nine. Compare what the same ministry said in "
+        "spring:\n\n"
+        '> "Lenta.ru": the ministry does not plan to close crossings that remain in '
+        "demand, a spokesman said.\n\n"
+        "Forty people every morning sounds like demand to me ;)",
+    ),
+    (
+        "marina-v",
+        "2023-06-20 16:20",
+        "@kestrel-7 doubling the fare would hit the people who take the car to the "
+        "hospital, not tourists. :sad:\n\nThe fund is the right idea, but it only buys "
+        "one summer.",
+    ),
+    (
+        "tern",
+        "2023-06-21 08:15",
+        "Crossed this morning. The repaired engine is *much* quieter, and the captain "
+        "thanked everyone who gave to the fund. :smile:",
+    ),
+]
+
+
+def _aware(value: str) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.strptime(value, "%Y-%m-%d %H:%M"))
+
+
+@transaction.atomic
+def load_demo() -> Article:
+    source = read_article_source(DEMO_DIR / "last-ferry.md")
+    article, _created = save_article(**source.as_kwargs())
+    readers = {}
+    for handle, display_name in DEMO_READERS:
+        reader = Reader.objects.by_handle(handle).first()
+        if reader is None:
+            reader = Reader.objects.create_user(
+                handle=handle,
+                email=f"{handle}@demo.invalid",
+                password=None,  # unusable: nobody can sign in as a demo reader
+                display_name=display_name,
+                date_joined=_aware("2021-03-01 10:00"),
+            )
+        readers[handle] = reader
+    if not article.comments.exists():
+        for handle, when, body in DEMO_COMMENTS:
+            post_comment(article=article, author=readers[handle], body=body, posted_at=_aware(when))
+    return article
+
+
+def load_demo_if_site_is_empty() -> bool:
+    """Load the demo into a site with no articles and no readers; say whether it did."""
+    if Article.objects.exists() or Reader.objects.exists():
+        return False
+    load_demo()
+    return True

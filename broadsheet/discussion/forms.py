@@ -1,0 +1,35 @@
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from broadsheet.discussion.operations import CommentRejected, validate_comment_body
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Comment"),
+        strip=False,
+        required=False,  # emptiness gets our own message, from validate_comment_body
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "Markdown: *emphasis*, [links](https://…), “> ” to quote, "
+            "and emoticons such as :smile: :wink: :laugh: :sad:."
+        ),
+    )
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = settings.BROADSHEET_COMMENT_MAX_LENGTH
+        # The browser stops typing at the limit; the server still checks it.
+        self.fields["body"].widget.attrs["maxlength"] = limit
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", uuid.uuid4())
+
+    def clean_body(self) -> str:
+        try:
+            return validate_comment_body(self.cleaned_data.get("body") or "")
+        except CommentRejected as error:
+            raise forms.ValidationError(str(error)) from error

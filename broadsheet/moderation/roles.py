@@ -1,0 +1,49 @@
+"""Roles a reader can be given, as Django groups with model permissions.
+
+Groups (not flags on Reader) so that the admin shows and edits them, and a
+role's reach is the permissions it holds, checked by Django's own machinery.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    group: str
+    description: str
+    # (app_label, codename) pairs
+    permissions: tuple[tuple[str, str], ...]
+    staff: bool
+
+
+ROLES: dict[str, Role] = {
+    role.name: role
+    for role in [
+        Role(
+            "editor",
+            "Editors",
+            _("writes, schedules and publishes articles in the admin"),
+            (
+                ("articles", "add_article"),
+                ("articles", "change_article"),
+                ("articles", "view_article"),
+                ("discussion", "view_comment"),
+            ),
+            staff=True,
+        ),
+        Role(
+            "moderator",
+            "Moderators",
+            _("reviews and removes comments, suspends readers"),
+            (
+                ("discussion", "view_comment"),
+                ("discussion", "change_comment"),
+                ("readers", "view_reader"),
+            ),
+            staff=True,
+        ),
+    ]
+}

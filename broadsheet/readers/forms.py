@@ -1,0 +1,79 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from broadsheet.readers.models import Reader, handle_validator
+
+
+class SignUpForm(forms.Form):
+    handle = forms.CharField(
+        label=_("Handle"),
+        max_length=30,
+        validators=[handle_validator],
+        help_text=_("3 to 30 characters: letters, digits, “-” and “_”. Shown on every comment."),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=64,
+        help_text=_("Your name as other readers see it, up to 64 characters."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("Never shown. Used to reset your password."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters, not a common password."),
+    )
+
+    def clean_handle(self) -> str:
+        handle = self.cleaned_data["handle"].strip()
+        if Reader.objects.by_handle(handle).exists():
+            raise forms.ValidationError(_("This handle is taken. Please choose another."))
+        return handle
+
+    def clean_display_name(self) -> str:
+        display_name = " ".join(self.cleaned_data["display_name"].split())
+        if not display_name:
+            raise forms.ValidationError(_("Please enter a display name."))
+        return display_name
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if Reader.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("An account with this email already exists."))
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password:
+            candidate = Reader(
+                handle=cleaned.get("handle", ""),
+                display_name=cleaned.get("display_name", ""),
+                email=cleaned.get("email", ""),
+            )
+            try:
+                password_validation.validate_password(password, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+
+class SignInForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Handle or email"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    error_messages = {
+        "invalid_login": _("That handle or email and password do not match an account."),
+        "inactive": _("This account is inactive."),
+    }

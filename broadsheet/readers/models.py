@@ -1,0 +1,100 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+HANDLE_PATTERN = r"^[A-Za-z0-9_-]{3,30}$"
+
+handle_validator = RegexValidator(
+    HANDLE_PATTERN,
+    _("A handle is 3 to 30 characters: letters, digits, “-” and “_”."),
+    code="invalid_handle",
+)
+
+
+class ReaderQuerySet(models.QuerySet):
+    def by_handle(self, handle: str) -> "ReaderQuerySet":
+        return self.filter(handle__iexact=handle)
+
+
+class ReaderManager(BaseUserManager.from_queryset(ReaderQuerySet)):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, handle: str) -> "Reader":
+        return self.get(handle__iexact=handle)
+
+    def create_user(
+        self, handle: str, email: str, password: str | None = None, **fields
+    ) -> "Reader":
+        reader = self.model(handle=handle, email=self.normalize_email(email), **fields)
+        reader.set_password(password)
+        reader.save(using=self._db)
+        return reader
+
+    def create_superuser(
+        self, handle: str, email: str, password: str | None = None, **fields
+    ) -> "Reader":
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        fields.setdefault("display_name", handle)
+        return self.create_user(handle, email, password, **fields)
+
+
+class Reader(AbstractBaseUser, PermissionsMixin):
+    """Anyone with an account: readers, and the moderators and editors among them."""
+
+    handle = models.CharField(
+        _("handle"),
+        max_length=30,
+        validators=[handle_validator],
+        help_text=_("3 to 30 characters: letters, digits, “-” and “_”. Shown on every comment."),
+    )
+    display_name = models.CharField(_("display name"), max_length=64)
+    email = models.EmailField(_("email"), max_length=254)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    # Written at most once a minute per reader (see PresenceMiddleware), so that
+    # presence costs no write on ordinary requests.
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+
+    objects = ReaderManager()
+
+    USERNAME_FIELD = "handle"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        verbose_name = _("reader")
+        verbose_name_plural = _("readers")
+        constraints = [
+            # "Kestrel-7" and "kestrel-7" are one handle: enforced by the database,
+            # so two sign-ups racing for it cannot both win.
+            models.UniqueConstraint(Lower("handle"), name="reader_handle_unique_ci"),
+            models.UniqueConstraint(Lower("email"), name="reader_email_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.handle
+
+    def get_absolute_url(self) -> str:
+        return reverse("readers:profile", kwargs={"handle": self.handle})
+
+    def get_full_name(self) -> str:
+        return self.display_name
+
+    def get_short_name(self) -> str:
+        return self.handle
+
+    @property
+    def is_online(self) -> bool:
+        if self.last_seen_at is None:
+            return False
+        window = timedelta(seconds=settings.BROADSHEET_ONLINE_WINDOW_SECONDS)
+        return timezone.now() - self.last_seen_at < window

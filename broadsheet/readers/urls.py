@@ -1,0 +1,28 @@
+from django.urls import path
+
+from broadsheet.readers import views
+
+app_name = "readers"
+
+urlpatterns = [
+    path("accounts/sign-up/", views.sign_up, name="sign_up"),
+    path("accounts/sign-in/", views.SignInView.as_view(), name="sign_in"),
+    path("accounts/sign-out/", views.SignOutView.as_view(), name="sign_out"),
+    path("accounts/password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/password-reset/sent/",
+        views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password-reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password-reset/done/",
+        views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("readers/<str:handle>/", views.profile, name="profile"),
+]

@@ -1,0 +1,231 @@
+"""Django settings for Broadsheet.
+
+Every setting of our own is read from a `BROADSHEET_*` environment variable,
+here and nowhere else; README.md documents each one with its default.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from broadsheet.data_dir import get_data_dir, load_or_create_secret_key
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = get_data_dir()
+
+SECRET_KEY = os.environ.get("BROADSHEET_SECRET_KEY") or load_or_create_secret_key(DATA_DIR)
+DEBUG = env_bool("BROADSHEET_DEBUG", False)
+ALLOWED_HOSTS = env_list("BROADSHEET_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("BROADSHEET_CSRF_TRUSTED_ORIGINS", "")
+SITE_NAME = os.environ.get("BROADSHEET_SITE_NAME", "Broadsheet")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "csp",
+    "template_partials",
+    "broadsheet.readers",
+    "broadsheet.articles",
+    "broadsheet.discussion",
+    "broadsheet.moderation",
+    "broadsheet.demo",
+    "broadsheet.core",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "broadsheet.readers.middleware.PresenceMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "broadsheet.urls"
+ASGI_APPLICATION = "broadsheet.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "broadsheet.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Storage -----------------------------------------------------------------
+
+SQLITE_PATH = DATA_DIR / "broadsheet.sqlite3"
+DATABASE_URL = os.environ.get("BROADSHEET_DATABASE_URL", "")
+
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": SQLITE_PATH,
+            "OPTIONS": {
+                # IMMEDIATE takes the write lock when a transaction starts, so two
+                # writers queue on the busy timeout instead of one failing with
+                # "database is locked" when it tries to upgrade a read lock.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                # WAL lets readers proceed while one writer commits; synchronous=FULL
+                # makes every acknowledged commit survive a power cut, not only a
+                # process crash (NORMAL would lose the last commits on power loss).
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=FULL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA busy_timeout=20000;"
+                ),
+            },
+            "TEST": {
+                # A file, not memory: concurrency tests need several connections
+                # to see one database, exactly as several app threads do.
+                "NAME": os.environ.get(
+                    "BROADSHEET_TEST_SQLITE_PATH", str(DATA_DIR / "test.sqlite3")
+                ),
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Readers -----------------------------------------------------------------
+
+AUTH_USER_MODEL = "readers.Reader"
+AUTHENTICATION_BACKENDS = ["broadsheet.readers.backends.HandleOrEmailBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "readers:sign_in"
+LOGIN_REDIRECT_URL = "articles:home"
+LOGOUT_REDIRECT_URL = "articles:home"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("BROADSHEET_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# A reader counts as Online for this long after their last request; their
+# last-seen time is written at most once per BROADSHEET_PRESENCE_WRITE_INTERVAL.
+BROADSHEET_ONLINE_WINDOW_SECONDS = int(os.environ.get("BROADSHEET_ONLINE_WINDOW_SECONDS", "300"))
+BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS = int(
+    os.environ.get("BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS", "60")
+)
+
+# --- Discussion ----------------------------------------------------------------
+
+BROADSHEET_COMMENT_MAX_LENGTH = int(os.environ.get("BROADSHEET_COMMENT_MAX_LENGTH", "5000"))
+BROADSHEET_COMMENTS_PER_PAGE = int(os.environ.get("BROADSHEET_COMMENTS_PER_PAGE", "100"))
+
+# --- Email ----------------------------------------------------------------------
+
+EMAIL_HOST = os.environ.get("BROADSHEET_EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("BROADSHEET_EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("BROADSHEET_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("BROADSHEET_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("BROADSHEET_EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("BROADSHEET_FROM_EMAIL", "Broadsheet <noreply@localhost>")
+
+# --- Language and time -------------------------------------------------------
+
+LANGUAGE_CODE = os.environ.get("BROADSHEET_LANGUAGE", "en")
+LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["broadsheet.formats"]
+TIME_ZONE = os.environ.get("BROADSHEET_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files --------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "uploads"
+# Serve straight from the apps' static folders: `broadsheet serve` must work
+# without a collectstatic step, and WhiteNoise indexes the files once at start.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Security headers ------------------------------------------------------------
+
+# No inline scripts or styles anywhere: a comment that slipped past the sanitizer
+# still could not run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "SAMEORIGIN"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("BROADSHEET_LOG_LEVEL", "INFO")},
+}
+
+# Reader.handle is unique regardless of case through a functional unique
+# constraint, which this check does not recognise.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
