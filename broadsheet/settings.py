@@ -190,7 +190,9 @@ USE_TZ = True
 # --- Static files --------------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Only for operators who put static files behind their proxy (`broadsheet manage
+# collectstatic`); otherwise WhiteNoise serves them from the apps directly.
+STATIC_ROOT = os.environ.get("BROADSHEET_STATIC_ROOT") or None
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "uploads"
 # Serve straight from the apps' static folders: `broadsheet serve` must work

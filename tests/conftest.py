@@ -1,0 +1,96 @@
+"""Personas and factories shared by every test.
+
+Tests run against a real database: SQLite by default, PostgreSQL when
+BROADSHEET_DATABASE_URL is set (the test command runs the suite on both).
+"""
+
+import datetime as dt
+import itertools
+
+import pytest
+from django.utils import timezone
+
+from broadsheet.articles.models import Article
+from broadsheet.articles.operations import save_article
+from broadsheet.discussion.operations import post_comment
+from broadsheet.readers.models import Reader
+
+PASSWORD = "correct horse battery staple"
+
+ARTICLE_BODY = """\
+The ferry leaves the pier at ten past six every morning.
+
+## A town meeting
+
+> "We are asking for the boat we already have," said a pharmacist.
+
+![The pier at dawn](/static/demo/ferry.svg "The pier. Illustration: Broadsheet")
+
+PS. The timetable is posted at the pier.
+"""
+
+_sequence = itertools.count(1)
+
+
+@pytest.fixture
+def make_reader(db):
+    def make(handle: str | None = None, display_name: str | None = None, **fields) -> Reader:
+        n = next(_sequence)
+        handle = handle or f"reader-{n}"
+        return Reader.objects.create_user(
+            handle=handle,
+            email=fields.pop("email", f"{handle}@example.org"),
+            password=fields.pop("password", PASSWORD),
+            display_name=display_name or f"Reader {n}",
+            **fields,
+        )
+
+    return make
+
+
+@pytest.fixture
+def kestrel(make_reader) -> Reader:
+    """Our usual reader: handle kestrel-7, display name Anna Petrova."""
+    return make_reader("kestrel-7", "Anna Petrova")
+
+
+@pytest.fixture
+def nikolai(make_reader) -> Reader:
+    return make_reader("unc-2", "Nikolai Malyugin")
+
+
+@pytest.fixture
+def make_article(db):
+    def make(slug: str | None = None, **fields) -> Article:
+        n = next(_sequence)
+        article, _created = save_article(
+            slug=slug or f"article-{n}",
+            title=fields.pop("title", f"Article number {n}"),
+            body_markdown=fields.pop("body_markdown", ARTICLE_BODY),
+            lead=fields.pop("lead", "A lead paragraph."),
+            byline=fields.pop("byline", "Irina Lebedeva"),
+            published_at=fields.pop("published_at", timezone.now() - dt.timedelta(hours=1)),
+            **fields,
+        )
+        return article
+
+    return make
+
+
+@pytest.fixture
+def article(make_article) -> Article:
+    return make_article("the-last-ferry", title="The last ferry keeps running")
+
+
+@pytest.fixture
+def make_comment():
+    def make(article: Article, author: Reader, body: str = "A thoughtful comment.", **kw):
+        return post_comment(article=article, author=author, body=body, **kw)
+
+    return make
+
+
+@pytest.fixture
+def signed_in_client(client, kestrel):
+    client.force_login(kestrel)
+    return client

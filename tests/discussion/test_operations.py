@@ -1,0 +1,126 @@
+import threading
+import uuid
+
+import pytest
+from django.db import connection, connections
+
+from broadsheet.discussion.models import Comment, Discussion
+from broadsheet.discussion.operations import CommentRejected, post_comment
+
+pytestmark = pytest.mark.django_db
+
+
+def test_comments_are_numbered_in_posting_order(article, kestrel, nikolai):
+    first = post_comment(article=article, author=kestrel, body="One")
+    second = post_comment(article=article, author=nikolai, body="Two")
+    assert (first.number, second.number) == (1, 2)
+    assert Discussion.objects.get(article=article).comment_count == 2
+
+
+def test_numbers_are_per_article(make_article, kestrel):
+    a, b = make_article(), make_article()
+    post_comment(article=a, author=kestrel, body="On a")
+    assert post_comment(article=b, author=kestrel, body="On b").number == 1
+
+
+def test_a_number_is_never_given_twice_even_after_its_comment_is_gone(article, kestrel):
+    post_comment(article=article, author=kestrel, body="One")
+    two = post_comment(article=article, author=kestrel, body="Two")
+    Comment.objects.filter(pk=two.pk).delete()  # a hard delete, as an admin might
+    assert post_comment(article=article, author=kestrel, body="Three").number == 3
+
+
+@pytest.mark.parametrize("body", ["", "   \n\t  "])
+def test_an_empty_comment_is_refused_and_nothing_is_stored(article, kestrel, body):
+    with pytest.raises(CommentRejected, match="empty"):
+        post_comment(article=article, author=kestrel, body=body)
+    assert not Comment.objects.exists()
+    assert Discussion.objects.get(article=article).last_number == 0
+
+
+def test_a_too_long_comment_is_refused_with_the_limit_named(article, kestrel, settings):
+    settings.BROADSHEET_COMMENT_MAX_LENGTH = 100
+    with pytest.raises(CommentRejected, match="101 characters, the limit is 100"):
+        post_comment(article=article, author=kestrel, body="x" * 101)
+    assert not Comment.objects.exists()
+
+
+def test_the_body_is_stored_as_written_and_rendered_once(article, kestrel):
+    comment = post_comment(article=article, author=kestrel, body="Hi *there* :wink:\r\n<b>")
+    comment.refresh_from_db()
+    assert comment.body_markdown == "Hi *there* :wink:\n<b>"
+    assert "<em>there</em>" in comment.body_html
+    assert 'alt="winked"' in comment.body_html
+    assert "&lt;b&gt;" in comment.body_html
+
+
+def test_a_retried_submission_returns_the_same_comment(article, kestrel):
+    key = uuid.uuid4()
+    first = post_comment(article=article, author=kestrel, body="Once", submission_key=key)
+    again = post_comment(article=article, author=kestrel, body="Once", submission_key=key)
+    assert again.pk == first.pk
+    assert Comment.objects.count() == 1
+    assert Discussion.objects.get(article=article).comment_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_comments_posted_at_once_get_twenty_consecutive_numbers(article, make_reader):
+    readers = [make_reader() for _ in range(20)]
+    barrier = threading.Barrier(20)
+    errors: list[BaseException] = []
+
+    def post(reader):
+        try:
+            barrier.wait()
+            post_comment(article=article, author=reader, body=f"From {reader.handle}")
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post, args=(r,)) for r in readers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    numbers = sorted(Comment.objects.filter(article=article).values_list("number", flat=True))
+    assert numbers == list(range(1, 21))
+    assert Discussion.objects.get(article=article).comment_count == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_submission_racing_with_itself_makes_one_comment(article, kestrel):
+    key = uuid.uuid4()
+    barrier = threading.Barrier(5)
+    results: list[int] = []
+
+    def post():
+        try:
+            barrier.wait()
+            results.append(
+                post_comment(article=article, author=kestrel, body="Once", submission_key=key).pk
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 5 and len(set(results)) == 1
+    assert Comment.objects.count() == 1
+    assert Discussion.objects.get(article=article).comment_count == 1
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] >= 5000
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 2  # FULL

@@ -1,0 +1,141 @@
+"""The `broadsheet` command as an operator runs it: a real process on a new data folder."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BROADSHEET = [sys.executable, "-m", "broadsheet.cli"]
+
+
+def cli_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROADSHEET_")}
+    env["BROADSHEET_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*BROADSHEET, *args],
+        env=cli_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class Server:
+    def __init__(self, data_dir: Path, *extra: str):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [*BROADSHEET, "serve", "--port", str(self.port), *extra],
+            env=cli_env(data_dir),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve exited: {self.process.stdout.read()}")
+            try:
+                if fetch(self.base + "/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("serve did not answer /healthz in 60 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def test_help_lists_every_command(tmp_path):
+    result = run(["--help"], tmp_path)
+    assert result.returncode == 0
+    for command in ["serve", "publish", "grant", "demo", "createsuperuser", "migrate", "manage"]:
+        assert f"  {command} " in result.stdout
+
+
+def test_an_unknown_command_is_an_error(tmp_path):
+    result = run(["frobnicate"], tmp_path)
+    assert result.returncode == 2
+    assert "unknown command" in result.stderr
+
+
+def test_serve_on_a_new_data_folder_migrates_makes_a_key_and_shows_the_demo(tmp_path):
+    data_dir = tmp_path / "var"
+    server = Server(data_dir)
+    try:
+        status, home = fetch(server.base + "/")
+        assert status == 200
+        assert "/articles/last-ferry-on-the-kama/" in home
+        status, page = fetch(server.base + "/articles/last-ferry-on-the-kama/")
+        assert status == 200
+        assert "1." in page and "unc-2" in page and "Nikolai Malyugin" in page
+        assert 'alt="winked"' in page
+        assert "Lenta.ru" in page
+        assert "must sign in" in page
+        assert fetch(server.base + "/articles/last-ferry-on-the-kama/comments/3/")[0] == 200
+        assert fetch(server.base + "/static/discussion/emoticons/wink.svg")[0] == 200
+    finally:
+        server.stop()
+    assert (data_dir / "broadsheet.sqlite3").exists()
+    key = data_dir / "secret_key"
+    assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
+
+
+def test_serve_with_no_demo_leaves_the_site_empty(tmp_path):
+    server = Server(tmp_path / "var", "--no-demo")
+    try:
+        status, home = fetch(server.base + "/")
+        assert status == 200
+        assert "Nothing has been published yet." in home
+    finally:
+        server.stop()
+
+
+def test_publish_and_grant_work_on_a_new_data_folder(tmp_path):
+    source = tmp_path / "story.md"
+    source.write_text("---\ntitle: A story\nslug: a-story\n---\n\nBody text.\n")
+    data_dir = tmp_path / "var"
+    result = run(["publish", str(source)], data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "published /articles/a-story/" in result.stdout
+    result = run(["publish", str(source)], data_dir)
+    assert "updated /articles/a-story/" in result.stdout
+    result = run(["grant", "nobody", "editor"], data_dir)
+    assert result.returncode != 0
+    assert "no reader" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "publish", "grant"])
+def test_each_command_explains_its_options(tmp_path, command):
+    result = run([command, "--help"], tmp_path)
+    assert result.returncode == 0
+    assert "usage:" in result.stdout
