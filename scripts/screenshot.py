@@ -154,7 +154,7 @@ def take_screenshots(base_url: str, out_dir: Path, chromium: str) -> list[Path]:
 
             phone = browser.new_context(
                 viewport={"width": 390, "height": 844},
-                device_scale_factor=2,
+                device_scale_factor=1,
                 is_mobile=True,
                 has_touch=True,
                 color_scheme="dark",
@@ -162,7 +162,11 @@ def take_screenshots(base_url: str, out_dir: Path, chromium: str) -> list[Path]:
             )
             page = phone.new_page()
             page.goto(f"{base_url}{ARTICLE}", wait_until="networkidle")
-            page.locator("#discussion").evaluate("element => element.scrollIntoView()")
+            # Start just above the discussion's rule, with the first comments below it.
+            page.locator("#discussion").evaluate(
+                "element => window.scrollTo(0,"
+                " element.getBoundingClientRect().top + window.scrollY - 24)"
+            )
             page.screenshot(path=str(phone_path))
             phone.close()
         finally:
