@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from broadsheet.articles.models import Article
-from broadsheet.articles.operations import rerender_article
+from broadsheet.articles.operations import save_article
 
 
 @admin.register(Article)
@@ -23,7 +23,11 @@ class ArticleAdmin(admin.ModelAdmin):
     ]
 
     def save_model(self, request, obj, form, change):
-        # The admin form fills the fields; rendering, revisions and the
+        # The admin form validates the fields; rendering, revisions and the
         # discussion come from the one write operation every door uses.
-        obj.save()
-        rerender_article(article=obj)
+        saved, _created = save_article(
+            article_id=obj.pk if change else None,
+            **{field: form.cleaned_data[field] for field in self.fields},
+        )
+        obj.pk = saved.pk
+        obj.refresh_from_db()

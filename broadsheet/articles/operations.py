@@ -26,17 +26,27 @@ def save_article(
     language: str = "en",
     status: str = Article.Status.PUBLISHED,
     published_at: datetime | None = None,
+    article_id: int | None = None,
 ) -> tuple[Article, bool]:
-    """Create the article with this slug, or update it; returns (article, created)."""
+    """Create the article with this slug, or update it; returns (article, created).
+
+    `article_id` names the article to update when its slug may be changing (the
+    admin form); `broadsheet publish` finds the article by its slug instead.
+    """
     if status == Article.Status.PUBLISHED and published_at is None:
         published_at = timezone.now()
     rendered = render_article_markdown(body_markdown)
-    article = Article.objects.select_for_update().filter(slug=slug).first()
+    existing = Article.objects.select_for_update()
+    if article_id is not None:
+        article = existing.get(pk=article_id)
+    else:
+        article = existing.filter(slug=slug).first()
     created = article is None
     if created:
         article = Article(slug=slug)
     elif article.body_markdown != body_markdown:
         article.revision += 1
+    article.slug = slug
     article.title = title
     article.lead = lead
     article.byline = byline
@@ -46,21 +56,7 @@ def save_article(
     article.paragraphs = rendered.paragraphs
     article.status = status
     article.published_at = published_at
-    article.full_clean(exclude=["slug"] if not created else None)
+    article.full_clean(validate_unique=False)
     article.save()
     open_discussion(article=article)
     return article, created
-
-
-def rerender_article(*, article: Article) -> Article:
-    """Render an article's body again after an edit made in the admin form."""
-    return save_article(
-        slug=article.slug,
-        title=article.title,
-        body_markdown=article.body_markdown,
-        lead=article.lead,
-        byline=article.byline,
-        language=article.language,
-        status=article.status,
-        published_at=article.published_at,
-    )[0]

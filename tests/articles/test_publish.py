@@ -75,6 +75,7 @@ def test_a_draft_is_stored_but_not_visible(tmp_path):
         (("status: published", "status: maybe"), "status:"),
         (("published: 2023-06-20 09:00", "published: next tuesday"), "published:"),
         (("slug: ferry-saved", "slug: not a slug!"), "slug:"),
+        (("title: Ferry saved for one more summer", "title: " + "T" * 301), "title: .*at most 300"),
     ],
 )
 def test_bad_front_matter_is_refused_with_the_field_named(tmp_path, change, message):

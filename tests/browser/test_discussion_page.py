@@ -105,3 +105,18 @@ def test_a_bad_sign_up_shows_errors_beside_the_fields(new_page, db):
     page.get_by_role("button", name="Create account").click()
     expect(page.locator(".field--error")).to_have_count(4)
     expect(page.get_by_text("3 to 30 characters: letters, digits").first).to_be_visible()
+
+
+def test_a_permalink_focuses_and_highlights_its_comment(
+    new_page, article, make_reader, make_comment
+):
+    author = make_reader("tern", "Elena Sokolova")
+    for n in range(30):
+        make_comment(article, author, f"Remark number {n + 1}")
+    page = new_page(viewport={"width": 390, "height": 700})
+    page.goto("/articles/the-last-ferry/comments/25/")
+    target = page.locator("#comment-25")
+    expect(target).to_be_focused()
+    expect(target).to_be_in_viewport()
+    expect(target).to_have_class(re.compile("comment--highlighted"))
+    assert page.console_errors == []

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from broadsheet.articles.front_matter import FrontMatterError, read_article_source
@@ -20,7 +21,14 @@ class Command(BaseCommand):
                 source = read_article_source(path)
             except FrontMatterError as error:
                 raise CommandError(f"{path}: {error}") from error
-            article, created = save_article(**source.as_kwargs())
+            try:
+                article, created = save_article(**source.as_kwargs())
+            except ValidationError as error:
+                problems = "; ".join(
+                    f"{field}: {' '.join(messages)}"
+                    for field, messages in error.message_dict.items()
+                )
+                raise CommandError(f"{path}: {problems}") from error
             verb = "published" if created else "updated"
             state = "" if article.is_visible else f" ({article.status}, not yet visible)"
             self.stdout.write(f"{verb} {article.get_absolute_url()}{state}")
