@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from broadsheet.discussion.queries import list_comments_by_reader
@@ -58,7 +59,11 @@ class SignInView(auth_views.LoginView):
 
 
 class SignOutView(auth_views.LogoutView):
-    template_name = "readers/signed_out.html"
+    template_name = "readers/notice.html"
+    extra_context = {
+        "notice_title": _lazy("Signed out"),
+        "notice_text": _lazy("You have signed out. See you soon."),
+    }
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -69,7 +74,13 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
-    template_name = "readers/password_reset_done.html"
+    template_name = "readers/notice.html"
+    extra_context = {
+        "notice_title": _lazy("Check your email"),
+        "notice_text": _lazy(
+            "If an account uses that address, we have sent it a link to choose a new password."
+        ),
+    }
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -78,7 +89,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
-    template_name = "readers/password_reset_complete.html"
+    template_name = "readers/notice.html"
+    extra_context = {
+        "notice_title": _lazy("Password changed"),
+        "notice_text": _lazy("Your password has been changed. You can sign in now."),
+    }
 
 
 def profile(request, handle: str):
