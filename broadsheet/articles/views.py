@@ -1,5 +1,6 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
 from broadsheet.articles.models import Article
 from broadsheet.discussion.forms import CommentForm
@@ -55,6 +56,6 @@ def comment_permalink(request, slug: str, number: int):
     """Comment n of an article: the page of the discussion that holds it, n highlighted."""
     article = get_visible_article_or_404(slug)
     if not Comment.objects.for_article(article).filter(number=number).exists():
-        raise Http404("No such comment")
+        raise Http404(_("No such comment."))
     start = page_start_for_number(article, number)
     return render_article_page(request, article, from_number=start, highlighted=number)

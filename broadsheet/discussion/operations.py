@@ -10,8 +10,9 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from broadsheet.discussion.models import Comment, Discussion
 from broadsheet.discussion.rendering import render_comment_markdown
@@ -36,7 +37,11 @@ def validate_comment_body(body: str) -> str:
     limit = settings.BROADSHEET_COMMENT_MAX_LENGTH
     if len(body) > limit:
         raise CommentRejected(
-            _("The comment is too long: %(length)d characters, the limit is %(limit)d.")
+            ngettext(
+                "The comment is too long: %(length)d character, the limit is %(limit)d.",
+                "The comment is too long: %(length)d characters, the limit is %(limit)d.",
+                len(body),
+            )
             % {"length": len(body), "limit": limit}
         )
     return body
@@ -64,7 +69,10 @@ def post_comment(
         existing = _find_submitted(author=author, submission_key=submission_key)
         if existing is not None:
             return existing
-    body_html = render_comment_markdown(body)
+    # Rendered in the article's language, not the poster's: emoticons' alt text
+    # is baked into the stored HTML, and every reader of this edition shares it.
+    with translation.override(article.language):
+        body_html = render_comment_markdown(body)
     try:
         with transaction.atomic():
             updated = Discussion.objects.filter(article=article).update(

@@ -11,7 +11,9 @@ class SignUpForm(forms.Form):
         label=_("Handle"),
         max_length=30,
         validators=[handle_validator],
-        help_text=_("3 to 30 characters: letters, digits, “-” and “_”. Shown on every comment."),
+        help_text=_(
+            "3 to 30 characters: Latin letters, digits, “-” and “_”. Shown on every comment."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )
     display_name = forms.CharField(

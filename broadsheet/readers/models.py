@@ -13,7 +13,7 @@ HANDLE_PATTERN = r"^[A-Za-z0-9_-]{3,30}$"
 
 handle_validator = RegexValidator(
     HANDLE_PATTERN,
-    _("A handle is 3 to 30 characters: letters, digits, “-” and “_”."),
+    _("A handle is 3 to 30 characters: Latin letters, digits, “-” and “_”."),
     code="invalid_handle",
 )
 
@@ -53,7 +53,9 @@ class Reader(AbstractBaseUser, PermissionsMixin):
         _("handle"),
         max_length=30,
         validators=[handle_validator],
-        help_text=_("3 to 30 characters: letters, digits, “-” and “_”. Shown on every comment."),
+        help_text=_(
+            "3 to 30 characters: Latin letters, digits, “-” and “_”. Shown on every comment."
+        ),
     )
     display_name = models.CharField(_("display name"), max_length=64)
     email = models.EmailField(_("email"), max_length=254)

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from broadsheet.discussion.queries import list_comments_by_reader
@@ -61,8 +61,8 @@ class SignInView(auth_views.LoginView):
 class SignOutView(auth_views.LogoutView):
     template_name = "readers/notice.html"
     extra_context = {
-        "notice_title": _lazy("Signed out"),
-        "notice_text": _lazy("You have signed out. See you soon."),
+        "notice_title": gettext_lazy("Signed out"),
+        "notice_text": gettext_lazy("You have signed out. See you soon."),
     }
 
 
@@ -76,8 +76,8 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "readers/notice.html"
     extra_context = {
-        "notice_title": _lazy("Check your email"),
-        "notice_text": _lazy(
+        "notice_title": gettext_lazy("Check your email"),
+        "notice_text": gettext_lazy(
             "If an account uses that address, we have sent it a link to choose a new password."
         ),
     }
@@ -91,8 +91,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "readers/notice.html"
     extra_context = {
-        "notice_title": _lazy("Password changed"),
-        "notice_text": _lazy("Your password has been changed. You can sign in now."),
+        "notice_title": gettext_lazy("Password changed"),
+        "notice_text": gettext_lazy("Your password has been changed. You can sign in now."),
     }
 
 

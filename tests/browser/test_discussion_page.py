@@ -104,7 +104,7 @@ def test_a_bad_sign_up_shows_errors_beside_the_fields(new_page, db):
     page.get_by_label("Password").fill("123")
     page.get_by_role("button", name="Create account").click()
     expect(page.locator(".field--error")).to_have_count(4)
-    expect(page.get_by_text("3 to 30 characters: letters, digits").first).to_be_visible()
+    expect(page.get_by_text("3 to 30 characters: Latin letters, digits").first).to_be_visible()
 
 
 def test_a_permalink_focuses_and_highlights_its_comment(
