@@ -139,3 +139,105 @@ def test_each_command_explains_its_options(tmp_path, command):
     result = run([command, "--help"], tmp_path)
     assert result.returncode == 0
     assert "usage:" in result.stdout
+
+
+class Browserless:
+    """A cookie-keeping HTTP client that fills Django forms with their CSRF token."""
+
+    def __init__(self, base: str):
+        import http.cookiejar
+
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+            _NoRedirect(),
+        )
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(self.base + path, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, str]:
+        import re
+        import urllib.parse
+
+        fields = dict(fields)
+        action = fields.pop("_action", path)
+        _status, page = self.get(path)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
+        request = urllib.request.Request(
+            self.base + action, data=data, headers={"Referer": self.base + path}
+        )
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, response.headers.get("Location", "")
+        except urllib.error.HTTPError as error:
+            if error.code >= 400:
+                print(error.read().decode()[-3000:])
+            return error.code, error.headers.get("Location", "")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_an_acknowledged_comment_survives_the_server_being_killed(tmp_path):
+    data_dir = tmp_path / "var"
+    server = Server(data_dir)
+    try:
+        reader = Browserless(server.base)
+        status, _ = reader.post_form(
+            "/accounts/sign-up/",
+            {
+                "handle": "nightjar",
+                "display_name": "Vera Krylova",
+                "email": "vera@example.org",
+                "password": "a long and private passphrase",
+            },
+        )
+        assert status == 302
+        article = "/articles/last-ferry-on-the-kama/"
+        _status, page = reader.get(article)
+        import re
+
+        key = re.search(r'name="submission_key" value="([^"]+)"', page).group(1)
+        status, location = reader.post_form(
+            article,
+            {
+                "body": "Acknowledged, so kept.",
+                "submission_key": key,
+                "_action": article + "comments/",
+            },
+        )
+        assert (status, location) == (302, article + "comments/6/")
+    finally:
+        server.process.kill()  # no shutdown, no chance to flush anything more
+        server.process.wait()
+    server = Server(data_dir)
+    try:
+        status, page = fetch(server.base + article + "comments/6/")
+        assert status == 200
+        assert "Acknowledged, so kept." in page
+        # The same form sent again after the restart does not make a second comment.
+        reader = Browserless(server.base)
+        reader.post_form(
+            "/accounts/sign-in/",
+            {"username": "nightjar", "password": "a long and private passphrase"},
+        )
+        status, location = reader.post_form(
+            article,
+            {
+                "body": "Acknowledged, so kept.",
+                "submission_key": key,
+                "_action": article + "comments/",
+            },
+        )
+        assert (status, location) == (302, article + "comments/6/")
+        assert fetch(server.base + article + "comments/7/")[0] == 404
+    finally:
+        server.stop()
