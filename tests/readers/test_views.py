@@ -154,3 +154,14 @@ def test_profile_hides_comments_on_unpublished_articles(
     make_comment(draft, kestrel, "Draft talk.")
     html = client.get("/readers/kestrel-7/").content.decode()
     assert "Secret draft" not in html
+
+
+@pytest.mark.parametrize("url", ["/accounts/sign-up/", "/accounts/sign-in/"])
+def test_every_field_description_a_screen_reader_is_pointed_to_exists(client, url):
+    import re
+
+    html = client.post(url, {}).content.decode()
+    ids = set(re.findall(r'\bid="([^"]+)"', html))
+    for described_by in re.findall(r'aria-describedby="([^"]+)"', html):
+        for target in described_by.split():
+            assert target in ids, f"aria-describedby points at missing #{target}"
