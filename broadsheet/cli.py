@@ -9,7 +9,7 @@ import os
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("serve", "serve the site; [--host H] [--port P] [--workers N] [--no-demo]"),
+    "serve": ("serve", "serve the site: [--host H] [--port P] [--workers N] [--no-demo]"),
     "publish": ("publish", "publish or update an article from FILE.md with front matter"),
     "grant": ("grant", "give a reader a role: broadsheet grant HANDLE editor|moderator"),
     "demo": ("load_demo", "load the demo edition (article, readers, discussion)"),

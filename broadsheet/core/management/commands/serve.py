@@ -9,6 +9,7 @@ logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
+    # Uvicorn, chosen by measurement: see docs/adr/0001-asgi-server.md.
     help = "Serve the site (pages, admin, static files) with Uvicorn; a new site gets demo content."
 
     def add_arguments(self, parser):
@@ -20,8 +21,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-demo", action="store_true", help="do not fill an empty site with demo content"
         )
+        parser.add_argument("--no-access-log", action="store_true", help="do not log every request")
 
-    def handle(self, *args, host: str, port: int, workers: int, no_demo: bool, **options):
+    def handle(
+        self,
+        *args,
+        host: str,
+        port: int,
+        workers: int,
+        no_demo: bool,
+        no_access_log: bool,
+        **options,
+    ):
         if not no_demo and load_demo_if_site_is_empty():
             self.stdout.write("This site was empty: loaded the demo edition.")
         self.stdout.write(f"Broadsheet is serving on http://{host}:{port}/")
@@ -31,6 +42,7 @@ class Command(BaseCommand):
             port=port,
             workers=workers,
             log_level="info",
+            access_log=not no_access_log,
             proxy_headers=True,
             # Django's ASGI handler has no lifespan events to offer.
             lifespan="off",
