@@ -162,7 +162,7 @@ BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS = int(
 # --- Discussion ----------------------------------------------------------------
 
 BROADSHEET_COMMENT_MAX_LENGTH = int(os.environ.get("BROADSHEET_COMMENT_MAX_LENGTH", "5000"))
-BROADSHEET_COMMENTS_PER_PAGE = int(os.environ.get("BROADSHEET_COMMENTS_PER_PAGE", "100"))
+BROADSHEET_COMMENTS_PER_PAGE = int(os.environ.get("BROADSHEET_COMMENTS_PER_PAGE", "50"))
 
 # --- Email ----------------------------------------------------------------------
 
@@ -231,3 +231,8 @@ LOGGING = {
 # Reader.handle is unique regardless of case through a functional unique
 # constraint, which this check does not recognise.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+
+# An author may change a comment for this long after posting it.
+BROADSHEET_EDIT_WINDOW_SECONDS = int(os.environ.get("BROADSHEET_EDIT_WINDOW_SECONDS", "900"))
+# Replies shown under a top-level comment on a page; the rest are one link away.
+BROADSHEET_REPLIES_PER_THREAD = int(os.environ.get("BROADSHEET_REPLIES_PER_THREAD", "30"))

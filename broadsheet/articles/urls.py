@@ -1,17 +1,32 @@
 from django.urls import path
 
 from broadsheet.articles import views
-from broadsheet.discussion.views import post_comment_view
+from broadsheet.discussion import views as discussion
 
 app_name = "articles"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("articles/<slug:slug>/", views.detail, name="detail"),
-    path("articles/<slug:slug>/comments/", post_comment_view, name="post_comment"),
+    path("articles/<slug:slug>/comments/", discussion.post_comment_view, name="post_comment"),
     path(
         "articles/<slug:slug>/comments/<int:number>/",
-        views.comment_permalink,
+        discussion.comment_permalink,
         name="comment",
+    ),
+    path(
+        "articles/<slug:slug>/comments/<int:number>/edit/",
+        discussion.edit_comment_view,
+        name="edit_comment",
+    ),
+    path(
+        "articles/<slug:slug>/comments/<int:number>/delete/",
+        discussion.delete_comment_view,
+        name="delete_comment",
+    ),
+    path(
+        "articles/<slug:slug>/comments/<int:number>/vote/",
+        discussion.vote_view,
+        name="vote",
     ),
 ]

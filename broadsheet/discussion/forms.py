@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from broadsheet.discussion.operations import CommentRejected, validate_comment_body
+from broadsheet.discussion.quotes import QUOTE_MAX_LENGTH
 
 
 class CommentForm(forms.Form):
@@ -14,11 +15,18 @@ class CommentForm(forms.Form):
         required=False,  # emptiness gets our own message, from validate_comment_body
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_(
-            "Markdown: *emphasis*, [links](https://…), “> ” to quote, "
+            "Markdown: *emphasis*, [links](https://…), “> ” to quote "
+            "(“> [Source](https://…): …” names the source), @handle, #number, "
             "and emoticons such as :smile: :wink: :laugh: :sad:."
         ),
     )
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    parent = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    # Filled by the page's script when a reader quotes a selected passage.
+    quote_anchor = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+    quote_text = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=QUOTE_MAX_LENGTH * 2
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -27,6 +35,16 @@ class CommentForm(forms.Form):
         self.fields["body"].widget.attrs["maxlength"] = limit
         if not self.is_bound:
             self.initial.setdefault("submission_key", uuid.uuid4())
+
+    def clean_body(self) -> str:
+        try:
+            return validate_comment_body(self.cleaned_data.get("body") or "")
+        except CommentRejected as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+class EditCommentForm(forms.Form):
+    body = forms.CharField(label=_("Comment"), strip=False, required=False, widget=forms.Textarea)
 
     def clean_body(self) -> str:
         try:

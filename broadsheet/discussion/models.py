@@ -17,7 +17,12 @@ class Discussion(models.Model):
     # The number the latest comment got. Only ever goes up, so a number once
     # given is never given again, even after that comment is deleted.
     last_number = models.PositiveIntegerField(default=0)
+    # Comments that are not deleted: what article lists and headings show.
     comment_count = models.PositiveIntegerField(default=0)
+    # Paragraph anchor -> how many live comments quote that paragraph. Kept on
+    # this row because posting already locks it: the counts cost no extra query
+    # on the article page and cannot drift under concurrent posting.
+    quote_counts = models.JSONField(default=dict)
 
     class Meta:
         verbose_name = _("discussion")
@@ -34,6 +39,12 @@ class CommentQuerySet(models.QuerySet):
     def with_authors(self) -> "CommentQuerySet":
         return self.select_related("author")
 
+    def roots(self) -> "CommentQuerySet":
+        return self.filter(depth=0)
+
+    def live(self) -> "CommentQuerySet":
+        return self.filter(deleted_at__isnull=True)
+
 
 class Comment(models.Model):
     article = models.ForeignKey(
@@ -43,6 +54,29 @@ class Comment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments"
     )
+    # Threading. `parent` is the comment this one answers; `thread` is the number
+    # of the top-level comment it hangs under; `path` orders a thread depth-first
+    # ("0000000003.0000000007"). Past MAX_DEPTH a reply is placed as a sibling of
+    # its parent (still "in reply to #N"), so threads stay readable on a phone.
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+    )
+    thread = models.PositiveIntegerField(default=0)
+    depth = models.PositiveSmallIntegerField(default=0)
+    path = models.CharField(max_length=255, default="")
+    reply_count = models.PositiveIntegerField(default=0)  # on a top-level comment: its thread
+    # A quote of the article that the server verified: the paragraph's anchor,
+    # the exact passage and the article revision it was taken from.
+    quote_anchor = models.CharField(max_length=40, blank=True, default="")
+    quote_text = models.TextField(blank=True, default="")
+    quote_revision = models.PositiveIntegerField(null=True, blank=True)
+    score = models.IntegerField(default=0)
+    upvotes = models.PositiveIntegerField(default=0)
+    downvotes = models.PositiveIntegerField(default=0)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # A deleted comment keeps its row, number, replies and the quotes of it; its
+    # text is erased and a placeholder shows in its place.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     # What the reader typed, kept as typed; body_html is rendered from it once,
     # on write, by discussion.rendering (Markdown subset, then the nh3 allowlist).
     body_markdown = models.TextField(_("comment"))
@@ -67,7 +101,19 @@ class Comment(models.Model):
                 condition=models.Q(number__gte=1), name="comment_number_positive"
             ),
         ]
-        indexes = [models.Index(fields=["author", "-created_at"], name="comment_by_author")]
+        indexes = [
+            models.Index(fields=["author", "-created_at"], name="comment_by_author"),
+            models.Index(fields=["article", "depth", "number"], name="comment_roots"),
+            models.Index(
+                fields=["article", "depth", "-score", "number"], name="comment_roots_best"
+            ),
+            models.Index(fields=["article", "thread", "path"], name="comment_thread_order"),
+            models.Index(
+                fields=["article", "quote_anchor", "number"],
+                name="comment_quoting",
+                condition=~models.Q(quote_anchor=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.number} on {self.article_id}"
@@ -81,3 +127,38 @@ class Comment(models.Model):
     @property
     def anchor(self) -> str:
         return f"comment-{self.number}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def display_depth(self) -> int:
+        return min(self.depth, MAX_DEPTH)
+
+
+MAX_DEPTH = 3
+
+
+class Vote(models.Model):
+    """One reader's vote on one comment: +1 or -1. Withdrawing deletes the row."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes"
+    )
+    value = models.SmallIntegerField()
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # Two racing requests cannot both record a vote: the database refuses.
+            models.UniqueConstraint(fields=["comment", "voter"], name="vote_once_per_reader"),
+            models.CheckConstraint(
+                condition=models.Q(value__in=[-1, 1]), name="vote_is_up_or_down"
+            ),
+        ]
+        indexes = [models.Index(fields=["voter", "comment"], name="vote_by_voter")]
+
+    def __str__(self) -> str:
+        return f"{self.voter_id} {self.value:+d} on {self.comment_id}"

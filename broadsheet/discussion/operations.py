@@ -1,11 +1,13 @@
-"""Write operations on discussions: the only code that creates or changes comments.
+"""Write operations on discussions: the only code that creates or changes comments and votes.
 
-The browser form, the demo loader and (later) the API and importers all post
-through `post_comment`, so numbering, rendering and limits hold for every door.
+The browser forms, the demo loader and (later) the API and importers all come
+through here, so numbering, threading, quoting, rendering and limits hold for
+every door.
 """
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,12 +16,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from broadsheet.discussion.models import Comment, Discussion
+from broadsheet.discussion.models import MAX_DEPTH, Comment, Discussion, Vote
+from broadsheet.discussion.quotes import ArticleQuoteClaim, verify_article_quote
 from broadsheet.discussion.rendering import render_comment_markdown
+from broadsheet.readers.models import Reader
+
+PATH_DIGITS = 10
 
 
 class CommentRejected(ValueError):
-    """The comment cannot be posted; the message is written for the reader."""
+    """The request cannot be carried out; the message is written for the reader."""
 
 
 def open_discussion(*, article) -> Discussion:
@@ -47,41 +53,61 @@ def validate_comment_body(body: str) -> str:
     return body
 
 
+def _render(article, body: str) -> str:
+    # Rendered in the article's language, not the poster's: emoticons' alt text
+    # is baked into the stored HTML, and every reader of this edition shares it.
+    with translation.override(article.language):
+        return render_comment_markdown(body, article=article)
+
+
 def post_comment(
     *,
     article,
     author,
     body: str,
+    parent: Comment | None = None,
+    quote: ArticleQuoteClaim | None = None,
     submission_key: uuid.UUID | None = None,
     posted_at: datetime | None = None,
 ) -> Comment:
-    """Post a comment under an article and give it the next number in that article.
+    """Post a comment (or a reply to `parent`) and give it the next number in the article.
 
-    The number comes from incrementing the discussion's counter inside the same
-    transaction as the insert: PostgreSQL holds the row lock until commit and
-    SQLite runs one IMMEDIATE writer at a time, so two comments posted at once
-    cannot get the same number, and a rolled-back insert gives its number back.
-    A repeated `submission_key` from the same author returns the comment that
-    key already made, so a retried form post never doubles a comment.
+    The number comes from the discussion's counter, read and bumped under a row
+    lock inside the same transaction as the insert: PostgreSQL holds the lock
+    until commit and SQLite runs one IMMEDIATE writer at a time, so two comments
+    posted at once cannot get the same number, and a rolled-back insert gives
+    its number back. A repeated `submission_key` from the same author returns
+    the comment that key already made, so a retried form post never doubles.
+    A claimed article quote is kept as an anchored quote only if its passage
+    really is in that paragraph; otherwise it stays in the body as a plain quote.
     """
+    if parent is not None and parent.article_id != article.pk:
+        raise CommentRejected(_("You can only reply to a comment under the same article."))
     body = validate_comment_body(body)
     if submission_key is not None:
         existing = _find_submitted(author=author, submission_key=submission_key)
         if existing is not None:
             return existing
-    # Rendered in the article's language, not the poster's: emoticons' alt text
-    # is baked into the stored HTML, and every reader of this edition shares it.
-    with translation.override(article.language):
-        body_html = render_comment_markdown(body)
+    anchored = verify_article_quote(article=article, body=body, claim=quote) if quote else None
+    if anchored is not None:
+        body = anchored.remaining_body
+        if not body:
+            raise CommentRejected(_("Add your own words below the quote."))
+    body_html = _render(article, body)
     try:
         with transaction.atomic():
-            updated = Discussion.objects.filter(article=article).update(
-                last_number=F("last_number") + 1, comment_count=F("comment_count") + 1
-            )
-            if not updated:
-                Discussion.objects.create(article=article, last_number=1, comment_count=1)
-            number = Discussion.objects.values_list("last_number", flat=True).get(article=article)
-            comment = Comment.objects.create(
+            discussion = Discussion.objects.select_for_update().get(article=article)
+            discussion.last_number += 1
+            discussion.comment_count += 1
+            number = discussion.last_number
+            update_fields = ["last_number", "comment_count"]
+            if anchored is not None:
+                counts = dict(discussion.quote_counts)
+                counts[anchored.anchor] = counts.get(anchored.anchor, 0) + 1
+                discussion.quote_counts = counts
+                update_fields.append("quote_counts")
+            discussion.save(update_fields=update_fields)
+            comment = Comment(
                 article=article,
                 number=number,
                 author=author,
@@ -90,6 +116,16 @@ def post_comment(
                 created_at=posted_at or timezone.now(),
                 submission_key=submission_key,
             )
+            _place_in_thread(comment, parent)
+            if anchored is not None:
+                comment.quote_anchor = anchored.anchor
+                comment.quote_text = anchored.text
+                comment.quote_revision = article.revision
+            comment.save(force_insert=True)
+            if parent is not None:
+                Comment.objects.filter(article=article, number=comment.thread).update(
+                    reply_count=F("reply_count") + 1
+                )
     except IntegrityError:
         # Two copies of one submission racing: the other one won, return it.
         if submission_key is not None:
@@ -100,9 +136,151 @@ def post_comment(
     return comment
 
 
+def _segment(number: int) -> str:
+    return str(number).zfill(PATH_DIGITS)
+
+
+def _place_in_thread(comment: Comment, parent: Comment | None) -> None:
+    if parent is None:
+        comment.thread, comment.depth, comment.path = comment.number, 0, _segment(comment.number)
+        return
+    comment.parent = parent
+    comment.thread = parent.thread
+    if parent.depth < MAX_DEPTH:
+        comment.depth = parent.depth + 1
+        comment.path = f"{parent.path}.{_segment(comment.number)}"
+    else:
+        # Too deep to indent further: sit beside the parent, after it.
+        comment.depth = parent.depth
+        comment.path = f"{parent.path.rsplit('.', 1)[0]}.{_segment(comment.number)}"
+
+
 def _find_submitted(*, author, submission_key: uuid.UUID) -> Comment | None:
     return (
         Comment.objects.select_related("article", "author")
         .filter(author=author, submission_key=submission_key)
         .first()
     )
+
+
+def edit_window() -> timedelta:
+    return timedelta(seconds=settings.BROADSHEET_EDIT_WINDOW_SECONDS)
+
+
+def can_edit(comment: Comment, reader, now: datetime | None = None) -> bool:
+    if not reader.is_authenticated:
+        return False
+    try:
+        check_editable(comment=comment, editor=reader, now=now)
+    except CommentRejected:
+        return False
+    return True
+
+
+class EditRefused(CommentRejected):
+    """The comment may not be edited at all (not the author's, deleted, too late)."""
+
+
+def check_editable(*, comment: Comment, editor, now: datetime | None = None) -> None:
+    """Raise EditRefused, saying why, unless `editor` may edit `comment` now."""
+    now = now or timezone.now()
+    if comment.author_id != editor.pk:
+        raise EditRefused(_("Only the author can edit this comment."))
+    if comment.is_deleted:
+        raise EditRefused(_("This comment was deleted and cannot be edited."))
+    if now - comment.created_at > edit_window():
+        minutes = settings.BROADSHEET_EDIT_WINDOW_SECONDS // 60
+        raise EditRefused(
+            ngettext(
+                "Comments can be edited for %(minutes)d minute after posting; "
+                "this one can no longer be changed.",
+                "Comments can be edited for %(minutes)d minutes after posting; "
+                "this one can no longer be changed.",
+                minutes,
+            )
+            % {"minutes": minutes}
+        )
+
+
+def edit_comment(*, comment: Comment, editor, body: str, now: datetime | None = None) -> Comment:
+    """Replace the text of a comment; only its author, only within the edit window."""
+    now = now or timezone.now()
+    check_editable(comment=comment, editor=editor, now=now)
+    body = validate_comment_body(body)
+    comment.body_markdown = body
+    comment.body_html = _render(comment.article, body)
+    comment.edited_at = now
+    comment.save(update_fields=["body_markdown", "body_html", "edited_at"])
+    return comment
+
+
+def delete_comment(*, comment: Comment, deleter, now: datetime | None = None) -> Comment:
+    """Delete a comment by its author: a placeholder keeps its number and its replies."""
+    if comment.author_id != deleter.pk:
+        raise CommentRejected(_("Only the author can delete this comment."))
+    with transaction.atomic():
+        locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        if locked.is_deleted:
+            return locked
+        discussion = Discussion.objects.select_for_update().get(article_id=locked.article_id)
+        discussion.comment_count = max(0, discussion.comment_count - 1)
+        update_fields = ["comment_count"]
+        if locked.quote_anchor:
+            counts = dict(discussion.quote_counts)
+            remaining = counts.get(locked.quote_anchor, 0) - 1
+            if remaining > 0:
+                counts[locked.quote_anchor] = remaining
+            else:
+                counts.pop(locked.quote_anchor, None)
+            discussion.quote_counts = counts
+            update_fields.append("quote_counts")
+        discussion.save(update_fields=update_fields)
+        # Erase the words (the reader asked for them to go) but keep the row.
+        locked.deleted_at = now or timezone.now()
+        locked.body_markdown = ""
+        locked.body_html = ""
+        locked.quote_text = ""
+        locked.save(update_fields=["deleted_at", "body_markdown", "body_html", "quote_text"])
+    return locked
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    score: int
+    upvotes: int
+    downvotes: int
+    value: int  # the voter's vote now: 1, -1 or 0
+
+
+def vote_on_comment(*, comment: Comment, voter, value: int) -> VoteResult:
+    """Vote +1 or -1 on a comment, or 0 to withdraw; changing a vote replaces it.
+
+    The comment row is locked first, so two votes from one reader arriving at
+    once are applied one after the other (the second sees the first), and the
+    unique (comment, voter) constraint makes a double vote impossible anyway.
+    """
+    if value not in (-1, 0, 1):
+        raise CommentRejected(_("A vote is up or down."))
+    if comment.author_id == voter.pk:
+        raise CommentRejected(_("You cannot vote on your own comment."))
+    with transaction.atomic():
+        locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        if locked.is_deleted:
+            raise CommentRejected(_("This comment was deleted."))
+        previous = Vote.objects.filter(comment=locked, voter=voter).first()
+        old = previous.value if previous else 0
+        if old == value:
+            return VoteResult(locked.score, locked.upvotes, locked.downvotes, value)
+        if previous is not None and value == 0:
+            previous.delete()
+        elif previous is not None:
+            previous.value = value
+            previous.save(update_fields=["value", "created_at"])
+        else:
+            Vote.objects.create(comment=locked, voter=voter, value=value)
+        locked.upvotes += (value == 1) - (old == 1)
+        locked.downvotes += (value == -1) - (old == -1)
+        locked.score += value - old
+        locked.save(update_fields=["upvotes", "downvotes", "score"])
+        Reader.objects.filter(pk=locked.author_id).update(rating=F("rating") + (value - old))
+    return VoteResult(locked.score, locked.upvotes, locked.downvotes, value)

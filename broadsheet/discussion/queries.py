@@ -1,69 +1,229 @@
-"""Reads of discussions, shaped for pages: a fixed number of queries per page."""
+"""Reads of discussions, shaped for pages: a fixed number of queries per page.
 
-from dataclasses import dataclass
+A page of a discussion is a run of top-level comments in the chosen order, each
+followed by its replies in thread order (depth first). Pages are cut with a
+cursor on the sort key, never with OFFSET, so page 100 of a 10,000-comment
+thread costs what page 1 does; a thread's replies are capped per page (the
+rest are one "more replies" link away) so one busy thread cannot make a page
+unbounded.
+"""
+
+from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 
 from broadsheet.articles.models import Article
-from broadsheet.discussion.models import Comment
+from broadsheet.discussion.models import Comment, Vote
+
+SORTS = ("oldest", "newest", "best")
+
+
+@dataclass
+class DiscussionPage:
+    sort: str
+    comments: list[Comment]
+    # Cursors for the neighbouring pages, as query-string values, or None.
+    previous_cursor: str | None = None
+    next_cursor: str | None = None
+    # thread number -> replies of that thread not shown on this page
+    more_replies: dict[int, int] = field(default_factory=dict)
+    thread: int | None = None  # set when the page shows one thread only
+    quoting: str | None = None  # set when the page lists the quotes of one paragraph
+
+
+def _roots_per_page() -> int:
+    return settings.BROADSHEET_COMMENTS_PER_PAGE
+
+
+def _replies_per_thread() -> int:
+    return settings.BROADSHEET_REPLIES_PER_THREAD
+
+
+def _parse_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _best_cursor(comment: Comment) -> str:
+    return f"{comment.score}_{comment.number}"
+
+
+def _parse_best_cursor(value: str | None) -> tuple[int, int] | None:
+    try:
+        score, number = (value or "").split("_")
+        return int(score), int(number)
+    except ValueError:
+        return None
+
+
+def _roots_page(
+    article: Article, sort: str, cursor: str | None
+) -> tuple[list, str | None, str | None]:
+    size = _roots_per_page()
+    roots = Comment.objects.for_article(article).roots().with_authors()
+    previous_cursor = None
+    if sort == "newest":
+        start = _parse_int(cursor)
+        page_query = roots.filter(number__lte=start) if start else roots
+        rows = list(page_query.order_by("-number")[: size + 1])
+        if start:
+            before = list(
+                roots.filter(number__gt=start)
+                .order_by("number")
+                .values_list("number", flat=True)[:size]
+            )
+            previous_cursor = str(before[-1]) if before else None
+        next_cursor = str(rows[size].number) if len(rows) > size else None
+    elif sort == "best":
+        start = _parse_best_cursor(cursor)
+        page_query = roots
+        if start:
+            score, number = start
+            page_query = roots.filter(Q(score__lt=score) | Q(score=score, number__gte=number))
+            before = list(
+                roots.filter(Q(score__gt=score) | Q(score=score, number__lt=number))
+                .order_by("score", "-number")
+                .values_list("score", "number")[:size]
+            )
+            previous_cursor = f"{before[-1][0]}_{before[-1][1]}" if before else None
+        rows = list(page_query.order_by("-score", "number")[: size + 1])
+        next_cursor = _best_cursor(rows[size]) if len(rows) > size else None
+    else:
+        start = _parse_int(cursor) or 1
+        rows = list(roots.filter(number__gte=start).order_by("number")[: size + 1])
+        if start > 1:
+            before = list(
+                roots.filter(number__lt=start)
+                .order_by("-number")
+                .values_list("number", flat=True)[:size]
+            )
+            previous_cursor = str(before[-1]) if before else None
+        next_cursor = str(rows[size].number) if len(rows) > size else None
+    return rows[:size], previous_cursor, next_cursor
+
+
+def _replies_of(article: Article, threads: list[int]) -> list[Comment]:
+    if not threads:
+        return []
+    ranked = (
+        Comment.objects.for_article(article)
+        .filter(thread__in=threads, depth__gt=0)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("thread")], order_by=F("path").asc()),
+            parent_number=F("parent__number"),
+        )
+        .filter(rank__lte=_replies_per_thread())
+        .select_related("author")
+        .order_by("thread", "path")
+    )
+    return list(ranked)
+
+
+def list_discussion_page(
+    article: Article, *, sort: str = "oldest", cursor: str | None = None
+) -> DiscussionPage:
+    """One page of the discussion: top-level comments in `sort` order with their replies."""
+    sort = sort if sort in SORTS else "oldest"
+    roots, previous_cursor, next_cursor = _roots_page(article, sort, cursor)
+    replies = _replies_of(article, [root.number for root in roots])
+    by_thread: dict[int, list[Comment]] = {}
+    for reply in replies:
+        by_thread.setdefault(reply.thread, []).append(reply)
+    comments: list[Comment] = []
+    more: dict[int, int] = {}
+    for root in roots:
+        comments.append(root)
+        shown = by_thread.get(root.number, [])
+        comments.extend(shown)
+        if root.reply_count > len(shown):
+            more[root.number] = root.reply_count - len(shown)
+            (shown or [root])[-1].more_replies_after = more[root.number]
+    return DiscussionPage(sort, comments, previous_cursor, next_cursor, more)
+
+
+def list_thread_page(article: Article, *, thread: int, from_path: str = "") -> DiscussionPage:
+    """One thread in reply order, from its top comment or from a given place in it."""
+    size = _roots_per_page()
+    in_thread = (
+        Comment.objects.for_article(article)
+        .filter(thread=thread)
+        .select_related("author")
+        .annotate(parent_number=F("parent__number"))
+    )
+    rows = list(in_thread.filter(path__gte=from_path).order_by("path")[: size + 1])
+    comments = rows[:size]
+    next_cursor = rows[size].path if len(rows) > size else None
+    if from_path:
+        before = list(
+            in_thread.filter(path__lt=from_path)
+            .order_by("-path")
+            .values_list("path", flat=True)[:size]
+        )
+        previous_cursor = before[-1] if before else None
+    else:
+        previous_cursor = None
+    return DiscussionPage("oldest", comments, previous_cursor, next_cursor, {}, thread=thread)
+
+
+def list_quotes_of_paragraph(article: Article, *, anchor: str) -> DiscussionPage:
+    """The comments that quote one paragraph of the article, in number order."""
+    comments = list(
+        Comment.objects.for_article(article)
+        .live()
+        .filter(quote_anchor=anchor)
+        .select_related("author")
+        .annotate(parent_number=F("parent__number"))
+        .order_by("number")[: _roots_per_page()]
+    )
+    return DiscussionPage("oldest", comments, quoting=anchor)
 
 
 @dataclass(frozen=True)
-class CommentPage:
-    comments: list[Comment]
-    # First number on the previous / next page, or None at either end.
-    previous_from: int | None
-    next_from: int | None
+class CommentLocation:
+    """Where a permalink lands: a discussion page cursor, or a place in a thread."""
+
+    cursor: str | None = None
+    thread: int | None = None
+    from_path: str = ""
 
 
-def list_comments_for_page(
-    article, *, from_number: int = 1, size: int | None = None
-) -> CommentPage:
-    """One page of an article's comments in number order, cut by number, not OFFSET.
-
-    Cutting by number keeps a page of a 10,000-comment thread as cheap as the
-    first page (an index range scan on (article, number)) and keeps a
-    permalink's page stable while new comments arrive.
-    """
-    size = size or settings.BROADSHEET_COMMENTS_PER_PAGE
-    from_number = max(1, from_number)
-    rows = list(
+def locate_comment(article: Article, comment: Comment) -> CommentLocation:
+    if comment.depth == 0:
+        return CommentLocation(cursor=str(comment.number))
+    earlier = (
         Comment.objects.for_article(article)
-        .with_authors()
-        .filter(number__gte=from_number)
-        .order_by("number")[: size + 1]
+        .filter(thread=comment.thread, depth__gt=0, path__lt=comment.path)
+        .count()
     )
-    comments = rows[:size]
-    next_from = rows[size].number if len(rows) > size else None
-    previous_from = None
-    if from_number > 1:
-        previous = list(
-            Comment.objects.for_article(article)
-            .filter(number__lt=from_number)
-            .order_by("-number")
-            .values_list("number", flat=True)[:size]
+    if earlier < _replies_per_thread():
+        return CommentLocation(cursor=str(comment.thread))
+    return CommentLocation(thread=comment.thread, from_path=comment.path)
+
+
+def attach_reader_state(page: DiscussionPage, article: Article, reader) -> None:
+    """Mark each comment with the reader's own vote and whether its quote is still current."""
+    votes: dict[int, int] = {}
+    if reader.is_authenticated and page.comments:
+        votes = dict(
+            Vote.objects.filter(
+                voter=reader, comment_id__in=[c.pk for c in page.comments]
+            ).values_list("comment_id", "value")
         )
-        previous_from = previous[-1] if previous else None
-    return CommentPage(comments=comments, previous_from=previous_from, next_from=next_from)
-
-
-def page_start_for_number(article, number: int, *, size: int | None = None) -> int:
-    """The `from` number of the page (as the first page is cut) holding comment `number`."""
-    size = size or settings.BROADSHEET_COMMENTS_PER_PAGE
-    before = Comment.objects.for_article(article).filter(number__lt=number).count()
-    first_on_page_index = (before // size) * size
-    if first_on_page_index == 0:
-        return 1
-    return (
-        Comment.objects.for_article(article)
-        .order_by("number")
-        .values_list("number", flat=True)[first_on_page_index]
-    )
+    for comment in page.comments:
+        comment.my_vote = votes.get(comment.pk, 0)
+        comment.quote_is_current = bool(comment.quote_anchor) and (
+            comment.quote_anchor in article.paragraphs
+        )
 
 
 def list_comments_by_reader(reader, *, limit: int = 50) -> list[Comment]:
     return list(
         Comment.objects.filter(author=reader, article__in=Article.objects.published())
+        .live()
         .select_related("article")
         .order_by("-created_at", "-id")[:limit]
     )

@@ -1,10 +1,35 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
-from broadsheet.articles.views import get_visible_article_or_404, render_article_page
-from broadsheet.discussion.forms import CommentForm
-from broadsheet.discussion.operations import CommentRejected, post_comment
+from broadsheet.articles.access import get_visible_article_or_404
+from broadsheet.articles.views import render_article_page
+from broadsheet.discussion.forms import CommentForm, EditCommentForm
+from broadsheet.discussion.models import Comment
+from broadsheet.discussion.operations import (
+    CommentRejected,
+    EditRefused,
+    check_editable,
+    delete_comment,
+    edit_comment,
+    post_comment,
+    vote_on_comment,
+)
+from broadsheet.discussion.queries import locate_comment
+from broadsheet.discussion.quotes import ArticleQuoteClaim
+
+
+def get_comment_or_404(article, number: int) -> Comment:
+    return get_object_or_404(
+        Comment.objects.select_related("author", "article"), article=article, number=number
+    )
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
 
 
 @require_POST
@@ -13,16 +38,112 @@ def post_comment_view(request, slug: str):
     article = get_visible_article_or_404(slug)
     form = CommentForm(request.POST)
     if form.is_valid():
+        data = form.cleaned_data
+        parent = None
+        if data["parent"]:
+            parent = Comment.objects.filter(article=article, number=data["parent"]).first()
+            if parent is None:
+                form.add_error("body", _("The comment you are replying to does not exist."))
+        quote = None
+        if data["quote_anchor"] and data["quote_text"]:
+            quote = ArticleQuoteClaim(anchor=data["quote_anchor"], text=data["quote_text"])
+        if not form.errors:
+            try:
+                comment = post_comment(
+                    article=article,
+                    author=request.user,
+                    body=data["body"],
+                    parent=parent,
+                    quote=quote,
+                    submission_key=data["submission_key"],
+                )
+            except CommentRejected as error:
+                form.add_error("body", str(error))
+            else:
+                return redirect(comment.get_absolute_url())
+    # Show the article again with the reader's text kept and the error beside it.
+    return render_article_page(request, article, comment_form=form, status=400)
+
+
+def comment_permalink(request, slug: str, number: int):
+    """Comment n of an article: the page of the discussion that holds it, n highlighted."""
+    article = get_visible_article_or_404(slug)
+    comment = get_comment_or_404(article, number)
+    return render_article_page(
+        request, article, location=locate_comment(article, comment), highlighted=number
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_comment_view(request, slug: str, number: int):
+    article = get_visible_article_or_404(slug)
+    comment = get_comment_or_404(article, number)
+    if comment.author_id != request.user.pk:
+        raise Http404(_("No such comment of yours."))
+    form = EditCommentForm(request.POST or None, initial={"body": comment.body_markdown})
+    refusal = None
+    try:
+        check_editable(comment=comment, editor=request.user)
+    except EditRefused as error:
+        refusal = str(error)
+    if request.method == "POST" and refusal is None and form.is_valid():
         try:
-            comment = post_comment(
-                article=article,
-                author=request.user,
-                body=form.cleaned_data["body"],
-                submission_key=form.cleaned_data["submission_key"],
-            )
+            edit_comment(comment=comment, editor=request.user, body=form.cleaned_data["body"])
+        except EditRefused as error:
+            refusal = str(error)
         except CommentRejected as error:
             form.add_error("body", str(error))
         else:
             return redirect(comment.get_absolute_url())
-    # Show the article again with the reader's text kept and the error beside it.
-    return render_article_page(request, article, comment_form=form, status=400)
+    status = 403 if refusal else (400 if request.method == "POST" else 200)
+    context = {"article": article, "comment": comment, "form": form, "refusal": refusal}
+    return render(request, "discussion/edit.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_comment_view(request, slug: str, number: int):
+    article = get_visible_article_or_404(slug)
+    comment = get_comment_or_404(article, number)
+    if comment.author_id != request.user.pk:
+        raise Http404(_("No such comment of yours."))
+    if request.method == "POST":
+        delete_comment(comment=comment, deleter=request.user)
+        messages.success(request, _("Your comment was deleted. Its number and replies stay."))
+        return redirect(comment.get_absolute_url())
+    return render(request, "discussion/delete.html", {"article": article, "comment": comment})
+
+
+VOTE_VALUES = {"up": 1, "down": -1, "none": 0}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def vote_view(request, slug: str, number: int):
+    article = get_visible_article_or_404(slug)
+    comment = get_comment_or_404(article, number)
+    if request.method == "GET":
+        # Where sign-in sends a reader who pressed a vote button while signed out.
+        return redirect(comment.get_absolute_url())
+    value = VOTE_VALUES.get(request.POST.get("value", ""))
+    try:
+        if value is None:
+            raise CommentRejected(_("A vote is “up”, “down” or “none”."))
+        result = vote_on_comment(comment=comment, voter=request.user, value=value)
+    except CommentRejected as error:
+        if _wants_json(request):
+            return JsonResponse({"error": str(error)}, status=400)
+        messages.error(request, str(error))
+        return redirect(comment.get_absolute_url())
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "number": comment.number,
+                "score": result.score,
+                "upvotes": result.upvotes,
+                "downvotes": result.downvotes,
+                "vote": result.value,
+            }
+        )
+    return redirect(comment.get_absolute_url())

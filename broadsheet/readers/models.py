@@ -65,6 +65,8 @@ class Reader(AbstractBaseUser, PermissionsMixin):
     # Written at most once a minute per reader (see PresenceMiddleware), so that
     # presence costs no write on ordinary requests.
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    # The sum of the votes on this reader's comments, kept by vote_on_comment.
+    rating = models.IntegerField(_("rating"), default=0)
 
     objects = ReaderManager()
 

@@ -68,7 +68,15 @@ def test_links_are_marked_nofollow_ugc_noopener():
 
 def test_quotes_including_a_named_outside_source():
     html = render_comment_markdown('> "Lenta.ru": the ministry said\n\nI disagree.')
-    assert '<blockquote>\n<p>"Lenta.ru": the ministry said</p>\n</blockquote>' in html
+    assert '<blockquote>\n<p><cite>"Lenta.ru"</cite>: the ministry said</p>\n</blockquote>' in html
+
+
+def test_a_quoted_source_with_a_link_keeps_its_name_and_address():
+    html = render_comment_markdown("> [Lenta.ru](https://lenta.ru/news/1): the ministry said")
+    assert (
+        '<cite><a href="https://lenta.ru/news/1" rel="nofollow ugc noopener">Lenta.ru</a></cite>'
+        ": the ministry said" in html
+    )
 
 
 @pytest.mark.parametrize(

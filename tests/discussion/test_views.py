@@ -124,13 +124,14 @@ def test_the_article_page_costs_the_same_queries_for_20_or_200_comments(
     if signed_in:
         client.force_login(readers[0])
         client.get("/")  # let the presence write happen before counting
-    # article+discussion, comments+authors (+ session and reader when signed in)
-    expected = 4 if signed_in else 2
+    # article+discussion, top-level comments+authors, replies+authors
+    # (+ session, reader and the reader's votes on the page when signed in)
+    expected = 6 if signed_in else 3
     for slug in ["small", "large"]:
         with django_assert_num_queries(expected):
             response = client.get(f"/articles/{slug}/")
         assert response.status_code == 200
-    assert response.content.decode().count('class="comment"') == 100  # one page
+    assert response.content.decode().count('<li class="comment ') == 50  # one page
 
 
 def test_comments_are_paginated_by_number(client, article, kestrel, make_comment, settings):
@@ -139,13 +140,13 @@ def test_comments_are_paginated_by_number(client, article, kestrel, make_comment
         make_comment(article, kestrel, f"Number {n + 1} here")
     first = client.get("/articles/the-last-ferry/").content.decode()
     assert "Number 10 here" in first and "Number 11 here" not in first
-    assert "?from=11" in first
+    assert "sort=oldest&amp;from=11" in first
     third = client.get("/articles/the-last-ferry/?from=21").content.decode()
     assert "Number 21 here" in third and "Number 25 here" in third
-    assert "?from=11" in third  # back link
+    assert "sort=oldest&amp;from=11" in third  # back link
 
 
-def test_a_permalink_lands_on_the_page_holding_the_comment(
+def test_a_permalink_lands_on_a_page_holding_the_comment_highlighted(
     client, article, kestrel, make_comment, settings
 ):
     settings.BROADSHEET_COMMENTS_PER_PAGE = 10
@@ -155,7 +156,8 @@ def test_a_permalink_lands_on_the_page_holding_the_comment(
     html = response.content.decode()
     assert response.status_code == 200
     assert "Number 15 here" in html and "Number 9 here" not in html
-    assert re.search(r'class="comment comment--highlighted" id="comment-15"', html)
+    assert re.search(r'class="comment [^"]*comment--highlighted[^"]*" id="comment-15"', html)
+    assert 'rel="prev"' in html
 
 
 def test_a_permalink_to_a_missing_comment_is_404(client, article):

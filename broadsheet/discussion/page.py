@@ -1,0 +1,94 @@
+"""The discussion part of an article page: which comments, in what order, with which form."""
+
+from django.http import QueryDict
+
+from broadsheet.discussion.forms import CommentForm
+from broadsheet.discussion.models import Comment
+from broadsheet.discussion.operations import can_edit
+from broadsheet.discussion.paragraphs import mark_quoted_paragraphs
+from broadsheet.discussion.queries import (
+    SORTS,
+    CommentLocation,
+    attach_reader_state,
+    list_discussion_page,
+    list_quotes_of_paragraph,
+    list_thread_page,
+)
+from broadsheet.discussion.quotes import quote_as_markdown
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _prefilled_form(article, params: QueryDict, user) -> tuple[CommentForm | None, Comment | None]:
+    """The comment form, set up as a reply or with a quote when asked for by a link."""
+    if not user.is_authenticated:
+        return None, None
+    reply_to = _int(params.get("reply_to"))
+    quote_of = _int(params.get("quote_comment"))
+    wanted = reply_to or quote_of
+    target = (
+        Comment.objects.for_article(article)
+        .live()
+        .select_related("author")
+        .filter(number=wanted)
+        .first()
+        if wanted
+        else None
+    )
+    initial = {}
+    if target is not None and reply_to:
+        initial["parent"] = target.number
+    if target is not None and quote_of:
+        quoted = f"#{target.number} {target.author.handle}:\n{target.body_markdown}"
+        initial["body"] = quote_as_markdown(quoted) + "\n\n"
+    return CommentForm(initial=initial), (target if reply_to else None)
+
+
+def build_discussion_context(
+    request,
+    article,
+    *,
+    comment_form: CommentForm | None = None,
+    location: CommentLocation | None = None,
+    highlighted: int | None = None,
+) -> dict:
+    params = request.GET
+    sort = params.get("sort") if params.get("sort") in SORTS else "oldest"
+    quoting = params.get("quoting")
+    thread = _int(params.get("thread"))
+    if location is not None and location.thread is not None:
+        page = list_thread_page(article, thread=location.thread, from_path=location.from_path)
+    elif location is not None:
+        page = list_discussion_page(article, sort="oldest", cursor=location.cursor)
+    elif quoting:
+        page = list_quotes_of_paragraph(article, anchor=quoting[:40])
+    elif thread:
+        page = list_thread_page(article, thread=thread, from_path=params.get("at", "")[:255])
+    else:
+        page = list_discussion_page(article, sort=sort, cursor=params.get("from"))
+    attach_reader_state(page, article, request.user)
+    for comment in page.comments:
+        comment.editable = can_edit(comment, request.user)
+        comment.own = request.user.is_authenticated and comment.author_id == request.user.pk
+    replying_to = None
+    if comment_form is None:
+        comment_form, replying_to = _prefilled_form(article, params, request.user)
+    discussion = getattr(article, "discussion", None)
+    article_url = article.get_absolute_url()
+    return {
+        "page": page,
+        "sort": page.sort,
+        "sorts": SORTS,
+        "comment_form": comment_form,
+        "replying_to": replying_to,
+        "comment_count": discussion.comment_count if discussion else 0,
+        "article_body_html": mark_quoted_paragraphs(
+            article.body_html, discussion.quote_counts if discussion else {}, article_url
+        ),
+        "highlighted": highlighted,
+    }
