@@ -1,12 +1,16 @@
 /*
- * Broadsheet — small progressive enhancements. Pages work without this file.
- *
- * A comment reached by its permalink (/articles/<slug>/comments/<n>/) is marked
- * with [data-highlighted]: bring it into view and move focus to it, so keyboard
- * and screen-reader users start reading where the link pointed.
+ * Broadsheet: small progressive enhancements. Every page works without this
+ * file (plain forms and links); with it, quoting by selection, replying in
+ * place and voting happen without a page reload.
  */
 (function () {
   "use strict";
+
+  function normalize(text) {
+    return text.replace(/\s+/g, " ").trim();
+  }
+
+  /* --- A comment reached by its permalink: bring it into view, focus it. --- */
 
   function focusHighlightedComment() {
     var target = document.querySelector("[data-highlighted]");
@@ -23,6 +27,310 @@
     }
     target.scrollIntoView({ block: "start" });
   }
+
+  /* --- The comment form: where quotes and replies go. --- */
+
+  var form = document.getElementById("comment-form");
+  var formHome = form ? { parent: form.parentNode, next: form.nextSibling } : null;
+
+  function textarea() {
+    return form && form.querySelector("textarea");
+  }
+
+  function field(name) {
+    return form && form.querySelector('input[name="' + name + '"]');
+  }
+
+  function focusTextarea() {
+    var box = textarea();
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+    box.scrollIntoView({ block: "center" });
+  }
+
+  function asMarkdownQuote(text) {
+    return text
+      .split("\n")
+      .map(function (line) {
+        return line ? "> " + line : ">";
+      })
+      .join("\n");
+  }
+
+  function signInInstead() {
+    var link = document.querySelector(".sign-in-prompt a");
+    if (link) {
+      window.location.href = link.href;
+    }
+  }
+
+  /* --- Quoting a selected passage of the article. --- */
+
+  var story = document.querySelector(".story__body");
+  var quoteButton = null;
+  var pendingQuote = null;
+
+  function selectedPassage() {
+    var selection = window.getSelection();
+    if (!selection || selection.isCollapsed || selection.rangeCount === 0) {
+      return null;
+    }
+    var range = selection.getRangeAt(0);
+    var node = range.commonAncestorContainer;
+    var element = node.nodeType === 1 ? node : node.parentElement;
+    var paragraph = element && element.closest('p[id^="p-"]');
+    if (!paragraph || !story.contains(paragraph)) {
+      return null;
+    }
+    var fragment = range.cloneContents();
+    fragment.querySelectorAll(".paragraph-quotes").forEach(function (extra) {
+      extra.remove();
+    });
+    var text = normalize(fragment.textContent);
+    if (!text) {
+      return null;
+    }
+    return { anchor: paragraph.id, text: text, rect: range.getBoundingClientRect() };
+  }
+
+  function hideQuoteButton() {
+    if (quoteButton) {
+      quoteButton.hidden = true;
+    }
+  }
+
+  function showQuoteButton() {
+    var passage = selectedPassage();
+    if (!passage) {
+      hideQuoteButton();
+      return;
+    }
+    pendingQuote = passage;
+    if (!quoteButton) {
+      quoteButton = document.createElement("button");
+      quoteButton.type = "button";
+      quoteButton.className = "quote-selection";
+      quoteButton.textContent = story.dataset.quoteLabel || "Quote";
+      quoteButton.title = story.dataset.quoteHint || "";
+      // Keep the selection alive while the button is pressed.
+      quoteButton.addEventListener("mousedown", function (event) {
+        event.preventDefault();
+      });
+      quoteButton.addEventListener("click", quoteSelection);
+      story.appendChild(quoteButton);
+    }
+    var box = story.getBoundingClientRect();
+    quoteButton.style.top = passage.rect.bottom - box.top + 6 + "px";
+    quoteButton.style.left = Math.max(0, passage.rect.left - box.left) + "px";
+    quoteButton.hidden = false;
+  }
+
+  function quoteSelection() {
+    if (!pendingQuote) {
+      return;
+    }
+    if (!form) {
+      signInInstead();
+      return;
+    }
+    field("quote_anchor").value = pendingQuote.anchor;
+    field("quote_text").value = pendingQuote.text;
+    var box = textarea();
+    // The anchored quote must open the comment: that is where the server looks for it.
+    box.value = asMarkdownQuote(pendingQuote.text) + "\n\n" + box.value.replace(/^\s+/, "");
+    hideQuoteButton();
+    window.getSelection().removeAllRanges();
+    focusTextarea();
+  }
+
+  if (story) {
+    document.addEventListener("mouseup", function () {
+      window.setTimeout(showQuoteButton, 0);
+    });
+    document.addEventListener("keyup", function (event) {
+      if (event.shiftKey || event.key === "Shift") {
+        showQuoteButton();
+      }
+    });
+    document.addEventListener("selectionchange", function () {
+      var selection = window.getSelection();
+      if (!selection || selection.isCollapsed) {
+        hideQuoteButton();
+      }
+    });
+  }
+
+  /* --- Reply and Quote on a comment. --- */
+
+  function commentOf(element) {
+    return element.closest("li.comment");
+  }
+
+  function cancelReply() {
+    field("parent").value = "";
+    var context = form.querySelector("[data-reply-context]");
+    if (context) {
+      context.remove();
+    }
+    form.classList.remove("comment-form--inline");
+    formHome.parent.insertBefore(form, formHome.next);
+  }
+
+  function replyTo(comment) {
+    var number = comment.dataset.number;
+    var handle = comment.dataset.handle;
+    field("parent").value = number;
+    var context = form.querySelector("[data-reply-context]");
+    if (context) {
+      context.remove();
+    }
+    context = document.createElement("p");
+    context.className = "comment-form__context";
+    context.setAttribute("data-reply-context", "");
+    context.textContent =
+      (form.dataset.replyTemplate || "Replying to #{number} by {handle}.")
+        .replace("{number}", number)
+        .replace("{handle}", handle) + " ";
+    var cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "link-button";
+    cancel.textContent = form.dataset.cancelLabel || "Cancel reply";
+    cancel.addEventListener("click", function () {
+      cancelReply();
+      focusTextarea();
+    });
+    context.appendChild(cancel);
+    form.insertBefore(context, form.querySelector(".field"));
+    form.classList.add("comment-form--inline");
+    comment.querySelector(":scope > article").after(form);
+    focusTextarea();
+  }
+
+  function quoteComment(comment) {
+    var body = comment.querySelector(".comment__body");
+    if (!body) {
+      return;
+    }
+    var selection = window.getSelection();
+    var text = "";
+    if (selection && !selection.isCollapsed && body.contains(selection.anchorNode)) {
+      text = selection.toString();
+    }
+    text = (text || body.innerText).trim();
+    var quoted = asMarkdownQuote("#" + comment.dataset.number + " " + comment.dataset.handle + ":\n" + text);
+    var box = textarea();
+    box.value = (box.value.trim() ? box.value.replace(/\s+$/, "") + "\n\n" : "") + quoted + "\n\n";
+    focusTextarea();
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-action]");
+    if (!button || !form) {
+      return; // signed out: the plain form leads to the sign-in prompt
+    }
+    var comment = commentOf(button);
+    if (!comment) {
+      return;
+    }
+    event.preventDefault();
+    if (button.dataset.action === "reply") {
+      replyTo(comment);
+    } else if (button.dataset.action === "quote") {
+      quoteComment(comment);
+    }
+  });
+
+  /* --- Votes without a reload. --- */
+
+  function formatScore(score) {
+    return score > 0 ? "+" + score : String(score);
+  }
+
+  function applyVote(comment, result) {
+    comment.querySelector("[data-score]").textContent = formatScore(result.score);
+    comment.querySelectorAll(".vote-form").forEach(function (voteForm) {
+      var button = voteForm.querySelector("button");
+      var direction = button.dataset.vote;
+      var pressed = (direction === "up" && result.vote === 1) || (direction === "down" && result.vote === -1);
+      button.setAttribute("aria-pressed", pressed ? "true" : "false");
+      voteForm.querySelector('input[name="value"]').value = pressed ? "none" : direction;
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var voteForm = event.target.closest(".vote-form");
+    if (!voteForm || !window.fetch) {
+      return;
+    }
+    event.preventDefault();
+    var comment = commentOf(voteForm);
+    fetch(voteForm.action, {
+      method: "POST",
+      body: new FormData(voteForm),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    })
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") === -1) {
+          throw new Error("not a vote answer"); // e.g. sent to sign in
+        }
+        return response.json().then(function (data) {
+          return { ok: response.ok, data: data };
+        });
+      })
+      .then(function (answer) {
+        if (answer.ok) {
+          applyVote(comment, answer.data);
+        } else {
+          var score = comment.querySelector(".comment__score");
+          score.textContent = answer.data.error;
+        }
+      })
+      .catch(function () {
+        voteForm.submit();
+      });
+  });
+
+  /* --- Following an anchored quote back to its passage. --- */
+
+  function markPassage(paragraph, passage) {
+    document.querySelectorAll("mark.quoted-passage").forEach(function (mark) {
+      mark.replaceWith(document.createTextNode(mark.textContent));
+    });
+    paragraph.normalize();
+    var walker = document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT);
+    var node;
+    while ((node = walker.nextNode())) {
+      var index = node.data.indexOf(passage);
+      if (index !== -1) {
+        var range = document.createRange();
+        range.setStart(node, index);
+        range.setEnd(node, index + passage.length);
+        var mark = document.createElement("mark");
+        mark.className = "quoted-passage";
+        range.surroundContents(mark);
+        return;
+      }
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a.article-quote__source");
+    if (!link) {
+      return;
+    }
+    var paragraph = document.getElementById(link.hash.slice(1));
+    if (!paragraph) {
+      return;
+    }
+    // The paragraph is on this page (the article is above every discussion
+    // page): stay here rather than reload the article from its first page.
+    event.preventDefault();
+    markPassage(paragraph, link.dataset.passage || "");
+    window.history.pushState(null, "", link.hash);
+    paragraph.scrollIntoView({ block: "center" });
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", focusHighlightedComment);
