@@ -192,16 +192,30 @@ class CommentLocation:
 
 
 def locate_comment(article: Article, comment: Comment) -> CommentLocation:
-    if comment.depth == 0:
-        return CommentLocation(cursor=str(comment.number))
-    earlier = (
+    """The page a permalink shows: n's thread with up to half a page of context above.
+
+    In a small discussion that is simply the first page, so a reader who has just
+    posted sees their comment among the others, not alone on a page of its own.
+    """
+    if comment.depth > 0:
+        earlier = (
+            Comment.objects.for_article(article)
+            .filter(thread=comment.thread, depth__gt=0, path__lt=comment.path)
+            .count()
+        )
+        if earlier >= _replies_per_thread():
+            return CommentLocation(thread=comment.thread, from_path=comment.path)
+    context = _roots_per_page() // 2
+    before = list(
         Comment.objects.for_article(article)
-        .filter(thread=comment.thread, depth__gt=0, path__lt=comment.path)
-        .count()
+        .roots()
+        .filter(number__lt=comment.thread)
+        .order_by("-number")
+        .values_list("number", flat=True)[:context]
     )
-    if earlier < _replies_per_thread():
-        return CommentLocation(cursor=str(comment.thread))
-    return CommentLocation(thread=comment.thread, from_path=comment.path)
+    if len(before) < context:
+        return CommentLocation(cursor="1")
+    return CommentLocation(cursor=str(before[-1]))
 
 
 def attach_reader_state(page: DiscussionPage, article: Article, reader) -> None:

@@ -124,3 +124,43 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db):
         assert cursor.fetchone()[0] >= 5000
         cursor.execute("PRAGMA synchronous")
         assert cursor.fetchone()[0] == 2  # FULL
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counts_stay_right_when_posting_and_deleting_race(article, make_reader):
+    from broadsheet.discussion.operations import delete_comment
+
+    readers = [make_reader() for _ in range(10)]
+    doomed = [post_comment(article=article, author=r, body="To be deleted") for r in readers]
+    barrier = threading.Barrier(20)
+    errors: list[BaseException] = []
+
+    def post(reader):
+        try:
+            barrier.wait()
+            post_comment(article=article, author=reader, body="Stays")
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def delete(comment):
+        try:
+            barrier.wait()
+            delete_comment(comment=comment, deleter=comment.author)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post, args=(r,)) for r in readers]
+    threads += [threading.Thread(target=delete, args=(c,)) for c in doomed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    discussion = Discussion.objects.get(article=article)
+    live = Comment.objects.filter(article=article, deleted_at__isnull=True).count()
+    assert discussion.comment_count == live == 10
+    assert discussion.last_number == 20

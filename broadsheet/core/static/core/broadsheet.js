@@ -119,10 +119,14 @@
       quoteButton.addEventListener("click", quoteSelection);
       story.appendChild(quoteButton);
     }
-    var box = story.getBoundingClientRect();
-    quoteButton.style.top = passage.rect.bottom - box.top + 6 + "px";
-    quoteButton.style.left = Math.max(0, passage.rect.left - box.left) + "px";
+    // Above the selection, centred on it, where the stylesheet draws its arrow.
     quoteButton.hidden = false;
+    var box = story.getBoundingClientRect();
+    var centre = (passage.rect.left + passage.rect.right) / 2 - box.left;
+    var left = centre - quoteButton.offsetWidth / 2;
+    var maxLeft = story.clientWidth - quoteButton.offsetWidth;
+    quoteButton.style.left = Math.max(0, Math.min(left, maxLeft)) + "px";
+    quoteButton.style.top = passage.rect.top - box.top - quoteButton.offsetHeight - 8 + "px";
   }
 
   function quoteSelection() {
