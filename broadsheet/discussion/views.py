@@ -28,6 +28,14 @@ def get_comment_or_404(article, number: int) -> Comment:
     )
 
 
+def get_own_comment_or_404(request, slug: str, number: int) -> Comment:
+    """A comment the signed-in reader wrote; anyone else's is as missing as a typo."""
+    comment = get_comment_or_404(get_visible_article_or_404(slug), number)
+    if comment.author_id != request.user.pk:
+        raise Http404(_("No such comment of yours."))
+    return comment
+
+
 def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
@@ -77,10 +85,8 @@ def comment_permalink(request, slug: str, number: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_comment_view(request, slug: str, number: int):
-    article = get_visible_article_or_404(slug)
-    comment = get_comment_or_404(article, number)
-    if comment.author_id != request.user.pk:
-        raise Http404(_("No such comment of yours."))
+    comment = get_own_comment_or_404(request, slug, number)
+    article = comment.article
     form = EditCommentForm(request.POST or None, initial={"body": comment.body_markdown})
     refusal = None
     try:
@@ -104,10 +110,8 @@ def edit_comment_view(request, slug: str, number: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_comment_view(request, slug: str, number: int):
-    article = get_visible_article_or_404(slug)
-    comment = get_comment_or_404(article, number)
-    if comment.author_id != request.user.pk:
-        raise Http404(_("No such comment of yours."))
+    comment = get_own_comment_or_404(request, slug, number)
+    article = comment.article
     if request.method == "POST":
         delete_comment(comment=comment, deleter=request.user)
         messages.success(request, _("Your comment was deleted. Its number and replies stay."))

@@ -1,11 +1,12 @@
-import threading
 import uuid
+from functools import partial
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from broadsheet.discussion.models import Comment, Discussion
-from broadsheet.discussion.operations import CommentRejected, post_comment
+from broadsheet.discussion.operations import CommentRejected, delete_comment, post_comment
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -66,23 +67,9 @@ def test_a_retried_submission_returns_the_same_comment(article, kestrel):
 @pytest.mark.django_db(transaction=True)
 def test_twenty_comments_posted_at_once_get_twenty_consecutive_numbers(article, make_reader):
     readers = [make_reader() for _ in range(20)]
-    barrier = threading.Barrier(20)
-    errors: list[BaseException] = []
-
-    def post(reader):
-        try:
-            barrier.wait()
-            post_comment(article=article, author=reader, body=f"From {reader.handle}")
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=post, args=(r,)) for r in readers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _results, errors = run_at_once(
+        [partial(post_comment, article=article, author=r, body=f"From {r.handle}") for r in readers]
+    )
     assert errors == []
     numbers = sorted(Comment.objects.filter(article=article).values_list("number", flat=True))
     assert numbers == list(range(1, 21))
@@ -92,24 +79,10 @@ def test_twenty_comments_posted_at_once_get_twenty_consecutive_numbers(article, 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_submission_racing_with_itself_makes_one_comment(article, kestrel):
     key = uuid.uuid4()
-    barrier = threading.Barrier(5)
-    results: list[int] = []
-
-    def post():
-        try:
-            barrier.wait()
-            results.append(
-                post_comment(article=article, author=kestrel, body="Once", submission_key=key).pk
-            )
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=post) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 5 and len(set(results)) == 1
+    post = partial(post_comment, article=article, author=kestrel, body="Once", submission_key=key)
+    results, errors = run_at_once([post] * 5)
+    assert errors == []
+    assert len({comment.pk for comment in results}) == 1
     assert Comment.objects.count() == 1
     assert Discussion.objects.get(article=article).comment_count == 1
 
@@ -128,37 +101,11 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db):
 
 @pytest.mark.django_db(transaction=True)
 def test_counts_stay_right_when_posting_and_deleting_race(article, make_reader):
-    from broadsheet.discussion.operations import delete_comment
-
     readers = [make_reader() for _ in range(10)]
     doomed = [post_comment(article=article, author=r, body="To be deleted") for r in readers]
-    barrier = threading.Barrier(20)
-    errors: list[BaseException] = []
-
-    def post(reader):
-        try:
-            barrier.wait()
-            post_comment(article=article, author=reader, body="Stays")
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    def delete(comment):
-        try:
-            barrier.wait()
-            delete_comment(comment=comment, deleter=comment.author)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=post, args=(r,)) for r in readers]
-    threads += [threading.Thread(target=delete, args=(c,)) for c in doomed]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    posts = [partial(post_comment, article=article, author=r, body="Stays") for r in readers]
+    deletes = [partial(delete_comment, comment=c, deleter=c.author) for c in doomed]
+    _results, errors = run_at_once(posts + deletes)
     assert errors == []
     discussion = Discussion.objects.get(article=article)
     live = Comment.objects.filter(article=article, deleted_at__isnull=True).count()

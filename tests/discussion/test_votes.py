@@ -1,11 +1,11 @@
-import threading
+from functools import partial
 
 import pytest
-from django.db import connections
 
 from broadsheet.discussion.models import Comment, Vote
 from broadsheet.discussion.operations import CommentRejected, post_comment, vote_on_comment
 from broadsheet.readers.models import Reader
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -47,23 +47,8 @@ def test_voting_on_your_own_comment_is_refused(comment, nikolai):
 @pytest.mark.django_db(transaction=True)
 def test_two_racing_votes_from_one_reader_count_once(article, nikolai, kestrel):
     comment = post_comment(article=article, author=nikolai, body="Race me")
-    barrier = threading.Barrier(6)
-    errors = []
-
-    def vote():
-        try:
-            barrier.wait()
-            vote_on_comment(comment=comment, voter=kestrel, value=1)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=vote) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    vote = partial(vote_on_comment, comment=comment, voter=kestrel, value=1)
+    _results, errors = run_at_once([vote] * 6)
     assert errors == []
     assert Vote.objects.filter(comment=comment).count() == 1
     fresh = reload(comment)
