@@ -14,7 +14,8 @@ from django.utils import timezone
 from broadsheet.articles.front_matter import read_article_source
 from broadsheet.articles.models import Article
 from broadsheet.articles.operations import save_article
-from broadsheet.discussion.operations import post_comment
+from broadsheet.discussion.operations import post_comment, vote_on_comment
+from broadsheet.discussion.quotes import ArticleQuoteClaim, normalize_passage, split_leading_quote
 from broadsheet.readers.models import Reader
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo_content"
@@ -91,9 +92,43 @@ def load_demo() -> Article:
             )
         readers[handle] = reader
     if not article.comments.exists():
-        for handle, when, body in DEMO_COMMENTS:
-            post_comment(article=article, author=readers[handle], body=body, posted_at=_aware(when))
+        _post_demo_discussion(article, readers)
     return article
+
+
+# Which demo comments quote the article (their opening `>` passage is anchored
+# to its paragraph), which answer another, and who voted for what.
+DEMO_ARTICLE_QUOTES = {2, 3}
+DEMO_REPLIES = {4: 2}  # comment 4 answers comment 2
+DEMO_VOTES = [
+    ("unc-2", 2, 1),
+    ("marina-v", 1, 1),
+    ("tern", 1, 1),
+    ("tern", 3, 1),
+    ("unc-2", 3, 1),
+    ("old_salt", 2, -1),
+    ("kestrel-7", 5, 1),
+]
+
+
+def _post_demo_discussion(article: Article, readers: dict[str, Reader]) -> None:
+    posted = {}
+    for number, (handle, when, body) in enumerate(DEMO_COMMENTS, start=1):
+        quote = None
+        if number in DEMO_ARTICLE_QUOTES:
+            passage = normalize_passage(split_leading_quote(body)[0])
+            anchor = next(a for a, text in article.paragraphs.items() if passage in text)
+            quote = ArticleQuoteClaim(anchor=anchor, text=passage)
+        posted[number] = post_comment(
+            article=article,
+            author=readers[handle],
+            body=body,
+            parent=posted.get(DEMO_REPLIES.get(number, 0)),
+            quote=quote,
+            posted_at=_aware(when),
+        )
+    for handle, number, value in DEMO_VOTES:
+        vote_on_comment(comment=posted[number], voter=readers[handle], value=value)
 
 
 def load_demo_if_site_is_empty() -> bool:
