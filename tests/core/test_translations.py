@@ -22,6 +22,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from broadsheet.discussion.operations import delete_comment, post_comment
+from broadsheet.discussion.quotes import ArticleQuoteClaim
 from broadsheet.discussion.rendering import render_comment_markdown
 
 CATALOGUE_DIR = Path(settings.LOCALE_PATHS[0]) / "ru" / "LC_MESSAGES"
@@ -246,6 +248,19 @@ def _comment_header(html: str, number: int) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", match.group(0)).split())
 
 
+def _comment_actions(html: str, number: int) -> str:
+    pattern = rf'<li [^>]*id="comment-{number}".*?<footer class="comment__actions">(.*?)</footer>'
+    match = re.search(pattern, html, re.S)
+    assert match, f"no actions under comment {number} on the page"
+    return match.group(1)
+
+
+def _texts(html: str, tag: str) -> list[str]:
+    """The visible text of each <tag> in the fragment, tags inside it stripped."""
+    found = re.findall(rf"<{tag}\b[^>]*>(.*?)</{tag}>", html, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", text).split()) for text in found]
+
+
 def _labels(html: str) -> list[str]:
     return [
         " ".join(label.split()) for label in re.findall(r"<label[^>]*>(.*?)</label>", html, re.S)
@@ -296,6 +311,85 @@ def test_a_signed_in_reader_in_russian_is_online_and_gets_a_russian_form(
     assert ">Отправить комментарий</button>" in html
     assert ">Выйти</button>" in html
     assert SIGN_IN_SENTENCE_RU not in html
+
+
+@pytest.mark.django_db
+def test_comment_controls_in_russian(signed_in_client, article, kestrel, nikolai, make_comment):
+    make_comment(article, nikolai, "Паром ходит по расписанию.")
+    make_comment(article, kestrel, "Не по воскресеньям.")
+    html = signed_in_client.get(article.get_absolute_url(), **RUSSIAN).content.decode()
+
+    theirs = _comment_actions(html, 1)
+    assert _texts(theirs, "button") == ["▲", "▼", "Ответить", "Цитировать"]
+    assert 'aria-label="Голосовать за"' in theirs
+    assert 'aria-label="Голосовать против"' in theirs
+    assert '<span class="visually-hidden">Оценка: </span>' in theirs
+
+    mine = _comment_actions(html, 2)  # no votes on one's own comment; edit and delete instead
+    assert _texts(mine, "button") == ["Ответить", "Цитировать", "Изменить", "Удалить"]
+
+    for english in ("Vote up", "Vote down", ">Reply<", ">Quote<", ">Edit<", ">Delete<"):
+        assert english not in html
+
+
+@pytest.mark.django_db
+def test_the_sort_control_in_russian(client, article, kestrel, make_comment):
+    make_comment(article, kestrel, "Первый.")
+    html = client.get(article.get_absolute_url(), **RUSSIAN).content.decode()
+    match = re.search(r'<nav class="sort-nav" aria-label="([^"]*)">(.*?)</nav>', html, re.S)
+    assert match, "no sort control on the page"
+    label, links = match.groups()
+    assert label == "Порядок сортировки"
+    assert _texts(links, "span") == ["Порядок:"]
+    assert _texts(links, "a") == ["Сначала старые", "Сначала новые", "Лучшие"]
+
+
+@pytest.mark.django_db
+def test_a_deleted_comment_in_russian_says_its_author_deleted_it(
+    client, article, kestrel, nikolai, make_comment
+):
+    first = make_comment(article, kestrel, "Слова, о которых я жалею.")
+    make_comment(article, nikolai, "А ответ останется.", parent=first)
+    delete_comment(comment=first, deleter=kestrel)
+    html = client.get(article.get_absolute_url(), **RUSSIAN).content.decode()
+    assert '<p class="comment__placeholder">Комментарий удалён автором.</p>' in html
+    assert "Слова, о которых я жалею." not in html
+    assert _texts(_comment_actions(html, 1), "button") == ["Ответить"]
+    assert "в ответ на #1" in html  # the reply under it
+    assert "Comment deleted by its author." not in html
+
+
+PARAGRAPH = "The ferry leaves the pier at ten past six every morning."
+PASSAGE = "leaves the pier at ten past six"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("quotes", "expected"),
+    [
+        (1, "1 комментарий цитирует этот абзац"),
+        (2, "2 комментария цитируют этот абзац"),
+        (5, "5 комментариев цитируют этот абзац"),
+    ],
+)
+def test_the_paragraph_quote_count_takes_the_russian_plural(
+    client, article, make_reader, quotes, expected
+):
+    anchor = next(key for key, text in article.paragraphs.items() if text == PARAGRAPH)
+    for _ in range(quotes):
+        post_comment(
+            article=article,
+            author=make_reader(),
+            body=f"> {PASSAGE}\n\nСлова.",
+            quote=ArticleQuoteClaim(anchor=anchor, text=PASSAGE),
+        )
+    html = client.get(article.get_absolute_url(), **RUSSIAN).content.decode()
+    pattern = rf'<a class="paragraph-quotes" href="[^"]*\?quoting={anchor}#discussion">(.*?)</a>'
+    match = re.search(pattern, html, re.S)
+    assert match, "no quote count on the paragraph"
+    assert match.group(1) == expected
+    assert "Из статьи" in html  # the caption of each anchored quote
+    assert "quote this" not in html and "quotes this" not in html
 
 
 @pytest.mark.django_db

@@ -287,8 +287,15 @@
         if (answer.ok) {
           applyVote(comment, answer.data);
         } else {
-          var score = comment.querySelector(".comment__score");
-          score.textContent = answer.data.error;
+          // Say why beside the buttons (e.g. a vote on your own comment), keep the score.
+          var note = comment.querySelector(".comment__vote-error");
+          if (!note) {
+            note = document.createElement("span");
+            note.className = "comment__vote-error";
+            note.setAttribute("role", "alert");
+            voteForm.parentNode.appendChild(note);
+          }
+          note.textContent = answer.data.error;
         }
       })
       .catch(function () {
