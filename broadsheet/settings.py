@@ -48,13 +48,14 @@ INSTALLED_APPS = [
     "broadsheet.articles",
     "broadsheet.discussion",
     "broadsheet.moderation",
+    "broadsheet.live",
     "broadsheet.demo",
     "broadsheet.core",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "broadsheet.core.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -236,3 +237,15 @@ SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 BROADSHEET_EDIT_WINDOW_SECONDS = int(os.environ.get("BROADSHEET_EDIT_WINDOW_SECONDS", "900"))
 # Replies shown under a top-level comment on a page; the rest are one link away.
 BROADSHEET_REPLIES_PER_THREAD = int(os.environ.get("BROADSHEET_REPLIES_PER_THREAD", "30"))
+
+# --- Live updates ------------------------------------------------------------------
+
+# With Redis, live events and presence reach pages connected to any app process;
+# without it, each process serves the pages connected to it (enough for one process).
+REDIS_URL = os.environ.get("BROADSHEET_REDIS_URL", "")
+# A page that missed more events than this reloads its discussion instead.
+BROADSHEET_LIVE_RESUME_LIMIT = int(os.environ.get("BROADSHEET_LIVE_RESUME_LIMIT", "200"))
+# Seconds between keep-alive comments on an idle live connection.
+BROADSHEET_LIVE_KEEPALIVE_SECONDS = float(os.environ.get("BROADSHEET_LIVE_KEEPALIVE_SECONDS", "20"))
+# Presence changes are gathered and sent to pages at most this often.
+BROADSHEET_PRESENCE_BATCH_SECONDS = float(os.environ.get("BROADSHEET_PRESENCE_BATCH_SECONDS", "1"))

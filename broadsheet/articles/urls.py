@@ -2,6 +2,7 @@ from django.urls import path
 
 from broadsheet.articles import views
 from broadsheet.discussion import views as discussion
+from broadsheet.live.views import live_stream
 
 app_name = "articles"
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("articles/<slug:slug>/", views.detail, name="detail"),
     path("articles/<slug:slug>/comments/", discussion.post_comment_view, name="post_comment"),
+    path("articles/<slug:slug>/live/", live_stream, name="live"),
     path(
         "articles/<slug:slug>/comments/<int:number>/",
         discussion.comment_permalink,

@@ -19,6 +19,8 @@ from django.utils.translation import ngettext
 from broadsheet.discussion.models import MAX_DEPTH, Comment, Discussion, Vote
 from broadsheet.discussion.quotes import ArticleQuoteClaim, verify_article_quote
 from broadsheet.discussion.rendering import render_comment_markdown
+from broadsheet.live import events
+from broadsheet.live.publishing import record_event
 from broadsheet.readers.models import Reader
 
 PATH_DIGITS = 10
@@ -126,6 +128,8 @@ def post_comment(
                 Comment.objects.filter(article=article, number=comment.thread).update(
                     reply_count=F("reply_count") + 1
                 )
+            comment.article, comment.author = article, author
+            record_event(article_id=article.pk, event=events.comment_posted(comment))
     except IntegrityError:
         # Two copies of one submission racing: the other one won, return it.
         if submission_key is not None:
@@ -210,7 +214,9 @@ def edit_comment(*, comment: Comment, editor, body: str, now: datetime | None = 
     comment.body_markdown = body
     comment.body_html = _render(comment.article, body)
     comment.edited_at = now
-    comment.save(update_fields=["body_markdown", "body_html", "edited_at"])
+    with transaction.atomic():
+        comment.save(update_fields=["body_markdown", "body_html", "edited_at"])
+        record_event(article_id=comment.article_id, event=events.comment_edited(comment))
     return comment
 
 
@@ -241,6 +247,7 @@ def delete_comment(*, comment: Comment, deleter, now: datetime | None = None) ->
         locked.body_html = ""
         locked.quote_text = ""
         locked.save(update_fields=["deleted_at", "body_markdown", "body_html", "quote_text"])
+        record_event(article_id=locked.article_id, event=events.comment_deleted(locked))
     return locked
 
 
@@ -283,4 +290,5 @@ def vote_on_comment(*, comment: Comment, voter, value: int) -> VoteResult:
         locked.score += value - old
         locked.save(update_fields=["upvotes", "downvotes", "score"])
         Reader.objects.filter(pk=locked.author_id).update(rating=F("rating") + (value - old))
+        record_event(article_id=locked.article_id, event=events.comment_voted(locked))
     return VoteResult(locked.score, locked.upvotes, locked.downvotes, value)

@@ -15,6 +15,7 @@ from broadsheet.discussion.queries import (
     list_thread_page,
 )
 from broadsheet.discussion.quotes import quote_as_markdown
+from broadsheet.live.publishing import latest_event_id
 
 
 def _int(value: str | None) -> int | None:
@@ -91,4 +92,5 @@ def build_discussion_context(
             article.body_html, discussion.quote_counts if discussion else {}, article_url
         ),
         "highlighted": highlighted,
+        "live_after": latest_event_id(article_id=article.pk),
     }

@@ -65,6 +65,10 @@ class Reader(AbstractBaseUser, PermissionsMixin):
     # Written at most once a minute per reader (see PresenceMiddleware), so that
     # presence costs no write on ordinary requests.
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    # When a live connection of theirs last checked in (at most once a minute).
+    last_connected_at = models.DateTimeField(_("last connected"), null=True, blank=True)
+    # The reader asked never to be shown as Online.
+    appear_offline = models.BooleanField(_("appear offline"), default=False)
     # The sum of the votes on this reader's comments, kept by vote_on_comment.
     rating = models.IntegerField(_("rating"), default=0)
 
@@ -97,8 +101,17 @@ class Reader(AbstractBaseUser, PermissionsMixin):
         return self.handle
 
     @property
-    def is_online(self) -> bool:
-        if self.last_seen_at is None:
-            return False
+    def presence_seconds_left(self) -> int:
+        """How much longer this reader counts as Online without news of them (0: Offline)."""
+        if self.appear_offline:
+            return 0
+        times = [t for t in (self.last_seen_at, self.last_connected_at) if t is not None]
+        if not times:
+            return 0
         window = timedelta(seconds=settings.BROADSHEET_ONLINE_WINDOW_SECONDS)
-        return timezone.now() - self.last_seen_at < window
+        left = (max(times) + window - timezone.now()).total_seconds()
+        return max(0, int(left + 0.999))
+
+    @property
+    def is_online(self) -> bool:
+        return self.presence_seconds_left > 0

@@ -4,8 +4,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from broadsheet.live.publishing import publish_presence
 from broadsheet.readers.models import Reader
 
 
@@ -31,6 +33,31 @@ def record_reader_activity(*, reader: Reader, now: datetime | None = None) -> bo
     interval = timedelta(seconds=settings.BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS)
     if reader.last_seen_at is not None and now - reader.last_seen_at < interval:
         return False
-    Reader.objects.filter(pk=reader.pk).update(last_seen_at=now)
+    # Newest time wins: a slower request carrying an older time changes nothing.
+    Reader.objects.filter(pk=reader.pk).filter(
+        Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now)
+    ).update(last_seen_at=now)
     reader.last_seen_at = now
+    publish_presence(reader)
     return True
+
+
+def record_reader_connected(*, reader: Reader, now: datetime | None = None) -> bool:
+    """Note that a live connection of the reader's is open; throttled like activity."""
+    now = now or timezone.now()
+    interval = timedelta(seconds=settings.BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS)
+    if reader.last_connected_at is not None and now - reader.last_connected_at < interval:
+        return False
+    Reader.objects.filter(pk=reader.pk).filter(
+        Q(last_connected_at__isnull=True) | Q(last_connected_at__lt=now)
+    ).update(last_connected_at=now)
+    reader.last_connected_at = now
+    publish_presence(reader)
+    return True
+
+
+def set_appear_offline(*, reader: Reader, appear_offline: bool) -> None:
+    """Let a reader hide their presence: the server then never reports them Online."""
+    reader.appear_offline = appear_offline
+    reader.save(update_fields=["appear_offline"])
+    publish_presence(reader)

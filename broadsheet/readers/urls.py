@@ -25,4 +25,5 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("readers/<str:handle>/", views.profile, name="profile"),
+    path("readers/<str:handle>/presence/", views.presence_setting, name="presence"),
 ]

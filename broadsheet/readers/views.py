@@ -1,18 +1,21 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from broadsheet.discussion.queries import list_comments_by_reader
 from broadsheet.readers.forms import SignInForm, SignUpForm
 from broadsheet.readers.models import Reader
-from broadsheet.readers.operations import sign_up_reader
+from broadsheet.readers.operations import set_appear_offline, sign_up_reader
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -100,3 +103,18 @@ def profile(request, handle: str):
     reader = get_object_or_404(Reader, handle__iexact=handle, is_active=True)
     comments = list_comments_by_reader(reader, limit=50)
     return render(request, "readers/profile.html", {"profile": reader, "comments": comments})
+
+
+@login_required
+@require_POST
+def presence_setting(request, handle: str):
+    """A reader's own choice to appear offline; anyone else's is as missing as a typo."""
+    if request.user.handle.lower() != handle.lower():
+        raise Http404(_("No such reader."))
+    appear_offline = request.POST.get("appear_offline") == "on"
+    set_appear_offline(reader=request.user, appear_offline=appear_offline)
+    if appear_offline:
+        messages.success(request, _("You now appear offline to other readers."))
+    else:
+        messages.success(request, _("Other readers can see when you are online."))
+    return redirect(request.user.get_absolute_url())

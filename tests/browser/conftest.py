@@ -1,5 +1,7 @@
-"""A real headless Chromium (Debian's package) driven by Playwright, against
-pytest-django's live server on the test database."""
+"""A real headless Chromium (Debian's package) driven by Playwright, against the
+site served over ASGI (as `broadsheet serve` does) on the test database.
+
+pytest-django's live_server is WSGI, which cannot hold a live stream open."""
 
 import os
 from pathlib import Path
@@ -43,13 +45,55 @@ def browser():
         browser.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def new_page(browser, live_server, request):
+def asgi_server(transactional_db):
+    """The site served over ASGI by Uvicorn in a thread of this process, on the test
+    database: live streams need a real ASGI server (pytest-django's live_server is WSGI)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from django.core.asgi import get_asgi_application
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        get_asgi_application(),
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def new_page(browser, asgi_server, request):
     """Open pages in fresh browser contexts (one per reader); screenshot on failure."""
     contexts = []
 
     def open_page(**context_options):
-        context = browser.new_context(base_url=live_server.url, **context_options)
+        context = browser.new_context(base_url=asgi_server, **context_options)
         contexts.append(context)
         page = context.new_page()
         page.dialogs = []
@@ -71,10 +115,3 @@ def new_page(browser, live_server, request):
                     path=ARTIFACTS / f"{request.node.name}-{index}-{n}.png", full_page=True
                 )
         context.close()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    setattr(item, f"rep_{report.when}", report)
-    return report

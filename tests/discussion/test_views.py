@@ -124,9 +124,9 @@ def test_the_article_page_costs_the_same_queries_for_20_or_200_comments(
     if signed_in:
         client.force_login(readers[0])
         client.get("/")  # let the presence write happen before counting
-    # article+discussion, top-level comments+authors, replies+authors
-    # (+ session, reader and the reader's votes on the page when signed in)
-    expected = 6 if signed_in else 3
+    # article+discussion, top-level comments+authors, replies+authors, the latest
+    # live event id (+ session, reader and the reader's votes when signed in)
+    expected = 7 if signed_in else 4
     for slug in ["small", "large"]:
         with django_assert_num_queries(expected):
             response = client.get(f"/articles/{slug}/")

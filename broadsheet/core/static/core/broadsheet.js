@@ -343,6 +343,248 @@
     paragraph.scrollIntoView({ block: "center" });
   });
 
+
+  /* --- The live discussion: new comments, edits, votes and presence. --- */
+
+  var discussion = document.getElementById("discussion");
+
+  function csrfToken() {
+    var input = document.querySelector('input[name="csrfmiddlewaretoken"]');
+    return input ? input.value : "";
+  }
+
+  function myHandle() {
+    var me = document.querySelector(".account-nav__me");
+    return me ? me.textContent.trim() : null;
+  }
+
+  function elementFromHtml(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html;
+    var element = template.content.firstElementChild;
+    // Live HTML is rendered for no one in particular: add this page's CSRF
+    // token, and drop vote buttons from the reader's own comments.
+    element.querySelectorAll('input[name="csrfmiddlewaretoken"]').forEach(function (input) {
+      input.value = csrfToken();
+    });
+    if (element.dataset.handle === myHandle()) {
+      element.querySelectorAll(".vote-form").forEach(function (form) {
+        form.remove();
+      });
+    }
+    return element;
+  }
+
+  /* Presence: each marker knows how long its reader stays Online; events extend it. */
+
+  var onlineUntil = {};
+
+  function showPresence(handle) {
+    var online = (onlineUntil[handle] || 0) > Date.now();
+    document.querySelectorAll('[data-presence-handle="' + CSS.escape(handle) + '"]').forEach(function (marker) {
+      marker.classList.toggle("presence--online", online);
+      marker.classList.toggle("presence--offline", !online);
+      marker.textContent = online ? discussion.dataset.onlineLabel : discussion.dataset.offlineLabel;
+    });
+  }
+
+  function setPresence(handle, seconds) {
+    onlineUntil[handle] = Date.now() + seconds * 1000;
+    showPresence(handle);
+  }
+
+  function watchPresence(root) {
+    root.querySelectorAll("[data-presence-handle]").forEach(function (marker) {
+      var handle = marker.dataset.presenceHandle;
+      var seconds = parseInt(marker.dataset.onlineSeconds || "0", 10);
+      var until = Date.now() + seconds * 1000;
+      if (!(handle in onlineUntil) || until > onlineUntil[handle]) {
+        onlineUntil[handle] = until;
+      }
+      showPresence(handle);
+    });
+  }
+
+  function expirePresence() {
+    var now = Date.now();
+    Object.keys(onlineUntil).forEach(function (handle) {
+      var until = onlineUntil[handle];
+      if (until && until <= now) {
+        onlineUntil[handle] = 0;
+        showPresence(handle);
+      }
+    });
+  }
+
+  /* New comments wait behind a bar, so the page does not jump under the reader. */
+
+  var pending = [];
+
+  function commentList() {
+    return discussion.querySelector("ol.comments");
+  }
+
+  function findComment(number) {
+    return document.getElementById("comment-" + number);
+  }
+
+  function announce(text) {
+    var status = discussion.querySelector("[data-live-status]");
+    if (status) {
+      status.textContent = text;
+    }
+  }
+
+  function updateBar() {
+    var bar = discussion.querySelector("[data-live-bar]");
+    if (!pending.length) {
+      bar.hidden = true;
+      return;
+    }
+    var label =
+      pending.length === 1
+        ? discussion.dataset.newOne
+        : discussion.dataset.newMany.replace("{count}", pending.length);
+    bar.querySelector("[data-live-show]").textContent = label;
+    bar.hidden = false;
+    announce(label);
+  }
+
+  function placeComment(event) {
+    var element = elementFromHtml(event.html);
+    var list = commentList();
+    if (event.parent === null) {
+      var partial = discussion.hasAttribute("data-partial-page");
+      if (discussion.dataset.sort === "newest" && !discussion.querySelector('a[rel="prev"]')) {
+        list.insertBefore(element, list.firstElementChild);
+        return element;
+      }
+      if (discussion.dataset.sort === "oldest" && !partial) {
+        list.appendChild(element);
+        return element;
+      }
+      return null;
+    }
+    var inThread = list.querySelectorAll('li.comment[data-thread="' + event.thread + '"]');
+    if (!inThread.length) {
+      return null;
+    }
+    for (var i = 0; i < inThread.length; i += 1) {
+      if (inThread[i].dataset.path > event.path) {
+        list.insertBefore(element, inThread[i]);
+        return element;
+      }
+    }
+    var last = inThread[inThread.length - 1];
+    var next = last.nextElementSibling;
+    if (next && next.classList.contains("more-replies")) {
+      last = next;
+    }
+    last.after(element);
+    return element;
+  }
+
+  function showPending() {
+    var first = null;
+    var elsewhere = null;
+    pending.forEach(function (event) {
+      if (findComment(event.number)) {
+        return;
+      }
+      var element = placeComment(event);
+      if (element) {
+        watchPresence(element);
+        element.classList.add("comment--new");
+        first = first || element;
+      } else {
+        elsewhere = elsewhere || event;
+      }
+    });
+    pending = [];
+    updateBar();
+    if (first) {
+      first.setAttribute("tabindex", "-1");
+      first.focus();
+    } else if (elsewhere) {
+      window.location.href = discussion.dataset.liveUrl.replace(/live\/$/, "comments/" + elsewhere.number + "/");
+    }
+  }
+
+  function replaceComment(event) {
+    var existing = findComment(event.number);
+    if (!existing) {
+      return;
+    }
+    var fresh = elementFromHtml(event.html);
+    ["article-quote", "comment__body", "comment__header", "comment__placeholder"].forEach(function (name) {
+      var old = existing.querySelector("." + name);
+      var updated = fresh.querySelector("." + name);
+      if (old && updated) {
+        old.replaceWith(updated);
+      } else if (old && !updated) {
+        old.remove();
+      }
+    });
+    if (event.type === "comment.deleted") {
+      existing.replaceWith(fresh);
+    }
+  }
+
+  var handlers = {
+    "comment.posted": function (event) {
+      if (findComment(event.number) || pending.some(function (p) { return p.number === event.number; })) {
+        return;
+      }
+      if (event.author === myHandle() && placeComment(event)) {
+        return; // the reader's own comment (from another tab): show it at once
+      }
+      pending.push(event);
+      updateBar();
+    },
+    "comment.edited": replaceComment,
+    "comment.deleted": replaceComment,
+    "comment.voted": function (event) {
+      var comment = findComment(event.number);
+      if (comment) {
+        comment.querySelector("[data-score]").textContent = formatScore(event.score);
+      }
+    },
+    "presence.changed": function (event) {
+      Object.keys(event.readers).forEach(function (handle) {
+        setPresence(handle, event.readers[handle]);
+      });
+    },
+    "discussion.reload": function () {
+      window.location.reload();
+    },
+  };
+
+  function connectLive() {
+    var url = discussion.dataset.liveUrl + "?after=" + encodeURIComponent(discussion.dataset.liveAfter || "0");
+    // EventSource reconnects by itself and sends Last-Event-ID: the server
+    // then replays exactly what this page missed.
+    var source = new EventSource(url);
+    Object.keys(handlers).forEach(function (type) {
+      source.addEventListener(type, function (message) {
+        handlers[type](JSON.parse(message.data));
+      });
+    });
+    discussion.dataset.live = "connecting";
+    source.addEventListener("open", function () {
+      discussion.dataset.live = "open";
+    });
+    source.addEventListener("error", function () {
+      discussion.dataset.live = "reconnecting";
+    });
+  }
+
+  if (discussion && discussion.dataset.liveUrl && window.EventSource) {
+    watchPresence(document);
+    window.setInterval(expirePresence, 1000);
+    discussion.querySelector("[data-live-show]").addEventListener("click", showPending);
+    connectLive();
+  }
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", focusHighlightedComment);
   } else {

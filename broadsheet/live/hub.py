@@ -1,0 +1,176 @@
+"""The live hub: which open pages (live connections) this process holds, and how
+events reach them.
+
+Write operations publish after their transaction commits, from whatever thread
+they run in. Without Redis, publishing hands the event straight to this
+process's event loop. With Redis (`BROADSHEET_REDIS_URL`), every process
+publishes to one Redis channel and every process listens to it, so a comment
+posted through one process reaches pages connected to any other. Either way the
+fan-out to connections happens in memory, in the event loop: one message per
+event per process, never a database query per connection.
+"""
+
+import asyncio
+import json
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "broadsheet:live"
+QUEUE_LIMIT = 500
+
+# Put on a connection's queue when it fell too far behind: the page reloads.
+OVERFLOW = object()
+
+
+@dataclass(frozen=True)
+class LiveMessage:
+    """An event on its way to pages: `article` None means every page (presence)."""
+
+    event: dict[str, Any]
+    article: int | None = None
+    id: int | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({"event": self.event, "article": self.article, "id": self.id})
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> "LiveMessage":
+        data = json.loads(raw)
+        return cls(event=data["event"], article=data["article"], id=data["id"])
+
+
+@dataclass(eq=False)
+class Subscription:
+    article: int
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+
+
+class LiveHub:
+    def __init__(self) -> None:
+        self._by_article: dict[int, set[Subscription]] = defaultdict(set)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._listener: asyncio.Task | None = None
+        self._presence_pending: dict[str, int] = {}
+        self._presence_flush: asyncio.TimerHandle | None = None
+        self._redis_client = None
+        self._lock = threading.Lock()
+
+    # --- connections (called in the event loop) ------------------------------
+
+    def subscribe(self, article_id: int) -> Subscription:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # A new event loop (a restarted server, or a test): timers and the
+            # listener of the old one are gone with it.
+            self._loop = loop
+            self._presence_flush = None
+            self._listener = None
+        subscription = Subscription(article_id)
+        self._by_article[article_id].add(subscription)
+        if settings.REDIS_URL and (self._listener is None or self._listener.done()):
+            self._listener = self._loop.create_task(self._listen_to_redis())
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subscribers = self._by_article.get(subscription.article)
+        if subscribers is not None:
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self._by_article[subscription.article]
+
+    def connection_count(self) -> int:
+        return sum(len(s) for s in self._by_article.values())
+
+    # --- publishing (called from any thread) -----------------------------------
+
+    def publish(self, message: LiveMessage) -> None:
+        if settings.REDIS_URL:
+            try:
+                self._redis().publish(CHANNEL, message.to_json())
+            except Exception:
+                # The change itself is committed and kept in LiveEvent: pages
+                # get it when they next resume. Never fail a comment over this.
+                logger.exception("live: could not publish to Redis")
+            return
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.dispatch, message)
+
+    def _redis(self):
+        with self._lock:
+            if self._redis_client is None:
+                import redis
+
+                self._redis_client = redis.Redis.from_url(settings.REDIS_URL)
+            return self._redis_client
+
+    # --- delivery (in the event loop) -------------------------------------------
+
+    def dispatch(self, message: LiveMessage) -> None:
+        if message.article is None:
+            self._gather_presence(message.event.get("readers", {}))
+            return
+        for subscription in list(self._by_article.get(message.article, ())):
+            self._offer(subscription, message)
+
+    @staticmethod
+    def _offer(subscription: Subscription, item) -> None:
+        try:
+            subscription.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # A connection this far behind is better served by a reload.
+            while not subscription.queue.empty():
+                subscription.queue.get_nowait()
+            subscription.queue.put_nowait(OVERFLOW)
+
+    def _gather_presence(self, readers: dict[str, int]) -> None:
+        """Batch presence: many readers changing at once make one event per page."""
+        self._presence_pending.update(readers)
+        if self._presence_flush is None and self._loop is not None:
+            self._presence_flush = self._loop.call_later(
+                settings.BROADSHEET_PRESENCE_BATCH_SECONDS, self._flush_presence
+            )
+
+    def _flush_presence(self) -> None:
+        from broadsheet.live.events import presence_changed
+
+        self._presence_flush = None
+        if not self._presence_pending:
+            return
+        message = LiveMessage(event=presence_changed(self._presence_pending))
+        self._presence_pending = {}
+        for subscribers in list(self._by_article.values()):
+            for subscription in list(subscribers):
+                self._offer(subscription, message)
+
+    async def _listen_to_redis(self) -> None:
+        import redis.asyncio as aioredis
+
+        delay = 0.5
+        while True:
+            client = aioredis.Redis.from_url(settings.REDIS_URL)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    delay = 0.5
+                    async for raw in pubsub.listen():
+                        if raw.get("type") == "message":
+                            self.dispatch(LiveMessage.from_json(raw["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("live: Redis listener lost its connection; retrying")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+            finally:
+                await client.aclose()
+
+
+hub = LiveHub()

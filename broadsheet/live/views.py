@@ -1,0 +1,95 @@
+"""The live stream of one article's discussion, as Server-Sent Events.
+
+Why SSE and not WebSocket: updates flow one way (server to page; readers post
+through ordinary forms), EventSource reconnects by itself and sends the id of
+the last event it saw (`Last-Event-ID`), which is exactly the resume we need,
+and it is plain HTTP that every proxy passes. It needs no Channels layer: an
+async Django view streams the events (docs/architecture.md).
+"""
+
+import asyncio
+import json
+import time
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import StreamingHttpResponse
+
+from broadsheet.articles.access import get_visible_article_or_404
+from broadsheet.live.events import reload_discussion
+from broadsheet.live.hub import OVERFLOW, LiveMessage, Subscription, hub
+from broadsheet.live.publishing import list_events_after
+from broadsheet.readers.operations import record_reader_connected
+
+
+def format_sse(event: dict, event_id: int | None = None) -> str:
+    lines = []
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    lines.append(f"event: {event['type']}")
+    lines.append("data: " + json.dumps(event, separators=(",", ":")))
+    return "\n".join(lines) + "\n\n"
+
+
+def _parse_id(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _current_reader(request):
+    user = request.user
+    return user if user.is_authenticated else None
+
+
+async def live_stream(request, slug: str):
+    article = await sync_to_async(get_visible_article_or_404)(slug)
+    after = _parse_id(request.headers.get("Last-Event-ID")) or _parse_id(request.GET.get("after"))
+    reader = await sync_to_async(_current_reader)(request)
+    # Subscribe before reading what was missed, so nothing falls between the two.
+    subscription = hub.subscribe(article.pk)
+    response = StreamingHttpResponse(
+        _events(subscription, article.pk, after, reader), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # tell nginx not to hold the stream back
+    return response
+
+
+async def _events(subscription: Subscription, article_id: int, after: int | None, reader):
+    keepalive = settings.BROADSHEET_LIVE_KEEPALIVE_SECONDS
+    heartbeat_every = settings.BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS
+    last_heartbeat = 0.0
+    try:
+        yield "retry: 2000\n: connected\n\n"
+        if after is not None:
+            missed = await sync_to_async(list_events_after)(article_id=article_id, after=after)
+            if missed is None:
+                yield format_sse(reload_discussion())
+            else:
+                for stored in missed:
+                    yield format_sse(stored.data, stored.pk)
+                    after = stored.pk
+        while True:
+            if reader is not None and time.monotonic() - last_heartbeat >= heartbeat_every:
+                last_heartbeat = time.monotonic()
+                await sync_to_async(record_reader_connected)(reader=reader)
+            try:
+                item = await asyncio.wait_for(
+                    subscription.queue.get(), timeout=min(keepalive, heartbeat_every)
+                )
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if item is OVERFLOW:
+                yield format_sse(reload_discussion())
+                continue
+            message: LiveMessage = item
+            if message.id is not None:
+                if after is not None and message.id <= after:
+                    continue  # already sent while catching up
+                after = message.id
+            yield format_sse(message.event, message.id)
+    finally:
+        hub.unsubscribe(subscription)

@@ -1,0 +1,81 @@
+"""Two readers on one article: what one does, the other sees without reloading."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from broadsheet.discussion.models import Comment
+from broadsheet.discussion.operations import post_comment, vote_on_comment
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sign_in(page, handle: str) -> None:
+    page.goto("/accounts/sign-in/")
+    page.get_by_label("Handle or email").fill(handle)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
+def open_live(page, path="/articles/the-last-ferry/"):
+    page.goto(path)
+    expect(page.locator("#discussion")).to_have_attribute("data-live", "open")
+
+
+@pytest.fixture
+def short_presence(settings):
+    # Presence windows of seconds, not minutes, so the test need not wait.
+    settings.BROADSHEET_ONLINE_WINDOW_SECONDS = 3
+    settings.BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS = 1
+    settings.BROADSHEET_LIVE_KEEPALIVE_SECONDS = 1
+    settings.BROADSHEET_PRESENCE_BATCH_SECONDS = 0.2
+
+
+def test_b_sees_a_new_comment_bar_then_the_comment_and_a_goes_offline_after_leaving(
+    new_page, article, kestrel, nikolai, short_presence
+):
+    reader_b = new_page()
+    sign_in(reader_b, "unc-2")
+    open_live(reader_b)
+
+    reader_a = new_page()
+    sign_in(reader_a, "kestrel-7")
+    open_live(reader_a)
+    reader_a.get_by_label("Comment").fill("Live from the pier :wink:")
+    reader_a.get_by_role("button", name="Post comment").click()
+    expect(reader_a.locator("#comment-1")).to_be_visible()  # A sees their own at once
+
+    reader_b.evaluate("window.sameDocument = true")
+    bar = reader_b.get_by_role("button", name="1 new comment")
+    expect(bar).to_be_visible()
+    expect(reader_b.locator("#comment-1")).to_have_count(0)  # nothing jumps in by itself
+    bar.click()
+    comment = reader_b.locator("#comment-1")
+    expect(comment).to_contain_text("Live from the pier")
+    expect(comment.get_by_role("img", name="winked")).to_be_visible()
+    expect(comment.locator(".presence")).to_have_text("Online")
+    assert reader_b.evaluate("window.sameDocument") is True
+
+    # Votes and edits arrive too.
+    vote_on_comment(comment=Comment.objects.get(number=1), voter=nikolai, value=1)
+    expect(comment.locator("[data-score]")).to_have_text("+1")
+
+    # A leaves; once the (short) window passes, B sees A as Offline.
+    reader_a.context.close()
+    expect(comment.locator(".presence")).to_have_text("Offline", timeout=10_000)
+    assert reader_b.evaluate("window.sameDocument") is True
+
+
+def test_a_page_that_was_offline_gets_what_it_missed(new_page, article, kestrel):
+    page = new_page()
+    open_live(page)
+    page.context.set_offline(True)
+    post_comment(article=article, author=kestrel, body="Posted while you were away")
+    page.context.set_offline(False)
+    bar = page.get_by_role("button", name="1 new comment")
+    expect(bar).to_be_visible(timeout=15_000)
+    bar.click()
+    expect(page.locator("#comment-1")).to_contain_text("Posted while you were away")
