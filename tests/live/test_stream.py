@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connections
 
 from broadsheet.discussion.operations import post_comment
 from broadsheet.live.hub import OVERFLOW, LiveMessage, hub
@@ -19,9 +20,17 @@ def run(coroutine):
     in the main thread once browser tests have run."""
     outcome = {}
 
+    async def and_close_connections():
+        try:
+            return await coroutine
+        finally:
+            # The database connections opened for sync_to_async calls live in
+            # this loop's threads: close them, or the test database stays in use.
+            await sync_to_async(connections.close_all)()
+
     def target():
         try:
-            outcome["value"] = asyncio.run(coroutine)
+            outcome["value"] = asyncio.run(and_close_connections())
         except BaseException as error:
             outcome["error"] = error
 
