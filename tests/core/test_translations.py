@@ -359,6 +359,33 @@ def test_a_deleted_comment_in_russian_says_its_author_deleted_it(
     assert "Comment deleted by its author." not in html
 
 
+@pytest.mark.django_db
+def test_the_live_updates_speak_russian(client, article):
+    """The labels the live-update script reads from the discussion section."""
+    html = client.get(article.get_absolute_url(), **RUSSIAN).content.decode()
+    match = re.search(r'<section class="discussion" id="discussion"[^>]*>', html)
+    assert match, "no discussion section on the page"
+    section = match.group(0)
+    assert 'aria-label="Обсуждение"' in section
+    assert 'data-online-label="В сети"' in section
+    assert 'data-offline-label="Не в сети"' in section
+    assert 'data-new-one="1 новый комментарий"' in section
+    assert 'data-new-many="Новых комментариев: {count}"' in section
+
+
+@pytest.mark.django_db
+def test_the_appear_offline_setting_in_russian(client, kestrel):
+    client.force_login(kestrel)
+    html = client.get(reverse("readers:profile", args=["kestrel-7"]), **RUSSIAN).content.decode()
+    match = re.search(r'<form [^>]*class="presence-setting">(.*?)</form>', html, re.S)
+    assert match, "no appear-offline setting on the reader's own profile"
+    form = match.group(1)
+    assert _texts(form, "label") == ["Показываться не в сети"]
+    assert _texts(form, "p") == ["Другие читатели всегда будут видеть вас «Не в сети»."]
+    assert _texts(form, "button") == ["Сохранить"]
+    assert "Appear offline" not in html
+
+
 PARAGRAPH = "The ferry leaves the pier at ten past six every morning."
 PASSAGE = "leaves the pier at ten past six"
 
