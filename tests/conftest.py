@@ -32,6 +32,15 @@ PS. The timetable is posted at the pier.
 _sequence = itertools.count(1)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _connections_close_after_each_request():
+    """No persistent connections in tests: the ASGI server threads of browser tests
+    would otherwise keep sessions open on the test database and block its removal."""
+    from django.db import connections
+
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture
 def make_reader(db):
     def make(handle: str | None = None, display_name: str | None = None, **fields) -> Reader:
