@@ -93,7 +93,9 @@ SQLITE_PATH = DATA_DIR / "broadsheet.sqlite3"
 DATABASE_URL = os.environ.get("BROADSHEET_DATABASE_URL", "")
 
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # No persistent connections: under ASGI Django cannot reuse them safely (its
+    # docs say to disable them), and open live streams must not pin connections.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {

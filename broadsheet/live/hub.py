@@ -16,6 +16,7 @@ import logging
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +37,13 @@ class LiveMessage:
     event: dict[str, Any]
     article: int | None = None
     id: int | None = None
+
+    @cached_property
+    def sse(self) -> str:
+        """The event as Server-Sent Events text, formatted once for every page."""
+        from broadsheet.live.views import format_sse
+
+        return format_sse(self.event, self.id)
 
     def to_json(self) -> str:
         return json.dumps({"event": self.event, "article": self.article, "id": self.id})

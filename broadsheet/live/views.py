@@ -13,6 +13,7 @@ import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connections
 from django.http import StreamingHttpResponse
 
 from broadsheet.articles.access import get_visible_article_or_404
@@ -43,10 +44,29 @@ def _current_reader(request):
     return user if user.is_authenticated else None
 
 
+def _then_close_connection(function):
+    """Run `function`, then give its database connection back.
+
+    A stream lives for hours; holding a connection for that long would let a few
+    hundred open pages exhaust PostgreSQL's connections (or SQLite's file
+    handles). Each database call of a stream opens one and closes it after.
+    """
+
+    def call(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return call
+
+
 async def live_stream(request, slug: str):
     article = await sync_to_async(get_visible_article_or_404)(slug)
     after = _parse_id(request.headers.get("Last-Event-ID")) or _parse_id(request.GET.get("after"))
     reader = await sync_to_async(_current_reader)(request)
+    # Release the connection the session, the reader and the article were read on.
+    await sync_to_async(connections.close_all)()
     # Subscribe before reading what was missed, so nothing falls between the two.
     subscription = hub.subscribe(article.pk)
     response = StreamingHttpResponse(
@@ -64,7 +84,9 @@ async def _events(subscription: Subscription, article_id: int, after: int | None
     try:
         yield "retry: 2000\n: connected\n\n"
         if after is not None:
-            missed = await sync_to_async(list_events_after)(article_id=article_id, after=after)
+            missed = await sync_to_async(_then_close_connection(list_events_after))(
+                article_id=article_id, after=after
+            )
             if missed is None:
                 yield format_sse(reload_discussion())
             else:
@@ -74,14 +96,19 @@ async def _events(subscription: Subscription, article_id: int, after: int | None
         while True:
             if reader is not None and time.monotonic() - last_heartbeat >= heartbeat_every:
                 last_heartbeat = time.monotonic()
-                await sync_to_async(record_reader_connected)(reader=reader)
-            try:
-                item = await asyncio.wait_for(
-                    subscription.queue.get(), timeout=min(keepalive, heartbeat_every)
-                )
-            except TimeoutError:
-                yield ": keep-alive\n\n"
-                continue
+                await sync_to_async(_then_close_connection(record_reader_connected))(reader=reader)
+            queue = subscription.queue
+            if queue.empty():
+                try:
+                    # asyncio.timeout, not wait_for: wait_for starts a task per call,
+                    # which at thousands of connections is most of the fan-out cost.
+                    async with asyncio.timeout(min(keepalive, heartbeat_every)):
+                        item = await queue.get()
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+            else:
+                item = queue.get_nowait()
             if item is OVERFLOW:
                 yield format_sse(reload_discussion())
                 continue
@@ -90,6 +117,6 @@ async def _events(subscription: Subscription, article_id: int, after: int | None
                 if after is not None and message.id <= after:
                     continue  # already sent while catching up
                 after = message.id
-            yield format_sse(message.event, message.id)
+            yield message.sse
     finally:
         hub.unsubscribe(subscription)

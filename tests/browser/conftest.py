@@ -53,41 +53,6 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def asgi_server(transactional_db):
-    """The site served over ASGI by Uvicorn in a thread of this process, on the test
-    database: live streams need a real ASGI server (pytest-django's live_server is WSGI)."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-    from django.core.asgi import get_asgi_application
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        get_asgi_application(),
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
 def new_page(browser, asgi_server, request):
     """Open pages in fresh browser contexts (one per reader); screenshot on failure."""
     contexts = []

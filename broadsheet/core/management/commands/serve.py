@@ -8,6 +8,19 @@ from broadsheet.demo.loader import load_demo_if_site_is_empty
 logger = logging.getLogger(__name__)
 
 
+def _allow_many_open_files() -> None:
+    """Raise the open-file limit to what the system allows: every open page holds
+    a connection, and the usual default of 1024 caps a process at a few hundred."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 class Command(BaseCommand):
     # Uvicorn, chosen by measurement: see docs/adr/0001-asgi-server.md.
     help = "Serve the site (pages, admin, static files) with Uvicorn; a new site gets demo content."
@@ -33,6 +46,7 @@ class Command(BaseCommand):
         no_access_log: bool,
         **options,
     ):
+        _allow_many_open_files()
         if not no_demo and load_demo_if_site_is_empty():
             self.stdout.write("This site was empty: loaded the demo edition.")
         self.stdout.write(f"Broadsheet is serving on http://{host}:{port}/")
