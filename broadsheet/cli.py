@@ -11,7 +11,8 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "serve the site: [--host H] [--port P] [--workers N] [--no-demo]"),
     "publish": ("publish", "publish or update an article from FILE.md with front matter"),
-    "grant": ("grant", "give a reader a role: broadsheet grant HANDLE editor|moderator"),
+    "grant": ("grant", "give a reader a role: broadsheet grant HANDLE moderator|editor|admin"),
+    "revoke": ("revoke", "take a role away: broadsheet revoke HANDLE moderator|editor|admin"),
     "demo": ("load_demo", "load the demo edition (article, readers, discussion)"),
     "createsuperuser": ("createsuperuser", "create an administrator account"),
     "changepassword": ("changepassword", "change a reader's password: changepassword HANDLE"),

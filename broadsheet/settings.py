@@ -251,3 +251,12 @@ BROADSHEET_LIVE_RESUME_LIMIT = int(os.environ.get("BROADSHEET_LIVE_RESUME_LIMIT"
 BROADSHEET_LIVE_KEEPALIVE_SECONDS = float(os.environ.get("BROADSHEET_LIVE_KEEPALIVE_SECONDS", "20"))
 # Presence changes are gathered and sent to pages at most this often.
 BROADSHEET_PRESENCE_BATCH_SECONDS = float(os.environ.get("BROADSHEET_PRESENCE_BATCH_SECONDS", "1"))
+
+# --- Moderation ---------------------------------------------------------------------
+
+# "open" (comments appear at once, moderated after), "premoderated" or "closed".
+BROADSHEET_DISCUSSION_MODE = os.environ.get("BROADSHEET_DISCUSSION_MODE", "open")
+# A new reader's first comments wait for a moderator (0 turns this off).
+BROADSHEET_PREMODERATE_FIRST_COMMENTS = int(
+    os.environ.get("BROADSHEET_PREMODERATE_FIRST_COMMENTS", "0")
+)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("broadsheet.readers.urls")),
     path("", include("broadsheet.articles.urls")),
+    path("", include("broadsheet.moderation.urls")),
 ]

@@ -3,6 +3,7 @@ from django.urls import path
 from broadsheet.articles import views
 from broadsheet.discussion import views as discussion
 from broadsheet.live.views import live_stream
+from broadsheet.moderation.views import report_view
 
 app_name = "articles"
 
@@ -25,6 +26,11 @@ urlpatterns = [
         "articles/<slug:slug>/comments/<int:number>/delete/",
         discussion.delete_comment_view,
         name="delete_comment",
+    ),
+    path(
+        "articles/<slug:slug>/comments/<int:number>/report/",
+        report_view,
+        name="report",
     ),
     path(
         "articles/<slug:slug>/comments/<int:number>/vote/",

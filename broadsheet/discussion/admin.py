@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from broadsheet.discussion.models import Comment
+from broadsheet.discussion.models import Comment, Discussion
+from broadsheet.moderation.operations import set_discussion_mode
 
 
 @admin.register(Comment)
@@ -13,3 +14,24 @@ class CommentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # comments are posted under articles, through post_comment
+
+
+@admin.register(Discussion)
+class DiscussionAdmin(admin.ModelAdmin):
+    """Editors open, pre-moderate or close an article's discussion here."""
+
+    list_display = ["article", "mode", "comment_count", "last_number"]
+    list_filter = ["mode"]
+    list_select_related = ["article"]
+    fields = ["article", "mode", "comment_count", "last_number"]
+    readonly_fields = ["article", "comment_count", "last_number"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Through the write operation, so the change is audited.
+        set_discussion_mode(article=obj.article, editor=request.user, mode=obj.mode)

@@ -24,12 +24,24 @@ class Discussion(models.Model):
     # on the article page and cannot drift under concurrent posting.
     quote_counts = models.JSONField(default=dict)
 
+    class Mode(models.TextChoices):
+        OPEN = "open", _("Open: comments appear at once")
+        PREMODERATED = "premoderated", _("Pre-moderated: comments wait for a moderator")
+        CLOSED = "closed", _("Closed: no new comments")
+
+    # Empty means the site default (BROADSHEET_DISCUSSION_MODE).
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, blank=True, default="")
+
     class Meta:
         verbose_name = _("discussion")
         verbose_name_plural = _("discussions")
 
     def __str__(self) -> str:
         return str(self.article)
+
+    @property
+    def effective_mode(self) -> str:
+        return self.mode or settings.BROADSHEET_DISCUSSION_MODE
 
 
 class CommentQuerySet(models.QuerySet):
@@ -43,7 +55,15 @@ class CommentQuerySet(models.QuerySet):
         return self.filter(depth=0)
 
     def live(self) -> "CommentQuerySet":
-        return self.filter(deleted_at__isnull=True)
+        return self.filter(deleted_at__isnull=True, status=Comment.Status.VISIBLE)
+
+    def visible_to(self, reader) -> "CommentQuerySet":
+        """What a reader sees in a discussion: everything but comments waiting for a
+        moderator, except their own (moderators see those in the queue)."""
+        shown = ~models.Q(status=Comment.Status.PENDING)
+        if reader is not None and reader.is_authenticated:
+            shown |= models.Q(author=reader)
+        return self.filter(shown)
 
 
 class Comment(models.Model):
@@ -77,6 +97,18 @@ class Comment(models.Model):
     # A deleted comment keeps its row, number, replies and the quotes of it; its
     # text is erased and a placeholder shows in its place.
     deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Status(models.TextChoices):
+        VISIBLE = "visible", _("Visible")
+        PENDING = "pending", _("Awaiting moderation")
+        REJECTED = "rejected", _("Rejected")
+
+    # Pending comments are shown to their author and to moderators only; a
+    # rejected one shows as a placeholder that keeps its number.
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.VISIBLE)
+    # Why it is held or was rejected, in words a moderator reads in the queue.
+    moderation_reason = models.CharField(max_length=200, blank=True, default="")
+    report_count = models.PositiveIntegerField(default=0)
     # What the reader typed, kept as typed; body_html is rendered from it once,
     # on write, by discussion.rendering (Markdown subset, then the nh3 allowlist).
     body_markdown = models.TextField(_("comment"))
@@ -92,6 +124,7 @@ class Comment(models.Model):
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
         ordering = ["article", "number"]
+        permissions = [("moderate_comment", "Can moderate comments (queue, approve, reject)")]
         constraints = [
             models.UniqueConstraint(fields=["article", "number"], name="comment_number_unique"),
             models.UniqueConstraint(
@@ -103,6 +136,11 @@ class Comment(models.Model):
         ]
         indexes = [
             models.Index(fields=["author", "-created_at"], name="comment_by_author"),
+            models.Index(
+                fields=["-report_count", "created_at"],
+                name="comment_queue",
+                condition=models.Q(status="pending") | models.Q(report_count__gt=0),
+            ),
             models.Index(fields=["article", "depth", "number"], name="comment_roots"),
             models.Index(
                 fields=["article", "depth", "-score", "number"], name="comment_roots_best"
@@ -131,6 +169,14 @@ class Comment(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == self.Status.REJECTED
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
 
     @property
     def display_depth(self) -> int:

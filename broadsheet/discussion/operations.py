@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -85,6 +86,7 @@ def post_comment(
     """
     if parent is not None and parent.article_id != article.pk:
         raise CommentRejected(_("You can only reply to a comment under the same article."))
+    check_may_take_part(author)
     body = validate_comment_body(body)
     if submission_key is not None:
         existing = _find_submitted(author=author, submission_key=submission_key)
@@ -99,11 +101,16 @@ def post_comment(
     try:
         with transaction.atomic():
             discussion = Discussion.objects.select_for_update().get(article=article)
+            if discussion.effective_mode == Discussion.Mode.CLOSED:
+                raise CommentRejected(_("The discussion of this article is closed."))
+            held_because = _hold_reason(discussion, author)
             discussion.last_number += 1
-            discussion.comment_count += 1
             number = discussion.last_number
-            update_fields = ["last_number", "comment_count"]
-            if anchored is not None:
+            update_fields = ["last_number"]
+            if not held_because:
+                discussion.comment_count += 1
+                update_fields.append("comment_count")
+            if anchored is not None and not held_because:
                 counts = dict(discussion.quote_counts)
                 counts[anchored.anchor] = counts.get(anchored.anchor, 0) + 1
                 discussion.quote_counts = counts
@@ -119,6 +126,9 @@ def post_comment(
                 submission_key=submission_key,
             )
             _place_in_thread(comment, parent)
+            if held_because:
+                comment.status = Comment.Status.PENDING
+                comment.moderation_reason = held_because
             if anchored is not None:
                 comment.quote_anchor = anchored.anchor
                 comment.quote_text = anchored.text
@@ -129,7 +139,9 @@ def post_comment(
                     reply_count=F("reply_count") + 1
                 )
             comment.article, comment.author = article, author
-            record_event(article_id=article.pk, event=events.comment_posted(comment))
+            if not held_because:
+                # A held comment is news only to its author; pages learn of it on approval.
+                record_event(article_id=article.pk, event=events.comment_posted(comment))
     except IntegrityError:
         # Two copies of one submission racing: the other one won, return it.
         if submission_key is not None:
@@ -138,6 +150,32 @@ def post_comment(
                 return existing
         raise
     return comment
+
+
+def check_may_take_part(reader) -> None:
+    """Refuse, saying why, a banned or suspended reader's post or vote."""
+    if getattr(reader, "is_banned", False):
+        raise CommentRejected(_("Your account may no longer post or vote."))
+    if getattr(reader, "is_suspended", False):
+        until = timezone.localtime(reader.suspended_until)
+        raise CommentRejected(
+            _("Your account is suspended until %(until)s: you can read, but not post or vote.")
+            % {"until": date_format(until, "DATETIME_FORMAT")}
+        )
+
+
+def _hold_reason(discussion: Discussion, author) -> str:
+    """Why a new comment should wait for a moderator, or "" to publish it at once."""
+    if discussion.effective_mode == Discussion.Mode.PREMODERATED:
+        return "pre-moderated discussion"
+    first = settings.BROADSHEET_PREMODERATE_FIRST_COMMENTS
+    if (
+        first
+        and not Comment.objects.filter(author=author, status=Comment.Status.VISIBLE)[:first].count()
+        >= first
+    ):
+        return f"new reader (first {first} comments)"
+    return ""
 
 
 def _segment(number: int) -> str:
@@ -229,9 +267,11 @@ def delete_comment(*, comment: Comment, deleter, now: datetime | None = None) ->
         if locked.is_deleted:
             return locked
         discussion = Discussion.objects.select_for_update().get(article_id=locked.article_id)
-        discussion.comment_count = max(0, discussion.comment_count - 1)
+        counted = locked.status == Comment.Status.VISIBLE
+        if counted:
+            discussion.comment_count = max(0, discussion.comment_count - 1)
         update_fields = ["comment_count"]
-        if locked.quote_anchor:
+        if locked.quote_anchor and counted:
             counts = dict(discussion.quote_counts)
             remaining = counts.get(locked.quote_anchor, 0) - 1
             if remaining > 0:
@@ -270,10 +310,11 @@ def vote_on_comment(*, comment: Comment, voter, value: int) -> VoteResult:
         raise CommentRejected(_("A vote is up or down."))
     if comment.author_id == voter.pk:
         raise CommentRejected(_("You cannot vote on your own comment."))
+    check_may_take_part(voter)
     with transaction.atomic():
         locked = Comment.objects.select_for_update().get(pk=comment.pk)
-        if locked.is_deleted:
-            raise CommentRejected(_("This comment was deleted."))
+        if locked.is_deleted or locked.status != Comment.Status.VISIBLE:
+            raise CommentRejected(_("This comment cannot be voted on."))
         previous = Vote.objects.filter(comment=locked, voter=voter).first()
         old = previous.value if previous else 0
         if old == value:

@@ -62,16 +62,21 @@ def build_discussion_context(
     sort = params.get("sort") if params.get("sort") in SORTS else "oldest"
     quoting = params.get("quoting")
     thread = _int(params.get("thread"))
+    viewer = request.user
     if location is not None and location.thread is not None:
-        page = list_thread_page(article, thread=location.thread, from_path=location.from_path)
+        page = list_thread_page(
+            article, thread=location.thread, from_path=location.from_path, viewer=viewer
+        )
     elif location is not None:
-        page = list_discussion_page(article, sort="oldest", cursor=location.cursor)
+        page = list_discussion_page(article, sort="oldest", cursor=location.cursor, viewer=viewer)
     elif quoting:
         page = list_quotes_of_paragraph(article, anchor=quoting[:40])
     elif thread:
-        page = list_thread_page(article, thread=thread, from_path=params.get("at", "")[:255])
+        page = list_thread_page(
+            article, thread=thread, from_path=params.get("at", "")[:255], viewer=viewer
+        )
     else:
-        page = list_discussion_page(article, sort=sort, cursor=params.get("from"))
+        page = list_discussion_page(article, sort=sort, cursor=params.get("from"), viewer=viewer)
     attach_reader_state(page, article, request.user)
     for comment in page.comments:
         comment.editable = can_edit(comment, request.user)
@@ -81,7 +86,11 @@ def build_discussion_context(
         comment_form, replying_to = _prefilled_form(article, params, request.user)
     discussion = getattr(article, "discussion", None)
     article_url = article.get_absolute_url()
+    closed = discussion is not None and discussion.effective_mode == "closed"
     return {
+        "discussion_closed": closed,
+        "discussion_premoderated": discussion is not None
+        and discussion.effective_mode == "premoderated",
         "page": page,
         "sort": page.sort,
         "sorts": SORTS,

@@ -61,10 +61,10 @@ def _parse_best_cursor(value: str | None) -> tuple[int, int] | None:
 
 
 def _roots_page(
-    article: Article, sort: str, cursor: str | None
+    article: Article, sort: str, cursor: str | None, viewer=None
 ) -> tuple[list, str | None, str | None]:
     size = _roots_per_page()
-    roots = Comment.objects.for_article(article).roots().with_authors()
+    roots = Comment.objects.for_article(article).visible_to(viewer).roots().with_authors()
     previous_cursor = None
     if sort == "newest":
         start = _parse_int(cursor)
@@ -106,11 +106,12 @@ def _roots_page(
     return rows[:size], previous_cursor, next_cursor
 
 
-def _replies_of(article: Article, threads: list[int]) -> list[Comment]:
+def _replies_of(article: Article, threads: list[int], viewer=None) -> list[Comment]:
     if not threads:
         return []
     ranked = (
         Comment.objects.for_article(article)
+        .visible_to(viewer)
         .filter(thread__in=threads, depth__gt=0)
         .annotate(
             rank=Window(RowNumber(), partition_by=[F("thread")], order_by=F("path").asc()),
@@ -124,12 +125,12 @@ def _replies_of(article: Article, threads: list[int]) -> list[Comment]:
 
 
 def list_discussion_page(
-    article: Article, *, sort: str = "oldest", cursor: str | None = None
+    article: Article, *, sort: str = "oldest", cursor: str | None = None, viewer=None
 ) -> DiscussionPage:
     """One page of the discussion: top-level comments in `sort` order with their replies."""
     sort = sort if sort in SORTS else "oldest"
-    roots, previous_cursor, next_cursor = _roots_page(article, sort, cursor)
-    replies = _replies_of(article, [root.number for root in roots])
+    roots, previous_cursor, next_cursor = _roots_page(article, sort, cursor, viewer)
+    replies = _replies_of(article, [root.number for root in roots], viewer)
     by_thread: dict[int, list[Comment]] = {}
     for reply in replies:
         by_thread.setdefault(reply.thread, []).append(reply)
@@ -145,11 +146,14 @@ def list_discussion_page(
     return DiscussionPage(sort, comments, previous_cursor, next_cursor, more)
 
 
-def list_thread_page(article: Article, *, thread: int, from_path: str = "") -> DiscussionPage:
+def list_thread_page(
+    article: Article, *, thread: int, from_path: str = "", viewer=None
+) -> DiscussionPage:
     """One thread in reply order, from its top comment or from a given place in it."""
     size = _roots_per_page()
     in_thread = (
         Comment.objects.for_article(article)
+        .visible_to(viewer)
         .filter(thread=thread)
         .select_related("author")
         .annotate(parent_number=F("parent__number"))

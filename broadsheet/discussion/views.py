@@ -76,7 +76,9 @@ def post_comment_view(request, slug: str):
 def comment_permalink(request, slug: str, number: int):
     """Comment n of an article: the page of the discussion that holds it, n highlighted."""
     article = get_visible_article_or_404(slug)
-    comment = get_comment_or_404(article, number)
+    comment = get_object_or_404(
+        Comment.objects.visible_to(request.user), article=article, number=number
+    )
     return render_article_page(
         request, article, location=locate_comment(article, comment), highlighted=number
     )

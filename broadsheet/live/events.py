@@ -53,6 +53,11 @@ def comment_deleted(comment: Comment) -> Event:
     return {"type": "comment.deleted", **_placement(comment), "html": _comment_html(comment)}
 
 
+def comment_removed(comment: Comment) -> Event:
+    """A moderator rejected the comment: pages show the placeholder in its place."""
+    return {"type": "comment.removed", **_placement(comment), "html": _comment_html(comment)}
+
+
 def comment_voted(comment: Comment) -> Event:
     return {
         "type": "comment.voted",

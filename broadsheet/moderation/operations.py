@@ -1,8 +1,18 @@
-"""Write operations of moderation: roles for now (queue, bans and audit come later)."""
+"""Write operations of moderation: roles, reports, decisions, suspensions, bans,
+discussion modes. Every one of them writes an AuditEntry with its reason."""
+
+from datetime import datetime
 
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from broadsheet.discussion.models import Comment, Discussion
+from broadsheet.live import events
+from broadsheet.live.publishing import record_event
+from broadsheet.moderation.models import AuditEntry, Report
 from broadsheet.moderation.roles import ROLES
 from broadsheet.readers.models import Reader
 
@@ -11,19 +21,179 @@ class UnknownRole(ValueError):
     pass
 
 
-@transaction.atomic
-def grant_role(*, reader: Reader, role_name: str) -> Group:
-    """Give the reader a role (editor, moderator); granting twice changes nothing."""
+class ModerationRefused(ValueError):
+    """The action cannot be taken; the message is written for the person who tried."""
+
+
+def audit(*, actor, action: str, target: str, reason: str = "") -> AuditEntry:
+    return AuditEntry.objects.create(actor=actor, action=action, target=target, reason=reason[:500])
+
+
+def _comment_label(comment: Comment) -> str:
+    return f"comment {comment.number} on {comment.article.slug}"
+
+
+def _role(role_name: str):
     role = ROLES.get(role_name.lower())
     if role is None:
         raise UnknownRole(f"unknown role “{role_name}”; roles are: {', '.join(sorted(ROLES))}")
+    return role
+
+
+@transaction.atomic
+def grant_role(*, reader: Reader, role_name: str, actor=None) -> Group:
+    """Give the reader a role; granting twice changes nothing."""
+    role = _role(role_name)
     group, _created = Group.objects.get_or_create(name=role.group)
     for app_label, codename in role.permissions:
         group.permissions.add(
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
         )
     reader.groups.add(group)
+    update = []
     if role.staff and not reader.is_staff:
         reader.is_staff = True
-        reader.save(update_fields=["is_staff"])
+        update.append("is_staff")
+    if role.superuser and not reader.is_superuser:
+        reader.is_superuser = True
+        update.append("is_superuser")
+    if update:
+        reader.save(update_fields=update)
+    audit(actor=actor, action="role.granted", target=f"reader {reader.handle}", reason=role.name)
     return group
+
+
+@transaction.atomic
+def revoke_role(*, reader: Reader, role_name: str, actor=None) -> None:
+    """Take a role away; a reader left with no staff role leaves the admin too."""
+    role = _role(role_name)
+    reader.groups.remove(*Group.objects.filter(name=role.group))
+    if role.superuser:
+        reader.is_superuser = False
+    remaining = {r for r in ROLES.values() if reader.groups.filter(name=r.group).exists()}
+    reader.is_staff = reader.is_superuser or any(r.staff for r in remaining)
+    reader.save(update_fields=["is_staff", "is_superuser"])
+    audit(actor=actor, action="role.revoked", target=f"reader {reader.handle}", reason=role.name)
+
+
+def report_comment(*, comment: Comment, reporter, reason: str, text: str = "") -> Report:
+    """A reader reports a comment; a second report by the same reader is refused."""
+    if reason not in Report.Reason.values:
+        raise ModerationRefused(_("Please choose a reason for the report."))
+    if comment.author_id == reporter.pk:
+        raise ModerationRefused(_("You cannot report your own comment."))
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                comment=comment, reporter=reporter, reason=reason, text=text.strip()[:500]
+            )
+            Comment.objects.filter(pk=comment.pk).update(report_count=F("report_count") + 1)
+    except IntegrityError as error:
+        raise ModerationRefused(_("You have already reported this comment.")) from error
+    return report
+
+
+def _count_as_visible(comment: Comment, delta: int) -> None:
+    discussion = Discussion.objects.select_for_update().get(article_id=comment.article_id)
+    discussion.comment_count = max(0, discussion.comment_count + delta)
+    update = ["comment_count"]
+    if comment.quote_anchor:
+        counts = dict(discussion.quote_counts)
+        counts[comment.quote_anchor] = counts.get(comment.quote_anchor, 0) + delta
+        if counts[comment.quote_anchor] <= 0:
+            counts.pop(comment.quote_anchor)
+        discussion.quote_counts = counts
+        update.append("quote_counts")
+    discussion.save(update_fields=update)
+
+
+@transaction.atomic
+def approve_comment(*, comment: Comment, moderator, reason: str = "") -> Comment:
+    """Publish a held comment, or clear the reports of a published one."""
+    locked = (
+        Comment.objects.select_for_update().select_related("article", "author").get(pk=comment.pk)
+    )
+    was_pending = locked.is_pending
+    locked.status = Comment.Status.VISIBLE
+    locked.report_count = 0
+    locked.moderation_reason = ""
+    locked.save(update_fields=["status", "report_count", "moderation_reason"])
+    if was_pending:
+        _count_as_visible(locked, +1)
+        record_event(article_id=locked.article_id, event=events.comment_posted(locked))
+    audit(actor=moderator, action="comment.approved", target=_comment_label(locked), reason=reason)
+    return locked
+
+
+@transaction.atomic
+def reject_comment(*, comment: Comment, moderator, reason: str) -> Comment:
+    """Remove a comment from the discussion; a placeholder keeps its number."""
+    if not reason.strip():
+        raise ModerationRefused(_("Say why the comment is rejected."))
+    locked = (
+        Comment.objects.select_for_update().select_related("article", "author").get(pk=comment.pk)
+    )
+    if locked.is_rejected:
+        return locked
+    if locked.status == Comment.Status.VISIBLE and not locked.is_deleted:
+        _count_as_visible(locked, -1)
+    locked.status = Comment.Status.REJECTED
+    locked.report_count = 0
+    locked.moderation_reason = reason.strip()[:200]
+    locked.save(update_fields=["status", "report_count", "moderation_reason"])
+    record_event(article_id=locked.article_id, event=events.comment_removed(locked))
+    audit(actor=moderator, action="comment.rejected", target=_comment_label(locked), reason=reason)
+    return locked
+
+
+@transaction.atomic
+def suspend_reader(*, reader: Reader, moderator, until: datetime, reason: str) -> Reader:
+    """The reader can read but not post or vote until `until`."""
+    if until <= timezone.now():
+        raise ModerationRefused(_("A suspension must end in the future."))
+    reader.suspended_until = until
+    reader.save(update_fields=["suspended_until"])
+    audit(
+        actor=moderator,
+        action="reader.suspended",
+        target=f"reader {reader.handle}",
+        reason=f"until {until:%Y-%m-%d %H:%M}: {reason}",
+    )
+    return reader
+
+
+@transaction.atomic
+def ban_reader(*, reader: Reader, moderator, reason: str) -> Reader:
+    reader.banned_at = timezone.now()
+    reader.save(update_fields=["banned_at"])
+    audit(actor=moderator, action="reader.banned", target=f"reader {reader.handle}", reason=reason)
+    return reader
+
+
+@transaction.atomic
+def lift_restrictions(*, reader: Reader, moderator, reason: str = "") -> Reader:
+    """End a reader's suspension or ban."""
+    reader.banned_at = None
+    reader.suspended_until = None
+    reader.save(update_fields=["banned_at", "suspended_until"])
+    audit(
+        actor=moderator, action="reader.reinstated", target=f"reader {reader.handle}", reason=reason
+    )
+    return reader
+
+
+@transaction.atomic
+def set_discussion_mode(*, article, editor, mode: str, reason: str = "") -> Discussion:
+    """Open, pre-moderate or close an article's discussion ("" = the site default)."""
+    if mode and mode not in Discussion.Mode.values:
+        raise ModerationRefused(_("Unknown discussion mode."))
+    discussion = Discussion.objects.select_for_update().get(article=article)
+    discussion.mode = mode
+    discussion.save(update_fields=["mode"])
+    audit(
+        actor=editor,
+        action="discussion.mode",
+        target=f"article {article.slug}",
+        reason=f"{mode or 'site default'}: {reason}".strip(": "),
+    )
+    return discussion

@@ -17,6 +17,7 @@ class Role:
     # (app_label, codename) pairs
     permissions: tuple[tuple[str, str], ...]
     staff: bool
+    superuser: bool = False
 
 
 ROLES: dict[str, Role] = {
@@ -31,6 +32,9 @@ ROLES: dict[str, Role] = {
                 ("articles", "change_article"),
                 ("articles", "view_article"),
                 ("discussion", "view_comment"),
+                ("discussion", "moderate_comment"),
+                ("discussion", "change_discussion"),
+                ("moderation", "view_auditentry"),
             ),
             staff=True,
         ),
@@ -41,9 +45,19 @@ ROLES: dict[str, Role] = {
             (
                 ("discussion", "view_comment"),
                 ("discussion", "change_comment"),
+                ("discussion", "moderate_comment"),
                 ("readers", "view_reader"),
+                ("moderation", "view_auditentry"),
             ),
             staff=True,
+        ),
+        Role(
+            "admin",
+            "Administrators",
+            _("manages everything, grants roles, reads the audit log"),
+            (),
+            staff=True,
+            superuser=True,
         ),
     ]
 }

@@ -69,6 +69,9 @@ class Reader(AbstractBaseUser, PermissionsMixin):
     last_connected_at = models.DateTimeField(_("last connected"), null=True, blank=True)
     # The reader asked never to be shown as Online.
     appear_offline = models.BooleanField(_("appear offline"), default=False)
+    # A suspended reader reads but cannot post or vote until then; a banned one, ever.
+    suspended_until = models.DateTimeField(_("suspended until"), null=True, blank=True)
+    banned_at = models.DateTimeField(_("banned at"), null=True, blank=True)
     # The sum of the votes on this reader's comments, kept by vote_on_comment.
     rating = models.IntegerField(_("rating"), default=0)
 
@@ -99,6 +102,14 @@ class Reader(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.handle
+
+    @property
+    def is_banned(self) -> bool:
+        return self.banned_at is not None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_until is not None and self.suspended_until > timezone.now()
 
     @property
     def presence_seconds_left(self) -> int:

@@ -525,7 +525,7 @@
         old.remove();
       }
     });
-    if (event.type === "comment.deleted") {
+    if (event.type === "comment.deleted" || event.type === "comment.removed") {
       existing.replaceWith(fresh);
     }
   }
@@ -543,6 +543,7 @@
     },
     "comment.edited": replaceComment,
     "comment.deleted": replaceComment,
+    "comment.removed": replaceComment,
     "comment.voted": function (event) {
       var comment = findComment(event.number);
       if (comment) {
@@ -590,4 +591,113 @@
   } else {
     focusHighlightedComment();
   }
+})();
+
+/*
+ * The moderation queue: decide with one key, without a reload.
+ * J/K move between items, A approves, R rejects with the chosen reason,
+ * B rejects and bans the author.
+ */
+(function () {
+  "use strict";
+
+  var queue = document.querySelector("[data-queue]");
+  if (!queue) {
+    return;
+  }
+  var status = queue.querySelector("[data-queue-status]");
+
+  function items() {
+    return Array.prototype.slice.call(queue.querySelectorAll(".queue__item"));
+  }
+
+  function current() {
+    return queue.querySelector(".queue__item--current") || items()[0] || null;
+  }
+
+  function select(item) {
+    items().forEach(function (other) {
+      other.classList.remove("queue__item--current");
+    });
+    if (item) {
+      item.classList.add("queue__item--current");
+      item.focus();
+    }
+  }
+
+  function decide(item, action) {
+    var form = item.querySelector(".queue__decision");
+    var data = new FormData(form);
+    data.set("action", action);
+    // getAttribute: the form's buttons are named "action", which shadows form.action.
+    fetch(form.getAttribute("action"), {
+      method: "POST",
+      body: data,
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    })
+      .then(function (response) {
+        return response.json().then(function (answer) {
+          return { ok: response.ok, answer: answer };
+        });
+      })
+      .then(function (result) {
+        if (!result.ok) {
+          status.textContent = result.answer.error;
+          return;
+        }
+        status.textContent = result.answer.done;
+        var next = item.nextElementSibling || item.previousElementSibling;
+        item.remove();
+        if (!items().length) {
+          queue.querySelector(".queue__empty").hidden = false;
+        }
+        select(next);
+      })
+      .catch(function () {
+        // Not a JSON answer (signed out, server error): let the form do it the plain way.
+        var button = form.querySelector('button[value="' + action + '"]');
+        form.requestSubmit(button);
+      });
+  }
+
+  queue.addEventListener("click", function (event) {
+    var button = event.target.closest(".queue__decision button[name=action]");
+    if (!button) {
+      return;
+    }
+    event.preventDefault();
+    decide(button.closest(".queue__item"), button.value);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea") {
+      return;
+    }
+    var item = current();
+    if (!item) {
+      return;
+    }
+    var key = event.key.toLowerCase();
+    if (key === "j") {
+      select(item.nextElementSibling || item);
+    } else if (key === "k") {
+      select(item.previousElementSibling || item);
+    } else if (key === "a") {
+      decide(item, "approve");
+    } else if (key === "r") {
+      decide(item, "reject");
+    } else if (key === "b") {
+      decide(item, "ban");
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+
+  select(current());
 })();
