@@ -260,3 +260,22 @@ BROADSHEET_DISCUSSION_MODE = os.environ.get("BROADSHEET_DISCUSSION_MODE", "open"
 BROADSHEET_PREMODERATE_FIRST_COMMENTS = int(
     os.environ.get("BROADSHEET_PREMODERATE_FIRST_COMMENTS", "0")
 )
+
+# Rules (comma-separated lists). Banned words and blocked domains refuse a
+# comment; suspect words, too many links and repeated text hold it for a moderator.
+BROADSHEET_BANNED_WORDS = env_list("BROADSHEET_BANNED_WORDS", "")
+BROADSHEET_SUSPECT_WORDS = env_list("BROADSHEET_SUSPECT_WORDS", "")
+BROADSHEET_BLOCKED_DOMAINS = env_list("BROADSHEET_BLOCKED_DOMAINS", "")
+BROADSHEET_MAX_LINKS = int(os.environ.get("BROADSHEET_MAX_LINKS", "3"))
+# Rate limit, counted in the database so it holds across processes.
+BROADSHEET_COMMENTS_PER_MINUTE = int(os.environ.get("BROADSHEET_COMMENTS_PER_MINUTE", "10"))
+# Breaking-news mode: past this many comments a minute on one article, the
+# article slows down (one comment per reader per BROADSHEET_SLOW_MODE_SECONDS) and
+# holds comments of readers younger than a day; below the calm rate it returns.
+BROADSHEET_BREAKING_NEWS_PER_MINUTE = int(
+    os.environ.get("BROADSHEET_BREAKING_NEWS_PER_MINUTE", "100")
+)
+BROADSHEET_BREAKING_NEWS_CALM_PER_MINUTE = int(
+    os.environ.get("BROADSHEET_BREAKING_NEWS_CALM_PER_MINUTE", "30")
+)
+BROADSHEET_SLOW_MODE_SECONDS = int(os.environ.get("BROADSHEET_SLOW_MODE_SECONDS", "30"))

@@ -41,6 +41,14 @@ def _connections_close_after_each_request():
     connections.settings["default"]["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(autouse=True)
+def _no_rate_limit(settings):
+    """Most tests post many comments a second; the rate-limit and flood tests turn
+    the limit and breaking-news mode back on."""
+    settings.BROADSHEET_COMMENTS_PER_MINUTE = 0
+    settings.BROADSHEET_BREAKING_NEWS_PER_MINUTE = 0
+
+
 @pytest.fixture
 def make_reader(db):
     def make(handle: str | None = None, display_name: str | None = None, **fields) -> Reader:
@@ -93,7 +101,9 @@ def article(make_article) -> Article:
 
 @pytest.fixture
 def make_comment():
-    def make(article: Article, author: Reader, body: str = "A thoughtful comment.", **kw):
+    def make(article: Article, author: Reader, body: str | None = None, **kw):
+        # Distinct by default: the same text twice in ten minutes is held as repetition.
+        body = body or f"A thoughtful comment, number {next(_sequence)}."
         return post_comment(article=article, author=author, body=body, **kw)
 
     return make

@@ -21,6 +21,8 @@ class CommentForm(forms.Form):
         ),
     )
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    # A field people never see or fill: bots that fill every field give themselves away.
+    website = forms.CharField(required=False, max_length=200)
     parent = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     # Filled by the page's script when a reader quotes a selected passage.
     quote_anchor = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
@@ -41,6 +43,11 @@ class CommentForm(forms.Form):
             return validate_comment_body(self.cleaned_data.get("body") or "")
         except CommentRejected as error:
             raise forms.ValidationError(str(error)) from error
+
+    def clean_website(self) -> str:
+        if self.cleaned_data.get("website"):
+            raise forms.ValidationError(_("This comment looks automated and was not posted."))
+        return ""
 
 
 class EditCommentForm(forms.Form):

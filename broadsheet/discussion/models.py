@@ -31,6 +31,8 @@ class Discussion(models.Model):
 
     # Empty means the site default (BROADSHEET_DISCUSSION_MODE).
     mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, blank=True, default="")
+    # Set while comments pour in faster than BROADSHEET_BREAKING_NEWS_PER_MINUTE.
+    breaking_news_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("discussion")
@@ -42,6 +44,10 @@ class Discussion(models.Model):
     @property
     def effective_mode(self) -> str:
         return self.mode or settings.BROADSHEET_DISCUSSION_MODE
+
+    @property
+    def in_breaking_news_mode(self) -> bool:
+        return self.breaking_news_since is not None
 
 
 class CommentQuerySet(models.QuerySet):
@@ -142,6 +148,7 @@ class Comment(models.Model):
                 condition=models.Q(status="pending") | models.Q(report_count__gt=0),
             ),
             models.Index(fields=["article", "depth", "number"], name="comment_roots"),
+            models.Index(fields=["article", "created_at"], name="comment_recent"),
             models.Index(
                 fields=["article", "depth", "-score", "number"], name="comment_roots_best"
             ),

@@ -22,6 +22,7 @@ from broadsheet.discussion.quotes import ArticleQuoteClaim, verify_article_quote
 from broadsheet.discussion.rendering import render_comment_markdown
 from broadsheet.live import events
 from broadsheet.live.publishing import record_event
+from broadsheet.moderation.rules import check_comment, check_rate
 from broadsheet.readers.models import Reader
 
 PATH_DIGITS = 10
@@ -92,6 +93,12 @@ def post_comment(
         existing = _find_submitted(author=author, submission_key=submission_key)
         if existing is not None:
             return existing
+    verdict = check_comment(body=body, author=author)
+    if verdict.refuse:
+        raise CommentRejected(verdict.refuse)
+    too_fast = check_rate(author=author, article=article) if posted_at is None else ""
+    if too_fast:
+        raise CommentRejected(too_fast)
     anchored = verify_article_quote(article=article, body=body, claim=quote) if quote else None
     if anchored is not None:
         body = anchored.remaining_body
@@ -103,7 +110,7 @@ def post_comment(
             discussion = Discussion.objects.select_for_update().get(article=article)
             if discussion.effective_mode == Discussion.Mode.CLOSED:
                 raise CommentRejected(_("The discussion of this article is closed."))
-            held_because = _hold_reason(discussion, author)
+            held_because = verdict.hold or _hold_reason(discussion, author)
             discussion.last_number += 1
             number = discussion.last_number
             update_fields = ["last_number"]
@@ -142,6 +149,7 @@ def post_comment(
             if not held_because:
                 # A held comment is news only to its author; pages learn of it on approval.
                 record_event(article_id=article.pk, event=events.comment_posted(comment))
+            _update_breaking_news(discussion)
     except IntegrityError:
         # Two copies of one submission racing: the other one won, return it.
         if submission_key is not None:
@@ -168,6 +176,8 @@ def _hold_reason(discussion: Discussion, author) -> str:
     """Why a new comment should wait for a moderator, or "" to publish it at once."""
     if discussion.effective_mode == Discussion.Mode.PREMODERATED:
         return "pre-moderated discussion"
+    if discussion.in_breaking_news_mode and timezone.now() - author.date_joined < timedelta(days=1):
+        return "breaking news: reader joined less than a day ago"
     first = settings.BROADSHEET_PREMODERATE_FIRST_COMMENTS
     if (
         first
@@ -176,6 +186,42 @@ def _hold_reason(discussion: Discussion, author) -> str:
     ):
         return f"new reader (first {first} comments)"
     return ""
+
+
+def _update_breaking_news(discussion: Discussion) -> None:
+    """Switch breaking-news mode on when comments pour in, off when they calm down.
+
+    Runs inside the posting transaction, with the discussion row locked, so two
+    posts cannot both switch it.
+    """
+    from broadsheet.moderation.models import AuditEntry
+
+    last_minute = Comment.objects.filter(
+        article_id=discussion.article_id, created_at__gte=timezone.now() - timedelta(minutes=1)
+    )
+    if not discussion.in_breaking_news_mode:
+        threshold = settings.BROADSHEET_BREAKING_NEWS_PER_MINUTE
+        if threshold and last_minute[:threshold].count() >= threshold:
+            discussion.breaking_news_since = timezone.now()
+            discussion.save(update_fields=["breaking_news_since"])
+            # The audit log is where moderators look first; the queue shows the held comments.
+            AuditEntry.objects.create(
+                actor=None,
+                action="discussion.breaking_news_on",
+                target=f"article {discussion.article_id}",
+                reason=f"at least {threshold} comments in a minute",
+            )
+    else:
+        calm = settings.BROADSHEET_BREAKING_NEWS_CALM_PER_MINUTE
+        if last_minute[: calm + 1].count() <= calm:
+            discussion.breaking_news_since = None
+            discussion.save(update_fields=["breaking_news_since"])
+            AuditEntry.objects.create(
+                actor=None,
+                action="discussion.breaking_news_off",
+                target=f"article {discussion.article_id}",
+                reason=f"at most {calm} comments in a minute",
+            )
 
 
 def _segment(number: int) -> str:

@@ -79,6 +79,7 @@ class LiveHub:
             # listener of the old one are gone with it.
             self._loop = loop
             self._presence_flush = None
+            self._presence_pending = {}
             self._listener = None
         subscription = Subscription(article_id)
         self._by_article[article_id].add(subscription)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
@@ -320,7 +321,7 @@ def test_comment_controls_in_russian(signed_in_client, article, kestrel, nikolai
     html = signed_in_client.get(article.get_absolute_url(), **RUSSIAN).content.decode()
 
     theirs = _comment_actions(html, 1)
-    assert _texts(theirs, "button") == ["▲", "▼", "Ответить", "Цитировать"]
+    assert _texts(theirs, "button") == ["▲", "▼", "Ответить", "Цитировать", "Пожаловаться"]
     assert 'aria-label="Голосовать за"' in theirs
     assert 'aria-label="Голосовать против"' in theirs
     assert '<span class="visually-hidden">Оценка: </span>' in theirs
@@ -328,8 +329,29 @@ def test_comment_controls_in_russian(signed_in_client, article, kestrel, nikolai
     mine = _comment_actions(html, 2)  # no votes on one's own comment; edit and delete instead
     assert _texts(mine, "button") == ["Ответить", "Цитировать", "Изменить", "Удалить"]
 
-    for english in ("Vote up", "Vote down", ">Reply<", ">Quote<", ">Edit<", ">Delete<"):
+    for english in (
+        "Vote up",
+        "Vote down",
+        ">Reply<",
+        ">Quote<",
+        ">Edit<",
+        ">Delete<",
+        ">Report<",
+    ):
         assert english not in html
+
+
+@pytest.mark.django_db
+def test_the_moderation_queue_in_russian(client, make_reader):
+    moderator = make_reader()
+    call_command("grant", moderator.handle, "moderator")
+    client.force_login(moderator)
+    response = client.get(reverse("moderation:queue"), **RUSSIAN)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response["Content-Language"] == "ru"
+    assert '<h1 class="page-title">Очередь модерации</h1>' in html
+    assert "Moderation queue" not in html
 
 
 @pytest.mark.django_db
