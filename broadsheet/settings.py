@@ -5,6 +5,7 @@ here and nowhere else; README.md documents each one with its default.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "csp",
+    "axes",
     "template_partials",
     "broadsheet.readers",
     "broadsheet.articles",
@@ -65,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "broadsheet.urls"
@@ -130,12 +133,27 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The cache also holds rate-limit counters: in Redis they hold across processes.
+if os.environ.get("BROADSHEET_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["BROADSHEET_REDIS_URL"],
+            "KEY_PREFIX": "broadsheet",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Readers -----------------------------------------------------------------
 
 AUTH_USER_MODEL = "readers.Reader"
-AUTHENTICATION_BACKENDS = ["broadsheet.readers.backends.HandleOrEmailBackend"]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses sign-in attempts while their account and
+    # address are locked out, before a password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "broadsheet.readers.backends.HandleOrEmailBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -279,3 +297,25 @@ BROADSHEET_BREAKING_NEWS_CALM_PER_MINUTE = int(
     os.environ.get("BROADSHEET_BREAKING_NEWS_CALM_PER_MINUTE", "30")
 )
 BROADSHEET_SLOW_MODE_SECONDS = int(os.environ.get("BROADSHEET_SLOW_MODE_SECONDS", "30"))
+
+# Sign-in lockout (django-axes): after this many failures for one account from one
+# address, that pair is locked out for BROADSHEET_SIGNIN_LOCKOUT_MINUTES. Locking
+# the pair (not the account) means an attacker elsewhere cannot lock a reader out,
+# and the lockout always ends by itself.
+AXES_FAILURE_LIMIT = int(os.environ.get("BROADSHEET_SIGNIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=int(os.environ.get("BROADSHEET_SIGNIN_LOCKOUT_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The sign-in form's field is "username" (handle or email), not the model's
+# USERNAME_FIELD; one account is one counter whatever the letter case.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "broadsheet.readers.backends.sign_in_name"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "readers/locked_out.html"
+AXES_VERBOSE = False
+# Rate limits (django-ratelimit, counted in the cache), per address or per reader.
+BROADSHEET_SIGNUPS_PER_HOUR = os.environ.get("BROADSHEET_SIGNUPS_PER_HOUR", "5")
+BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR = os.environ.get("BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR", "30")
+BROADSHEET_VOTES_PER_MINUTE = os.environ.get("BROADSHEET_VOTES_PER_MINUTE", "60")
+BROADSHEET_REPORTS_PER_HOUR = os.environ.get("BROADSHEET_REPORTS_PER_HOUR", "20")

@@ -42,6 +42,16 @@ def _connections_close_after_each_request():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limit_counters():
+    """Rate-limit counters live in the cache, which outlives each test's transaction."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_rate_limit(settings):
     """Most tests post many comments a second; the rate-limit and flood tests turn
     the limit and breaking-news mode back on."""

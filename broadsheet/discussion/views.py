@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.articles.views import render_article_page
+from broadsheet.core.limits import limit
 from broadsheet.discussion.forms import CommentForm, EditCommentForm
 from broadsheet.discussion.models import Comment
 from broadsheet.discussion.operations import (
@@ -126,6 +127,7 @@ VOTE_VALUES = {"up": 1, "down": -1, "none": 0}
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit(key="user", setting="BROADSHEET_VOTES_PER_MINUTE", period="m")
 def vote_view(request, slug: str, number: int):
     article = get_visible_article_or_404(slug)
     comment = get_comment_or_404(article, number)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from broadsheet.articles.access import get_visible_article_or_404
+from broadsheet.core.limits import limit
 from broadsheet.discussion.models import Comment
 from broadsheet.moderation.forms import REJECT_REASONS, ReportForm
 from broadsheet.moderation.operations import (
@@ -30,6 +31,7 @@ def require_moderator(request) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit(key="user", setting="BROADSHEET_REPORTS_PER_HOUR", period="h")
 def report_view(request, slug: str, number: int):
     article = get_visible_article_or_404(slug)
     comment = get_object_or_404(

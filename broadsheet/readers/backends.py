@@ -19,3 +19,9 @@ class HandleOrEmailBackend(ModelBackend):
         if reader.check_password(password) and self.user_can_authenticate(reader):
             return reader
         return None
+
+
+def sign_in_name(request, credentials) -> str | None:
+    """The name django-axes counts failed sign-ins under: as typed, in lower case."""
+    name = (credentials or {}).get("username") or request.POST.get("username")
+    return name.strip().lower() if name else None

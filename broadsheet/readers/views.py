@@ -7,11 +7,13 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from broadsheet.core.limits import limit
 from broadsheet.discussion.queries import list_comments_by_reader
 from broadsheet.readers.forms import SignInForm, SignUpForm
 from broadsheet.readers.models import Reader
@@ -28,6 +30,7 @@ def _safe_next(request, fallback: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@limit(key="ip", setting="BROADSHEET_SIGNUPS_PER_HOUR", period="h")
 def sign_up(request):
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
@@ -50,6 +53,9 @@ def sign_up(request):
     )
 
 
+@method_decorator(
+    limit(key="ip", setting="BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR", period="h"), name="post"
+)
 class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "readers/sign_in.html"

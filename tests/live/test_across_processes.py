@@ -130,3 +130,34 @@ def test_a_comment_posted_through_one_process_reaches_a_page_on_the_other(
             listener.close()
         first.stop()
         second.stop()
+
+
+def test_rate_limits_hold_across_two_processes_sharing_redis(tmp_path, redis_url):
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()  # the test command's own throwaway Redis
+    env = {
+        "BROADSHEET_DATABASE_URL": database_url(),
+        "BROADSHEET_REDIS_URL": redis_url,
+        "BROADSHEET_SIGNUPS_PER_HOUR": "3",
+    }
+    first = Server(tmp_path, "--no-demo", env=env)
+    second = Server(tmp_path, "--no-demo", env=env)
+    try:
+        answers = []
+        for n, server in enumerate([first, first, second, second]):
+            status, _ = Browserless(server.base).post_form(
+                "/accounts/sign-up/",
+                {
+                    "handle": f"newcomer-{n}",
+                    "display_name": "Newcomer",
+                    "email": f"newcomer{n}@example.org",
+                    "password": PASSWORD,
+                },
+            )
+            answers.append(status)
+        assert answers == [302, 302, 302, 429]
+        assert Reader.objects.filter(handle__startswith="newcomer-").count() == 3
+    finally:
+        first.stop()
+        second.stop()
