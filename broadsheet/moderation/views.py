@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.core.limits import limit
-from broadsheet.discussion.models import Comment
+from broadsheet.discussion.models import Comment, Discussion
 from broadsheet.moderation.forms import REJECT_REASONS, ReportForm
 from broadsheet.moderation.operations import (
     ModerationRefused,
@@ -66,9 +66,11 @@ def report_view(request, slug: str, number: int):
 
 def queue(request):
     require_moderator(request)
-    return render(
-        request, "moderation/queue.html", {"items": list_queue(), "reject_reasons": REJECT_REASONS}
+    breaking = Discussion.objects.filter(breaking_news_since__isnull=False).select_related(
+        "article"
     )
+    context = {"items": list_queue(), "reject_reasons": REJECT_REASONS, "breaking": breaking}
+    return render(request, "moderation/queue.html", context)
 
 
 def decide(request, comment_id: int):

@@ -207,3 +207,37 @@ def test_the_audit_log_is_read_only_in_the_admin(client, kestrel, moderator, com
     assert page.status_code == 200 and "comment 1 on the-last-ferry" in page.content.decode()
     entry = AuditEntry.objects.get(action="comment.rejected")
     assert client.post(f"/admin/moderation/auditentry/{entry.pk}/delete/").status_code == 403
+
+
+def test_roles_granted_in_the_admin_are_audited(client, kestrel, nikolai):
+    from django.contrib.auth.models import Group
+
+    call_command("grant", "kestrel-7", "admin")
+    call_command("grant", "unc-2", "moderator")  # makes the Moderators group exist
+    call_command("revoke", "unc-2", "moderator")
+    client.force_login(kestrel)
+    moderators = Group.objects.get(name="Moderators")
+    page = client.get(f"/admin/readers/reader/{nikolai.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "groups"}
+    data.update(
+        {
+            "groups": [moderators.pk],
+            "date_joined_0": nikolai.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": nikolai.date_joined.strftime("%H:%M:%S"),
+        }
+    )
+    data.pop("last_seen_at", None)
+    data.pop("suspended_until", None)
+    data.pop("banned_at", None)
+    response = client.post(f"/admin/readers/reader/{nikolai.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entry = AuditEntry.objects.filter(action="role.granted", target="reader unc-2").first()
+    assert entry.actor == kestrel and entry.reason == "Moderators"
+
+
+def test_the_queue_tells_moderators_about_breaking_news(moderator_client, article):
+    Discussion.objects.filter(article=article).update(breaking_news_since=timezone.now())
+    html = moderator_client.get("/moderation/").content.decode()
+    assert "Breaking news" in html and article.title in html
