@@ -22,38 +22,34 @@ def sign_up_reader(*, handle: str, display_name: str, email: str, password: str)
     )
 
 
-def record_reader_activity(*, reader: Reader, now: datetime | None = None) -> bool:
-    """Note that the reader is active now; returns whether a row was written.
+def _record_presence(reader: Reader, field: str, now: datetime | None) -> bool:
+    """Write reader.<field> = now unless it is fresher than the write interval.
 
     Presence needs minute precision, not request precision: skipping the write
     while the stored time is fresh keeps a busy reader from costing a write per
-    request (and, on SQLite, from queueing behind comment posts).
+    request (and, on SQLite, from queueing behind comment posts). The UPDATE only
+    moves the time forward, so a slow request carrying an older time loses.
     """
     now = now or timezone.now()
     interval = timedelta(seconds=settings.BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS)
-    if reader.last_seen_at is not None and now - reader.last_seen_at < interval:
+    last = getattr(reader, field)
+    if last is not None and now - last < interval:
         return False
-    # Newest time wins: a slower request carrying an older time changes nothing.
-    Reader.objects.filter(pk=reader.pk).filter(
-        Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now)
-    ).update(last_seen_at=now)
-    reader.last_seen_at = now
+    older = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now})
+    Reader.objects.filter(pk=reader.pk).filter(older).update(**{field: now})
+    setattr(reader, field, now)
     publish_presence(reader)
     return True
+
+
+def record_reader_activity(*, reader: Reader, now: datetime | None = None) -> bool:
+    """Note that the reader is active now; returns whether a row was written."""
+    return _record_presence(reader, "last_seen_at", now)
 
 
 def record_reader_connected(*, reader: Reader, now: datetime | None = None) -> bool:
     """Note that a live connection of the reader's is open; throttled like activity."""
-    now = now or timezone.now()
-    interval = timedelta(seconds=settings.BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS)
-    if reader.last_connected_at is not None and now - reader.last_connected_at < interval:
-        return False
-    Reader.objects.filter(pk=reader.pk).filter(
-        Q(last_connected_at__isnull=True) | Q(last_connected_at__lt=now)
-    ).update(last_connected_at=now)
-    reader.last_connected_at = now
-    publish_presence(reader)
-    return True
+    return _record_presence(reader, "last_connected_at", now)
 
 
 def set_appear_offline(*, reader: Reader, appear_offline: bool) -> None:
