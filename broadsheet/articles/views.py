@@ -1,5 +1,8 @@
+from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
+from broadsheet.articles import page_cache
 from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.articles.models import Article
 from broadsheet.discussion.page import build_discussion_context
@@ -19,4 +22,23 @@ def render_article_page(request, article: Article, *, status: int = 200, **discu
 
 
 def detail(request, slug: str):
-    return render_article_page(request, get_visible_article_or_404(slug))
+    article = get_visible_article_or_404(slug)
+    if not page_cache.is_cacheable(request):
+        return render_article_page(request, article)
+    key = page_cache.page_key(request, article)
+    etag = page_cache.etag_for(key)
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponseNotModified()
+    else:
+        content = page_cache.get_page(key)
+        if content is None:
+            response = render_article_page(request, article)
+            if response.status_code == 200:
+                page_cache.keep_page(key, response.content)
+        else:
+            response = HttpResponse(content)
+    response["ETag"] = etag
+    # Shared caches must not hand a signed-out page to a signed-in reader.
+    patch_vary_headers(response, ["Cookie", "Accept-Language"])
+    patch_cache_control(response, no_cache=True)  # always revalidate: 304s are cheap
+    return response

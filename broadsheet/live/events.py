@@ -27,7 +27,7 @@ def _comment_html(comment: Comment) -> str:
     with translation.override(comment.article.language):
         return render_to_string(
             "discussion/comment.html",
-            {"comment": comment, "article": comment.article, "highlighted": None},
+            {"comment": comment, "article": comment.article, "highlighted": None, "live": True},
         ).strip()
 
 

@@ -367,7 +367,8 @@
     element.querySelectorAll('input[name="csrfmiddlewaretoken"]').forEach(function (input) {
       input.value = csrfToken();
     });
-    if (element.dataset.handle === myHandle()) {
+    if (element.dataset.handle === myHandle() || !csrfToken()) {
+      // Own comments take no votes; signed-out readers vote after signing in (reload).
       element.querySelectorAll(".vote-form").forEach(function (form) {
         form.remove();
       });
