@@ -95,32 +95,37 @@ TEMPLATES = [
 SQLITE_PATH = DATA_DIR / "broadsheet.sqlite3"
 DATABASE_URL = os.environ.get("BROADSHEET_DATABASE_URL", "")
 
+SQLITE_OPTIONS = {
+    # IMMEDIATE takes the write lock when a transaction starts, so two writers
+    # queue on the busy timeout instead of one failing with "database is locked"
+    # when it tries to upgrade a read lock.
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    # WAL lets readers proceed while one writer commits; synchronous=FULL makes
+    # every acknowledged commit survive a power cut, not only a process crash
+    # (NORMAL would lose the last commits on power loss).
+    "init_command": (
+        "PRAGMA journal_mode=WAL;"
+        "PRAGMA synchronous=FULL;"
+        "PRAGMA foreign_keys=ON;"
+        "PRAGMA busy_timeout=20000;"
+    ),
+}
+
 if DATABASE_URL:
     # No persistent connections: under ASGI Django cannot reuse them safely (its
     # docs say to disable them), and open live streams must not pin connections.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        # A SQLite file named by URL gets the same safety settings as the default one.
+        DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": SQLITE_PATH,
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock when a transaction starts, so two
-                # writers queue on the busy timeout instead of one failing with
-                # "database is locked" when it tries to upgrade a read lock.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                # WAL lets readers proceed while one writer commits; synchronous=FULL
-                # makes every acknowledged commit survive a power cut, not only a
-                # process crash (NORMAL would lose the last commits on power loss).
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=FULL;"
-                    "PRAGMA foreign_keys=ON;"
-                    "PRAGMA busy_timeout=20000;"
-                ),
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
             "TEST": {
                 # A file, not memory: concurrency tests need several connections
                 # to see one database, exactly as several app threads do.
