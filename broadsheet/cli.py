@@ -13,7 +13,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("publish", "publish or update an article from FILE.md with front matter"),
     "grant": ("grant", "give a reader a role: broadsheet grant HANDLE moderator|editor|admin"),
     "revoke": ("revoke", "take a role away: broadsheet revoke HANDLE moderator|editor|admin"),
-    "demo": ("load_demo", "load the demo edition (article, readers, discussion)"),
+    "demo": (
+        "load_demo",
+        "load the demo edition; --articles N --comments-per-article M: a big site",
+    ),
     "createsuperuser": ("createsuperuser", "create an administrator account"),
     "changepassword": ("changepassword", "change a reader's password: changepassword HANDLE"),
     "migrate": ("migrate", "apply database migrations (every command does this first)"),

@@ -126,3 +126,18 @@ def test_an_acknowledged_comment_survives_the_server_being_killed(tmp_path):
         assert fetch(server.base + article + "comments/7/")[0] == 404
     finally:
         server.stop()
+
+
+def test_demo_generates_a_large_site(tmp_path):
+
+    result = run(["demo", "--articles", "20", "--comments-per-article", "500"], tmp_path / "var")
+    assert result.returncode == 0, result.stderr
+    assert "generated 20 articles and 10000 comments" in result.stdout
+    server = Server(tmp_path / "var", "--no-demo")
+    try:
+        status, page = fetch(server.base + "/articles/generated-7/")
+        assert status == 200 and "500 comments" in page
+        status, page = fetch(server.base + "/articles/generated-7/comments/499/")
+        assert status == 200 and 'id="comment-499"' in page
+    finally:
+        server.stop()
