@@ -87,6 +87,15 @@ def nikolai(make_reader) -> Reader:
 
 
 @pytest.fixture
+def moderator(make_reader) -> Reader:
+    from django.core.management import call_command
+
+    reader = make_reader("mod-1", "Maria Moderator")
+    call_command("grant", "mod-1", "moderator")
+    return reader
+
+
+@pytest.fixture
 def make_article(db):
     def make(slug: str | None = None, **fields) -> Article:
         n = next(_sequence)

@@ -16,8 +16,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
 
-from broadsheet.live.publishing import latest_event_id
-
 PAGE_CACHE_SECONDS = 60
 
 
@@ -31,14 +29,14 @@ def is_cacheable(request) -> bool:
     )
 
 
-def page_key(request, article) -> str:
+def page_key(request, article, *, newest_event: int) -> str:
     discussion = getattr(article, "discussion", None)
     parts = [
         str(article.pk),
         article.updated_at.isoformat(),
         getattr(discussion, "mode", ""),
         str(getattr(discussion, "breaking_news_since", "")),
-        str(latest_event_id(article_id=article.pk)),
+        str(newest_event),
         translation.get_language() or "",
         request.get_full_path(),
     ]

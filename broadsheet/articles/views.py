@@ -6,6 +6,7 @@ from broadsheet.articles import page_cache
 from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.articles.models import Article
 from broadsheet.discussion.page import build_discussion_context
+from broadsheet.live.publishing import latest_event_id
 
 
 def home(request):
@@ -25,14 +26,16 @@ def detail(request, slug: str):
     article = get_visible_article_or_404(slug)
     if not page_cache.is_cacheable(request):
         return render_article_page(request, article)
-    key = page_cache.page_key(request, article)
+    # Read once: it is part of the cache key and, on a miss, of the page itself.
+    newest_event = latest_event_id(article_id=article.pk)
+    key = page_cache.page_key(request, article, newest_event=newest_event)
     etag = page_cache.etag_for(key)
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
     else:
         content = page_cache.get_page(key)
         if content is None:
-            response = render_article_page(request, article)
+            response = render_article_page(request, article, live_after=newest_event)
             if response.status_code == 200:
                 page_cache.keep_page(key, response.content)
         else:

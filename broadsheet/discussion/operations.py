@@ -96,9 +96,6 @@ def post_comment(
     verdict = check_comment(body=body, author=author)
     if verdict.refuse:
         raise CommentRejected(verdict.refuse)
-    too_fast = check_rate(author=author, article=article) if posted_at is None else ""
-    if too_fast:
-        raise CommentRejected(too_fast)
     anchored = verify_article_quote(article=article, body=body, claim=quote) if quote else None
     if anchored is not None:
         body = anchored.remaining_body
@@ -110,18 +107,17 @@ def post_comment(
             discussion = Discussion.objects.select_for_update().get(article=article)
             if discussion.effective_mode == Discussion.Mode.CLOSED:
                 raise CommentRejected(_("The discussion of this article is closed."))
+            too_fast = check_rate(author=author, discussion=discussion) if posted_at is None else ""
+            if too_fast:
+                raise CommentRejected(too_fast)
             held_because = verdict.hold or _hold_reason(discussion, author)
             discussion.last_number += 1
             number = discussion.last_number
             update_fields = ["last_number"]
             if not held_because:
-                discussion.comment_count += 1
-                update_fields.append("comment_count")
-            if anchored is not None and not held_because:
-                counts = dict(discussion.quote_counts)
-                counts[anchored.anchor] = counts.get(anchored.anchor, 0) + 1
-                discussion.quote_counts = counts
-                update_fields.append("quote_counts")
+                update_fields += count_as_visible(
+                    discussion, quote_anchor=anchored.anchor if anchored else "", delta=+1
+                )
             discussion.save(update_fields=update_fields)
             comment = Comment(
                 article=article,
@@ -158,6 +154,24 @@ def post_comment(
                 return existing
         raise
     return comment
+
+
+def count_as_visible(discussion: Discussion, *, quote_anchor: str, delta: int) -> list[str]:
+    """Add (+1) or remove (-1) a visible comment from the discussion's counters.
+
+    The caller holds the discussion row locked and saves the returned fields;
+    posting, deleting, approving and rejecting all count through here.
+    """
+    discussion.comment_count = max(0, discussion.comment_count + delta)
+    fields = ["comment_count"]
+    if quote_anchor:
+        counts = dict(discussion.quote_counts)
+        counts[quote_anchor] = counts.get(quote_anchor, 0) + delta
+        if counts[quote_anchor] <= 0:
+            del counts[quote_anchor]
+        discussion.quote_counts = counts
+        fields.append("quote_counts")
+    return fields
 
 
 def check_may_take_part(reader) -> None:
@@ -312,21 +326,13 @@ def delete_comment(*, comment: Comment, deleter, now: datetime | None = None) ->
         locked = Comment.objects.select_for_update().get(pk=comment.pk)
         if locked.is_deleted:
             return locked
-        discussion = Discussion.objects.select_for_update().get(article_id=locked.article_id)
-        counted = locked.status == Comment.Status.VISIBLE
-        if counted:
-            discussion.comment_count = max(0, discussion.comment_count - 1)
-        update_fields = ["comment_count"]
-        if locked.quote_anchor and counted:
-            counts = dict(discussion.quote_counts)
-            remaining = counts.get(locked.quote_anchor, 0) - 1
-            if remaining > 0:
-                counts[locked.quote_anchor] = remaining
-            else:
-                counts.pop(locked.quote_anchor, None)
-            discussion.quote_counts = counts
-            update_fields.append("quote_counts")
-        discussion.save(update_fields=update_fields)
+        if locked.status == Comment.Status.VISIBLE:
+            discussion = Discussion.objects.select_for_update().get(article_id=locked.article_id)
+            discussion.save(
+                update_fields=count_as_visible(
+                    discussion, quote_anchor=locked.quote_anchor, delta=-1
+                )
+            )
         # Erase the words (the reader asked for them to go) but keep the row.
         locked.deleted_at = now or timezone.now()
         locked.body_markdown = ""

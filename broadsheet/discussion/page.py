@@ -57,6 +57,7 @@ def build_discussion_context(
     comment_form: CommentForm | None = None,
     location: CommentLocation | None = None,
     highlighted: int | None = None,
+    live_after: int | None = None,
 ) -> dict:
     params = request.GET
     sort = params.get("sort") if params.get("sort") in SORTS else "oldest"
@@ -101,5 +102,7 @@ def build_discussion_context(
             article.body_html, discussion.quote_counts if discussion else {}, article_url
         ),
         "highlighted": highlighted,
-        "live_after": latest_event_id(article_id=article.pk),
+        "live_after": live_after
+        if live_after is not None
+        else latest_event_id(article_id=article.pk),
     }

@@ -94,9 +94,6 @@ class LiveHub:
             if not subscribers:
                 del self._by_article[subscription.article]
 
-    def connection_count(self) -> int:
-        return sum(len(s) for s in self._by_article.values())
-
     # --- publishing (called from any thread) -----------------------------------
 
     def publish(self, message: LiveMessage) -> None:

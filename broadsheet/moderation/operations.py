@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from broadsheet.discussion.models import Comment, Discussion
+from broadsheet.discussion.operations import count_as_visible
 from broadsheet.live import events
 from broadsheet.live.publishing import record_event
 from broadsheet.moderation.models import AuditEntry, Report
@@ -95,16 +96,9 @@ def report_comment(*, comment: Comment, reporter, reason: str, text: str = "") -
 
 def _count_as_visible(comment: Comment, delta: int) -> None:
     discussion = Discussion.objects.select_for_update().get(article_id=comment.article_id)
-    discussion.comment_count = max(0, discussion.comment_count + delta)
-    update = ["comment_count"]
-    if comment.quote_anchor:
-        counts = dict(discussion.quote_counts)
-        counts[comment.quote_anchor] = counts.get(comment.quote_anchor, 0) + delta
-        if counts[comment.quote_anchor] <= 0:
-            counts.pop(comment.quote_anchor)
-        discussion.quote_counts = counts
-        update.append("quote_counts")
-    discussion.save(update_fields=update)
+    discussion.save(
+        update_fields=count_as_visible(discussion, quote_anchor=comment.quote_anchor, delta=delta)
+    )
 
 
 @transaction.atomic

@@ -74,8 +74,12 @@ def _posted_same_text_recently(author, body: str) -> bool:
     return Comment.objects.filter(author=author, created_at__gte=since, body_markdown=body).exists()
 
 
-def check_rate(*, author, article) -> str:
-    """A message if the author is posting too fast, else ""."""
+def check_rate(*, author, discussion) -> str:
+    """A message if the author is posting too fast, else "".
+
+    Called by post_comment with the discussion row it has just locked, so slow
+    mode is read from the row itself, not fetched again.
+    """
     from broadsheet.discussion.models import Comment
 
     now = timezone.now()
@@ -85,16 +89,12 @@ def check_rate(*, author, article) -> str:
         return _("You are posting too fast: at most %(count)d comments a minute.") % {
             "count": per_minute
         }
-    from broadsheet.discussion.models import Discussion
-
-    # Read fresh: the article's cached discussion may predate the switch.
-    breaking = Discussion.objects.filter(
-        article=article, breaking_news_since__isnull=False
-    ).exists()
-    if breaking:
+    if discussion.in_breaking_news_mode:
         gap = settings.BROADSHEET_SLOW_MODE_SECONDS
         if Comment.objects.filter(
-            author=author, article=article, created_at__gte=now - timedelta(seconds=gap)
+            author=author,
+            article_id=discussion.article_id,
+            created_at__gte=now - timedelta(seconds=gap),
         ).exists():
             return _("This article is busy: one comment per reader every %(seconds)d seconds.") % {
                 "seconds": gap

@@ -1,7 +1,6 @@
 """Signed-out readers get finished pages from the cache; every kind of write shows."""
 
 import pytest
-from django.core.management import call_command
 
 from broadsheet.articles.operations import save_article
 from broadsheet.discussion.operations import (
@@ -49,13 +48,6 @@ def test_signed_in_readers_are_never_served_the_shared_page(client, article, kes
     client.force_login(kestrel)
     html = client.get(URL).content.decode()
     assert "<textarea" in html and "csrfmiddlewaretoken" in html
-
-
-@pytest.fixture
-def moderator(make_reader):
-    reader = make_reader("mod-1", "Maria Moderator")
-    call_command("grant", "mod-1", "moderator")
-    return reader
 
 
 @pytest.mark.parametrize(

@@ -7,19 +7,11 @@ from playwright.sync_api import expect
 
 from broadsheet.discussion.models import Comment
 from broadsheet.discussion.operations import post_comment
-from tests.conftest import PASSWORD
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSAGE = "leaves the pier at ten past six"
-
-
-def sign_in(page, handle: str) -> None:
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Handle or email").fill(handle)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/$"))
 
 
 def select_in_article(page, passage: str) -> None:

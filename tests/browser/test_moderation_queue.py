@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from broadsheet.discussion.operations import post_comment
 from broadsheet.moderation.models import AuditEntry
 from broadsheet.moderation.operations import report_comment
-from tests.conftest import PASSWORD
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,10 +26,7 @@ def test_a_reported_comment_is_rejected_with_keys_only(
     report_comment(comment=spam, reporter=make_reader(), reason="spam")
 
     page = new_page()
-    page.goto("/accounts/sign-in/")
-    page.get_by_label("Handle or email").fill("mod-1")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "mod-1")
     page.goto("/moderation/")
     items = page.locator(".queue__item")
     expect(items).to_have_count(2)

@@ -125,9 +125,8 @@ def test_the_article_page_costs_the_same_queries_for_20_or_200_comments(
         client.force_login(readers[0])
         client.get("/")  # let the presence write happen before counting
     # article+discussion, top-level comments+authors, replies+authors, the latest
-    # live event id (+ session, reader and the reader's votes when signed in; + the
-    # page-cache key's event id when signed out)
-    expected = 7 if signed_in else 5
+    # live event id (+ session, reader and the reader's votes when signed in)
+    expected = 7 if signed_in else 4
     for slug in ["small", "large"]:
         with django_assert_num_queries(expected):
             response = client.get(f"/articles/{slug}/")

@@ -23,13 +23,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def moderator(make_reader):
-    reader = make_reader("mod-1", "Maria Moderator")
-    call_command("grant", "mod-1", "moderator")
-    return reader
-
-
-@pytest.fixture
 def moderator_client(client, moderator):
     client.force_login(moderator)
     return client
