@@ -292,6 +292,9 @@ BROADSHEET_BLOCKED_DOMAINS = env_list("BROADSHEET_BLOCKED_DOMAINS", "")
 BROADSHEET_MAX_LINKS = int(os.environ.get("BROADSHEET_MAX_LINKS", "3"))
 # Rate limit, counted in the database so it holds across processes.
 BROADSHEET_COMMENTS_PER_MINUTE = int(os.environ.get("BROADSHEET_COMMENTS_PER_MINUTE", "10"))
+BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE = int(
+    os.environ.get("BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE", "5")
+)
 # Breaking-news mode: past this many comments a minute on one article, the
 # article slows down (one comment per reader per BROADSHEET_SLOW_MODE_SECONDS) and
 # holds comments of readers younger than a day; below the calm rate it returns.

@@ -56,6 +56,7 @@ def _no_rate_limit(settings):
     """Most tests post many comments a second; the rate-limit and flood tests turn
     the limit and breaking-news mode back on."""
     settings.BROADSHEET_COMMENTS_PER_MINUTE = 0
+    settings.BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE = 0
     settings.BROADSHEET_BREAKING_NEWS_PER_MINUTE = 0
 
 

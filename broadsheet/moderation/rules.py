@@ -89,6 +89,12 @@ def check_rate(*, author, discussion) -> str:
         return _("You are posting too fast: at most %(count)d comments a minute.") % {
             "count": per_minute
         }
+    per_article = settings.BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE
+    on_article = recent.filter(article_id=discussion.article_id)
+    if per_article and on_article[:per_article].count() >= per_article:
+        return _(
+            "You are posting too fast here: at most %(count)d comments a minute on one article."
+        ) % {"count": per_article}
     if discussion.in_breaking_news_mode:
         gap = settings.BROADSHEET_SLOW_MODE_SECONDS
         if Comment.objects.filter(

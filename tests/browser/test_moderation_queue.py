@@ -40,9 +40,15 @@ def test_a_reported_comment_is_rejected_with_keys_only(
     expect(page.locator("[data-queue-status]")).to_have_text("Rejected comment 2.")
     assert page.console_errors == []
 
+    page.keyboard.press("s")  # the other one: reject it and suspend its author
+    expect(page.locator(".queue__item")).to_have_count(0)
+    nikolai.refresh_from_db()
+    assert nikolai.is_suspended
+
     page.goto("/articles/the-last-ferry/")
     expect(page.locator("#comment-2")).to_contain_text("Comment removed by a moderator.")
-    expect(page.locator("#comment-1")).to_contain_text("A fair point about fares.")
-    entry = AuditEntry.objects.get(action="comment.rejected")
-    assert entry.actor.handle == "mod-1" and entry.target == "comment 2 on the-last-ferry"
+    expect(page.locator("#comment-1")).to_contain_text("Comment removed by a moderator.")
+    entry = AuditEntry.objects.get(action="comment.rejected", target="comment 2 on the-last-ferry")
+    assert entry.actor.handle == "mod-1"
+    assert AuditEntry.objects.filter(action="reader.suspended", target="reader unc-2").exists()
     assert re.search("Breaks the discussion rules", entry.reason)

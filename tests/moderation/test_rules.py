@@ -78,10 +78,21 @@ def test_posting_too_fast_is_refused_with_the_limit_named(settings, article, kes
         post_comment(article=article, author=kestrel, body="One more")
 
 
+def test_posting_too_fast_on_one_article_is_refused(settings, make_article, kestrel):
+    settings.BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE = 2
+    busy, other = make_article(), make_article()
+    for n in range(2):
+        post_comment(article=busy, author=kestrel, body=f"Busy {n}")
+    with pytest.raises(CommentRejected, match="at most 2 comments a minute on one article"):
+        post_comment(article=busy, author=kestrel, body="Busy again")
+    assert post_comment(article=other, author=kestrel, body="Elsewhere").number == 1
+
+
 def test_a_flood_switches_breaking_news_mode_on_and_nothing_is_lost(settings, article, make_reader):
     settings.BROADSHEET_BREAKING_NEWS_PER_MINUTE = 100
     settings.BROADSHEET_SLOW_MODE_SECONDS = 30
     settings.BROADSHEET_COMMENTS_PER_MINUTE = 10
+    settings.BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE = 10
     readers = [make_reader() for _ in range(50)]
     for reader in readers[:25]:  # older readers: not held for being new
         reader.date_joined = timezone.now() - timezone.timedelta(days=30)

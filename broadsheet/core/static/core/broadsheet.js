@@ -597,7 +597,7 @@
 /*
  * The moderation queue: decide with one key, without a reload.
  * J/K move between items, A approves, R rejects with the chosen reason,
- * B rejects and bans the author.
+ * B rejects and bans the author, S rejects and suspends the author for a week.
  */
 (function () {
   "use strict";
@@ -694,6 +694,8 @@
       decide(item, "reject");
     } else if (key === "b") {
       decide(item, "ban");
+    } else if (key === "s") {
+      decide(item, "suspend");
     } else {
       return;
     }
