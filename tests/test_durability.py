@@ -43,7 +43,11 @@ def post(writer: Browserless, body: str, key: uuid.UUID) -> tuple[int, str]:
 
 def test_sixteen_concurrent_writers_on_two_processes_all_succeed(tmp_path):
     save_article(slug="durable", title="Durable", body_markdown=ARTICLE_BODY)
-    env = {"BROADSHEET_DATABASE_URL": database_url(), "BROADSHEET_COMMENTS_PER_MINUTE": "0"}
+    env = {
+        "BROADSHEET_DATABASE_URL": database_url(),
+        "BROADSHEET_COMMENTS_PER_MINUTE": "0",
+        "BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE": "0",
+    }
     server = Server(tmp_path, "--no-demo", "--workers", "2", env=env)
     try:
         writers = signed_in_writers(server.base, 16)
@@ -70,7 +74,11 @@ def test_sixteen_concurrent_writers_on_two_processes_all_succeed(tmp_path):
 
 def test_every_acknowledged_comment_survives_sigkill_under_load_and_retries_store_once(tmp_path):
     save_article(slug="durable", title="Durable", body_markdown=ARTICLE_BODY)
-    env = {"BROADSHEET_DATABASE_URL": database_url(), "BROADSHEET_COMMENTS_PER_MINUTE": "0"}
+    env = {
+        "BROADSHEET_DATABASE_URL": database_url(),
+        "BROADSHEET_COMMENTS_PER_MINUTE": "0",
+        "BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE": "0",
+    }
     server = Server(tmp_path, "--no-demo", env=env)
     acknowledged: dict[uuid.UUID, str] = {}
     unanswered: list[tuple[Browserless, str, uuid.UUID]] = []

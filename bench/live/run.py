@@ -572,6 +572,10 @@ def server_env(data_dir: Path) -> dict[str, str]:
     }
     env["BROADSHEET_DATA_DIR"] = str(data_dir)
     env["BROADSHEET_LIVE_KEEPALIVE_SECONDS"] = KEEPALIVE_SECONDS
+    # One poster posts every comment of the run: the anti-flood limits would refuse it.
+    env["BROADSHEET_COMMENTS_PER_MINUTE"] = "0"
+    env["BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE"] = "0"
+    env["BROADSHEET_BREAKING_NEWS_PER_MINUTE"] = "0"
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
