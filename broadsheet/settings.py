@@ -216,14 +216,21 @@ USE_TZ = True
 # --- Static files --------------------------------------------------------------
 
 STATIC_URL = "/static/"
-# Only for operators who put static files behind their proxy (`broadsheet manage
-# collectstatic`); otherwise WhiteNoise serves them from the apps directly.
-STATIC_ROOT = os.environ.get("BROADSHEET_STATIC_ROOT") or None
+# Pages name static files by hashed names (core/broadsheet.3f2a1c9e0b7d.css),
+# which WhiteNoise serves with far-future, immutable caching; compressed copies
+# are made once, when collected. `broadsheet serve` collects into STATIC_ROOT
+# by itself whenever the files changed (core/static_files.py), so no manual
+# collectstatic step; a proxy may serve this folder directly (docs/deploy.md).
+STATIC_ROOT = Path(os.environ.get("BROADSHEET_STATIC_ROOT") or DATA_DIR / "static")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "uploads"
-# Serve straight from the apps' static folders: `broadsheet serve` must work
-# without a collectstatic step, and WhiteNoise indexes the files once at start.
-WHITENOISE_USE_FINDERS = True
+# With BROADSHEET_DEBUG, pages use plain names and WhiteNoise reads the apps'
+# folders on every request, so an edited stylesheet shows without collecting.
+WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Security headers ------------------------------------------------------------

@@ -41,6 +41,15 @@ def _connections_close_after_each_request():
     connections.settings["default"]["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_collected():
+    """Pages name static files by the hashed names in the manifest that `broadsheet
+    serve` collects before it starts; the test run collects it the same way, once."""
+    from broadsheet.core.static_files import collect_static_files
+
+    collect_static_files()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit_counters():
     """Rate-limit counters live in the cache, which outlives each test's transaction."""

@@ -7,7 +7,7 @@ alternative text says what the writer did, so a screen reader reads
 
 from dataclasses import dataclass
 
-from django.templatetags.static import static
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,7 +19,10 @@ class Emoticon:
 
     @property
     def url(self) -> str:
-        return static(f"discussion/emoticons/{self.code}.svg")
+        # The plain name, not the hashed one that {% static %} gives: this URL is
+        # stored in comments' rendered HTML, which must outlive every release
+        # that redraws the image (and a data folder moved to a new machine).
+        return f"{settings.STATIC_URL}discussion/emoticons/{self.code}.svg"
 
 
 EMOTICONS: dict[str, Emoticon] = {

@@ -1,8 +1,10 @@
 import logging
 
 import uvicorn
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from broadsheet.core.static_files import collect_static_files
 from broadsheet.demo.loader import load_demo_if_site_is_empty
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,8 @@ class Command(BaseCommand):
         **options,
     ):
         _allow_many_open_files()
+        if collect_static_files():
+            self.stdout.write(f"Collected static files into {settings.STATIC_ROOT}")
         if not no_demo and load_demo_if_site_is_empty():
             self.stdout.write("This site was empty: loaded the demo edition.")
         self.stdout.write(f"Broadsheet is serving on http://{host}:{port}/")
