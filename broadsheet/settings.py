@@ -282,6 +282,26 @@ BROADSHEET_LIVE_KEEPALIVE_SECONDS = float(os.environ.get("BROADSHEET_LIVE_KEEPAL
 # Presence changes are gathered and sent to pages at most this often.
 BROADSHEET_PRESENCE_BATCH_SECONDS = float(os.environ.get("BROADSHEET_PRESENCE_BATCH_SECONDS", "1"))
 
+# --- Page cache ----------------------------------------------------------------------
+
+# Signed-out readers' pages are kept as finished bytes for at most this long
+# (presence markers on them may be this stale; the page's script updates them).
+BROADSHEET_PAGE_CACHE_SECONDS = int(os.environ.get("BROADSHEET_PAGE_CACHE_SECONDS", "60"))
+# The front cache (core/front_cache.py) answers repeat requests before Django.
+BROADSHEET_FRONT_CACHE = env_bool("BROADSHEET_FRONT_CACHE", True)
+BROADSHEET_FRONT_CACHE_MB = int(os.environ.get("BROADSHEET_FRONT_CACHE_MB", "64"))
+# `broadsheet serve --workers N` tells its processes N. Several processes without
+# Redis do not hear of each other's writes, so each asks Django again (a cheap
+# 304 when nothing changed) once a stored page is this old; with Redis or one
+# process, writes reach every front cache as they commit.
+BROADSHEET_WORKERS = int(os.environ.get("BROADSHEET_WORKERS", "1"))
+BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS = float(
+    os.environ.get(
+        "BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS",
+        "1" if BROADSHEET_WORKERS > 1 and not REDIS_URL else str(BROADSHEET_PAGE_CACHE_SECONDS),
+    )
+)
+
 # --- Moderation ---------------------------------------------------------------------
 
 # "open" (comments appear at once, moderated after), "premoderated" or "closed".

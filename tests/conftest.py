@@ -153,13 +153,14 @@ def asgi_server(transactional_db):
     import time
 
     import uvicorn
-    from django.core.asgi import get_asgi_application
+
+    from broadsheet.asgi import application
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     config = uvicorn.Config(
-        get_asgi_application(),
+        application,
         host="127.0.0.1",
         port=port,
         lifespan="off",

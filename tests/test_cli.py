@@ -141,3 +141,31 @@ def test_demo_generates_a_large_site(tmp_path):
         assert status == 200 and 'id="comment-499"' in page
     finally:
         server.stop()
+
+
+def test_demo_adds_articles_of_another_size_beside_the_first(tmp_path):
+    run(["demo", "--articles", "1", "--comments-per-article", "3"], tmp_path / "var")
+    result = run(
+        ["demo", "--articles", "2", "--comments-per-article", "7", "--slug-prefix", "big"],
+        tmp_path / "var",
+    )
+    assert result.returncode == 0, result.stderr
+    again = run(
+        ["demo", "--articles", "2", "--comments-per-article", "7", "--slug-prefix", "big"],
+        tmp_path / "var",
+    )
+    assert again.returncode == 0, again.stderr  # existing articles are left as they are
+    server = Server(tmp_path / "var", "--no-demo")
+    try:
+        assert "3 comments" in fetch(server.base + "/articles/generated-0/")[1]
+        assert "7 comments" in fetch(server.base + "/articles/big-1/")[1]
+        counts = fetch(server.base + "/comment-counts/?article=big-0&article=generated-0")[1]
+        assert counts == '{"counts": {"big-0": 7, "generated-0": 3}}'
+    finally:
+        server.stop()
+
+
+def test_demo_refuses_a_prefix_that_cannot_be_an_address(tmp_path):
+    result = run(["demo", "--articles", "1", "--slug-prefix", "no/slashes"], tmp_path / "var")
+    assert result.returncode != 0
+    assert "--slug-prefix may hold only" in result.stderr

@@ -13,6 +13,7 @@ from django.utils import timezone
 from broadsheet.articles.models import Article
 from broadsheet.articles.rendering import render_article_markdown
 from broadsheet.discussion.operations import open_discussion
+from broadsheet.live.publishing import announce_page_change
 
 
 @transaction.atomic
@@ -59,4 +60,5 @@ def save_article(
     article.full_clean(validate_unique=False)
     article.save()
     open_discussion(article=article)
+    announce_page_change(article_id=article.pk)
     return article, created

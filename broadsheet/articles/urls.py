@@ -10,6 +10,7 @@ app_name = "articles"
 urlpatterns = [
     path("", views.home, name="home"),
     path("articles/<slug:slug>/", views.detail, name="detail"),
+    path("comment-counts/", discussion.comment_counts, name="comment_counts"),
     path("articles/<slug:slug>/comments/", discussion.post_comment_view, name="post_comment"),
     path("articles/<slug:slug>/live/", live_stream, name="live"),
     path(

@@ -1,3 +1,5 @@
+import time
+
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -5,6 +7,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from broadsheet.articles import page_cache
 from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.articles.models import Article
+from broadsheet.core.front_cache import mark_shared
 from broadsheet.discussion.page import build_discussion_context
 from broadsheet.live.publishing import latest_event_id
 
@@ -32,15 +35,19 @@ def detail(request, slug: str):
     etag = page_cache.etag_for(key)
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
+        rendered_at = time.time()  # only the front cache reads it, and it keeps its own
     else:
-        content = page_cache.get_page(key)
-        if content is None:
+        cached = page_cache.get_page(key)
+        if cached is None:
             response = render_article_page(request, article, live_after=newest_event)
-            if response.status_code == 200:
-                page_cache.keep_page(key, response.content)
+            if response.status_code != 200:
+                return response
+            rendered_at = page_cache.keep_page(key, response.content)
         else:
+            content, rendered_at = cached
             response = HttpResponse(content)
     response["ETag"] = etag
+    mark_shared(response, article_ids=[article.pk], rendered_at=rendered_at)
     # Shared caches must not hand a signed-out page to a signed-in reader.
     patch_vary_headers(response, ["Cookie", "Accept-Language"])
     patch_cache_control(response, no_cache=True)  # always revalidate: 304s are cheap

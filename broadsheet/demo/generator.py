@@ -79,12 +79,15 @@ def fill_discussion(article, readers: list[Reader], count: int, *, reply_every: 
 
 
 @transaction.atomic
-def generate_site(*, articles: int, comments_per_article: int) -> int:
-    """Publish `articles` made-up articles with `comments_per_article` comments each."""
+def generate_site(
+    *, articles: int, comments_per_article: int, slug_prefix: str = "generated"
+) -> int:
+    """Publish `articles` made-up articles with `comments_per_article` comments each,
+    at /articles/<slug_prefix>-<n>/; articles that already exist are left as they are."""
     readers = generated_readers()
     for n in range(articles):
         article, created = save_article(
-            slug=f"generated-{n}",
+            slug=f"{slug_prefix}-{n}",
             title=f"Generated article {n}",
             lead="A made-up article for benchmarks and development.",
             body_markdown=ARTICLE_BODY,

@@ -21,7 +21,7 @@ from broadsheet.discussion.models import MAX_DEPTH, Comment, Discussion, Vote
 from broadsheet.discussion.quotes import ArticleQuoteClaim, verify_article_quote
 from broadsheet.discussion.rendering import render_comment_markdown
 from broadsheet.live import events
-from broadsheet.live.publishing import record_event
+from broadsheet.live.publishing import announce_page_change, record_event
 from broadsheet.moderation.rules import check_comment, check_rate
 from broadsheet.readers.models import Reader
 
@@ -218,6 +218,7 @@ def _update_breaking_news(discussion: Discussion) -> None:
         if threshold and last_minute[:threshold].count() >= threshold:
             discussion.breaking_news_since = timezone.now()
             discussion.save(update_fields=["breaking_news_since"])
+            announce_page_change(article_id=discussion.article_id)
             # The audit log is where moderators look first; the queue shows the held comments.
             AuditEntry.objects.create(
                 actor=None,
@@ -230,6 +231,7 @@ def _update_breaking_news(discussion: Discussion) -> None:
         if last_minute[: calm + 1].count() <= calm:
             discussion.breaking_news_since = None
             discussion.save(update_fields=["breaking_news_since"])
+            announce_page_change(article_id=discussion.article_id)
             AuditEntry.objects.create(
                 actor=None,
                 action="discussion.breaking_news_off",

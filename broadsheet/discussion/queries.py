@@ -245,3 +245,12 @@ def list_comments_by_reader(reader, *, limit: int = 50) -> list[Comment]:
         .select_related("article")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def list_comment_counts(slugs: list[str]) -> list[tuple[int, str, int]]:
+    """(article id, slug, comments shown) for the published articles among `slugs`."""
+    return list(
+        Article.objects.published()
+        .filter(slug__in=slugs)
+        .values_list("pk", "slug", "discussion__comment_count")
+    )

@@ -1,12 +1,18 @@
+import time
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.validators import slug_re
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from broadsheet.articles import page_cache
 from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.articles.views import render_article_page
+from broadsheet.core.front_cache import mark_shared
 from broadsheet.core.limits import limit
 from broadsheet.discussion.forms import CommentForm, EditCommentForm
 from broadsheet.discussion.models import Comment
@@ -19,8 +25,38 @@ from broadsheet.discussion.operations import (
     post_comment,
     vote_on_comment,
 )
-from broadsheet.discussion.queries import locate_comment
+from broadsheet.discussion.queries import list_comment_counts, locate_comment
 from broadsheet.discussion.quotes import ArticleQuoteClaim
+
+MAX_COUNTED_ARTICLES = 100
+
+
+@require_http_methods(["GET", "HEAD"])
+def comment_counts(request):
+    """How many comments each named article shows: `?article=a&article=b` (a home
+    page or another site's article list asks for all of its links at once)."""
+    slugs = list(dict.fromkeys(request.GET.getlist("article")))
+    if not slugs:
+        return JsonResponse({"error": _("Name at least one article: ?article=slug.")}, status=400)
+    if len(slugs) > MAX_COUNTED_ARTICLES:
+        message = _("Ask for at most %(count)d articles at once.") % {"count": MAX_COUNTED_ARTICLES}
+        return JsonResponse({"error": message}, status=400)
+    if any(not slug_re.fullmatch(slug) for slug in slugs):
+        return JsonResponse(
+            {"error": _("An article name may hold only letters, digits, - and _.")}, status=400
+        )
+    found = list_comment_counts(slugs)
+    counts = {slug: count for _pk, slug, count in found}
+    response = JsonResponse({"counts": {slug: counts[slug] for slug in slugs if slug in counts}})
+    if len(found) == len(slugs) and page_cache.is_shared_request(request):
+        # Every article it names is known, so a change to any of them reaches the
+        # front cache; a missing one might be published any moment.
+        mark_shared(
+            response, article_ids=[pk for pk, _slug, _count in found], rendered_at=time.time()
+        )
+    patch_vary_headers(response, ["Cookie"])
+    patch_cache_control(response, no_cache=True)
+    return response
 
 
 def get_comment_or_404(article, number: int) -> Comment:

@@ -21,9 +21,14 @@ from typing import Any
 
 from django.conf import settings
 
+from broadsheet.core import front_cache
+
 logger = logging.getLogger(__name__)
 
 CHANNEL = "broadsheet:live"
+# An article's page changed in a way open pages need not hear about live (an
+# edited article, a new discussion mode): only caches act on it.
+PAGE_CHANGED = "page.changed"
 QUEUE_LIMIT = 500
 
 # Put on a connection's queue when it fell too far behind: the page reloads.
@@ -73,6 +78,14 @@ class LiveHub:
     # --- connections (called in the event loop) ------------------------------
 
     def subscribe(self, article_id: int) -> Subscription:
+        self.start_listening()
+        subscription = Subscription(article_id)
+        self._by_article[article_id].add(subscription)
+        return subscription
+
+    def start_listening(self) -> None:
+        """Bind to the running event loop and, with Redis, hear every process's
+        events: open pages need them, and so does the front cache."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             # A new event loop (a restarted server, or a test): timers and the
@@ -81,11 +94,8 @@ class LiveHub:
             self._presence_flush = None
             self._presence_pending = {}
             self._listener = None
-        subscription = Subscription(article_id)
-        self._by_article[article_id].add(subscription)
         if settings.REDIS_URL and (self._listener is None or self._listener.done()):
             self._listener = self._loop.create_task(self._listen_to_redis())
-        return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         subscribers = self._by_article.get(subscription.article)
@@ -97,6 +107,10 @@ class LiveHub:
     # --- publishing (called from any thread) -----------------------------------
 
     def publish(self, message: LiveMessage) -> None:
+        if message.article is not None:
+            # At once, in this thread: the writer's next request must not be
+            # answered from a page stored before its write.
+            front_cache.article_changed(message.article)
         if settings.REDIS_URL:
             try:
                 self._redis().publish(CHANNEL, message.to_json())
@@ -123,6 +137,9 @@ class LiveHub:
         if message.article is None:
             self._gather_presence(message.event.get("readers", {}))
             return
+        front_cache.article_changed(message.article)
+        if message.event.get("type") == PAGE_CHANGED:
+            return  # for caches only: open pages learn nothing from it
         for subscription in list(self._by_article.get(message.article, ())):
             self._offer(subscription, message)
 
@@ -165,6 +182,9 @@ class LiveHub:
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
+                    # Whatever was published while we were not listening is
+                    # unknown: forget every stored page.
+                    front_cache.everything_changed()
                     delay = 0.5
                     async for raw in pubsub.listen():
                         if raw.get("type") == "message":

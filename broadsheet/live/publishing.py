@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from broadsheet.live.events import Event, presence_changed
-from broadsheet.live.hub import LiveMessage, hub
+from broadsheet.live.hub import PAGE_CHANGED, LiveMessage, hub
 from broadsheet.live.models import LiveEvent
 
 RETENTION = timedelta(days=1)
@@ -27,6 +27,12 @@ def record_event(*, article_id: int, event: Event) -> LiveEvent:
     if stored.pk % PRUNE_EVERY == 0:
         LiveEvent.objects.filter(created_at__lt=timezone.now() - RETENTION).delete()
     return stored
+
+
+def announce_page_change(*, article_id: int) -> None:
+    """After the commit, tell every process's page caches this article's page changed."""
+    message = LiveMessage(event={"type": PAGE_CHANGED}, article=article_id)
+    transaction.on_commit(lambda: hub.publish(message))
 
 
 def publish_presence(reader) -> None:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from broadsheet.discussion.models import Comment, Discussion
 from broadsheet.discussion.operations import count_as_visible
 from broadsheet.live import events
-from broadsheet.live.publishing import record_event
+from broadsheet.live.publishing import announce_page_change, record_event
 from broadsheet.moderation.models import AuditEntry, Report
 from broadsheet.moderation.roles import ROLES
 from broadsheet.readers.models import Reader
@@ -184,6 +184,7 @@ def set_discussion_mode(*, article, editor, mode: str, reason: str = "") -> Disc
     discussion = Discussion.objects.select_for_update().get(article=article)
     discussion.mode = mode
     discussion.save(update_fields=["mode"])
+    announce_page_change(article_id=article.pk)
     audit(
         actor=editor,
         action="discussion.mode",

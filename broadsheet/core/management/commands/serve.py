@@ -1,4 +1,5 @@
 import logging
+import os
 
 import uvicorn
 from django.conf import settings
@@ -54,6 +55,8 @@ class Command(BaseCommand):
         if not no_demo and load_demo_if_site_is_empty():
             self.stdout.write("This site was empty: loaded the demo edition.")
         self.stdout.write(f"Broadsheet is serving on http://{host}:{port}/")
+        # The worker processes read it (settings.BROADSHEET_WORKERS): see front_cache.
+        os.environ["BROADSHEET_WORKERS"] = str(workers)
         uvicorn.run(
             "broadsheet.asgi:application",
             host=host,

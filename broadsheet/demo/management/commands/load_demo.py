@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import slug_re
 
 from broadsheet.demo.generator import generate_site
 from broadsheet.demo.loader import load_demo
@@ -16,9 +17,21 @@ class Command(BaseCommand):
             "--comments-per-article", type=int, default=0, help="comments under each of them"
         )
 
-    def handle(self, *args, articles: int, comments_per_article: int, **options):
+        parser.add_argument(
+            "--slug-prefix",
+            default="generated",
+            help="articles are named <prefix>-0, <prefix>-1, ... (existing ones are kept)",
+        )
+
+    def handle(self, *args, articles: int, comments_per_article: int, slug_prefix: str, **options):
+        if not slug_re.fullmatch(slug_prefix):
+            raise CommandError("--slug-prefix may hold only letters, digits, - and _")
         if articles:
-            total = generate_site(articles=articles, comments_per_article=comments_per_article)
+            total = generate_site(
+                articles=articles,
+                comments_per_article=comments_per_article,
+                slug_prefix=slug_prefix,
+            )
             self.stdout.write(f"generated {articles} articles and {total} comments")
             return
         article = load_demo()

@@ -1,0 +1,457 @@
+"""The front cache: finished pages for signed-out readers, served before Django.
+
+A signed-out reader's article page is the same bytes for everyone, and readers
+outnumber commenters a thousand to one. Django's view already caches those bytes
+(articles/page_cache.py), but even a hit walks the whole middleware chain,
+resolves the URL and asks the database for the discussion's newest event: about
+4 ms of one core. This ASGI layer sits in front of Django and answers a repeat
+request in well under a millisecond, from memory, without touching the database.
+docs/adr/0005-front-cache.md explains the choice.
+
+How it stays correct:
+
+- It only ever stores what Django itself marked as shared (the `MARK_HEADER`
+  response header, set by views that build one page for every signed-out
+  reader), and only for requests that carry no session or messages cookie.
+  Anything else passes straight through, streams included.
+- Each stored page names the articles it shows. Every write operation's live
+  event calls `article_changed` after its commit, in the process that wrote and
+  (through the live hub's Redis channel) in every other process; a page filled
+  before that moment is never served again.
+- Without Redis and with several worker processes, a process does not hear of
+  another's writes, so it asks Django again (with If-None-Match: usually a cheap
+  304) once a page is older than `BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS`.
+- Pages carry presence markers, so none is kept longer than PAGE_CACHE_SECONDS
+  after Django rendered it.
+
+Pages are gzip-compressed once, when stored, not per request.
+"""
+
+import asyncio
+import gzip
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+
+# Set by a Django view on a response that is the same for every signed-out reader:
+# "articles=1,2; rendered=1732870000.25". Never leaves the process.
+MARK_HEADER = "X-Broadsheet-Shared"
+_MARK_HEADER_RAW = MARK_HEADER.lower().encode()
+# Headers that belong to one exchange, not to the stored page.
+_NOT_STORED = {b"content-length", b"content-encoding", b"etag", b"last-modified", b"date"}
+# Below this a compressed copy saves too little to be worth the second variant.
+_MIN_COMPRESSED_SIZE = 1024
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def mark_shared(response, *, article_ids: Iterable[int], rendered_at: float) -> None:
+    """Tell the front cache this response is the same for every signed-out reader,
+    shows these articles, and was rendered at this moment."""
+    ids = ",".join(str(article_id) for article_id in article_ids)
+    response[MARK_HEADER] = f"articles={ids}; rendered={rendered_at:.3f}"
+
+
+def _parse_mark(value: bytes) -> tuple[frozenset[int], float] | None:
+    try:
+        fields = dict(part.strip().split("=", 1) for part in value.decode().split(";"))
+        ids = frozenset(int(n) for n in fields["articles"].split(",") if n)
+        return ids, float(fields["rendered"])
+    except (KeyError, ValueError):
+        return None
+
+
+# --- what has changed -------------------------------------------------------------
+
+
+class ChangeClock:
+    """When each article last changed, on a counter that only goes up.
+
+    A stored page remembers the counter's value from before Django began to
+    render it; if any article it shows changed after that, it is stale. Called
+    from write threads and from the event loop, hence the lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._now = 0
+        self._changed: dict[int, int] = {}
+        self._everything_changed = 0
+
+    def now(self) -> int:
+        return self._now
+
+    def article_changed(self, article_id: int) -> None:
+        with self._lock:
+            self._now += 1
+            self._changed[article_id] = self._now
+
+    def everything_changed(self) -> None:
+        with self._lock:
+            self._now += 1
+            self._everything_changed = self._now
+
+    def unchanged_since(self, moment: int, article_ids: frozenset[int]) -> bool:
+        if self._everything_changed > moment:
+            return False
+        changed = self._changed
+        return all(changed.get(article_id, 0) <= moment for article_id in article_ids)
+
+
+clock = ChangeClock()
+article_changed = clock.article_changed
+everything_changed = clock.everything_changed
+
+
+# --- stored pages -----------------------------------------------------------------
+
+
+@dataclass
+class StoredPage:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    gzipped: bytes | None
+    etag: bytes
+    last_modified: bytes
+    article_ids: frozenset[int]
+    filled_at: int  # ChangeClock moment from before the render
+    rendered_at: float  # wall clock, from Django
+    checked_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped or b"")
+
+
+class PageStore:
+    """Pages by key, least recently used dropped first, bounded in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._pages: OrderedDict[tuple, StoredPage] = OrderedDict()
+
+    def get(self, key: tuple) -> StoredPage | None:
+        page = self._pages.get(key)
+        if page is not None:
+            self._pages.move_to_end(key)
+        return page
+
+    def put(self, key: tuple, page: StoredPage) -> None:
+        if page.size > self.max_bytes // 4:
+            return
+        self.drop(key)
+        self._pages[key] = page
+        self.size += page.size
+        while self.size > self.max_bytes:
+            _, oldest = self._pages.popitem(last=False)
+            self.size -= oldest.size
+
+    def drop(self, key: tuple) -> None:
+        page = self._pages.pop(key, None)
+        if page is not None:
+            self.size -= page.size
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+# --- the request side ---------------------------------------------------------------
+
+
+class _Request:
+    """Just enough of a request for Django's language negotiation."""
+
+    def __init__(self, cookie_language: str | None, accept_language: str) -> None:
+        self.COOKIES = {settings.LANGUAGE_COOKIE_NAME: cookie_language} if cookie_language else {}
+        self.META = {"HTTP_ACCEPT_LANGUAGE": accept_language}
+        self.path_info = "/"
+
+
+@lru_cache(maxsize=512)
+def _language_for(cookie_language: str | None, accept_language: str) -> str:
+    # The same choice LocaleMiddleware makes, so the key names the language of the
+    # page Django would render. Cached: browsers send few distinct headers.
+    return translation.get_language_from_request(_Request(cookie_language, accept_language))
+
+
+def _cookies(header: bytes) -> dict[str, str]:
+    cookies = {}
+    for part in header.decode("latin-1").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name:
+            cookies[name] = value
+    return cookies
+
+
+def _accepts_gzip(accept_encoding: bytes) -> bool:
+    for coding in accept_encoding.split(b","):
+        name, _, params = coding.strip().partition(b";")
+        if name.strip().lower() == b"gzip":
+            return params.replace(b" ", b"") not in (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000")
+    return False
+
+
+@dataclass
+class _Incoming:
+    key: tuple
+    gzip: bool
+    if_none_match: bytes | None
+    if_modified_since: bytes | None
+
+
+def _cache_key(scope: Scope) -> _Incoming | None:
+    """The key of a request the front cache may answer, or None to pass it on."""
+    if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        return None
+    cookie = accept_language = accept_encoding = host = b""
+    if_none_match = if_modified_since = None
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            cookie = cookie + b";" + value if cookie else value
+        elif name == b"accept-language":
+            accept_language = value
+        elif name == b"accept-encoding":
+            accept_encoding = value
+        elif name == b"host":
+            host = value
+        elif name == b"if-none-match":
+            if_none_match = value
+        elif name == b"if-modified-since":
+            if_modified_since = value
+        elif name == b"authorization":
+            return None
+    cookie_language = None
+    if cookie:
+        cookies = _cookies(cookie)
+        if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+            return None
+        cookie_language = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    language = _language_for(cookie_language, accept_language.decode("latin-1"))
+    key = (
+        scope.get("scheme", "http"),
+        host,
+        scope["path"],
+        scope.get("query_string", b""),
+        language,
+    )
+    return _Incoming(key, _accepts_gzip(accept_encoding), if_none_match, if_modified_since)
+
+
+def _etag_matches(if_none_match: bytes, etags: Iterable[bytes]) -> bool:
+    wanted = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
+    return b"*" in wanted or any(etag in wanted for etag in etags)
+
+
+class FrontCache:
+    """ASGI middleware: answer signed-out readers from stored pages, else ask Django."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int | None = None) -> None:
+        self.app = app
+        self.store = PageStore(max_bytes or settings.BROADSHEET_FRONT_CACHE_MB * 1024 * 1024)
+        self._filling: dict[tuple, asyncio.Future] = {}
+        self._listening = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        incoming = _cache_key(scope) if settings.BROADSHEET_FRONT_CACHE else None
+        if incoming is None:
+            await self.app(scope, receive, send)
+            return
+        page = self._usable(incoming.key)
+        if page is None and scope["method"] == "GET":
+            page = await self._fill(incoming, scope, receive, send)
+            if page is None:
+                return  # Django answered this request itself
+        if page is None:
+            await self.app(scope, receive, send)
+            return
+        await self._answer(page, incoming, scope, send)
+
+    def _usable(self, key: tuple) -> StoredPage | None:
+        page = self.store.get(key)
+        if page is None:
+            return None
+        if not clock.unchanged_since(page.filled_at, page.article_ids):
+            self.store.drop(key)
+            return None
+        if time.time() - page.rendered_at > settings.BROADSHEET_PAGE_CACHE_SECONDS:
+            self.store.drop(key)  # presence markers would be too stale
+            return None
+        if time.monotonic() - page.checked_at > settings.BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS:
+            return None  # _fill revalidates it with Django
+        return page
+
+    async def _fill(
+        self, incoming: _Incoming, scope: Scope, receive: Receive, send: Send
+    ) -> StoredPage | None:
+        """Ask Django for the page and store it; requests for the same page that
+        arrive meanwhile wait for this one instead of rendering it again."""
+        waiting = self._filling.get(incoming.key)
+        if waiting is not None:
+            page = await asyncio.shield(waiting)
+            if page is not None:
+                return page
+            await self.app(scope, receive, send)
+            return None
+        future = asyncio.get_running_loop().create_future()
+        self._filling[incoming.key] = future
+        page = None
+        try:
+            page = await self._ask_django(incoming, scope, receive, send)
+        finally:
+            del self._filling[incoming.key]
+            future.set_result(page)
+        return page
+
+    async def _ask_django(
+        self, incoming: _Incoming, scope: Scope, receive: Receive, send: Send
+    ) -> StoredPage | None:
+        self._listen_for_other_processes()
+        filled_at = clock.now()
+        previous = self.store.get(incoming.key)
+        headers = [
+            (name, value)
+            for name, value in scope["headers"]
+            if name not in (b"if-none-match", b"if-modified-since", b"accept-encoding")
+        ]
+        if previous is not None:
+            headers.append((b"if-none-match", previous.etag))
+        inner_scope = dict(scope, headers=headers)
+
+        started: dict[str, Any] = {}
+        body = bytearray()
+        passed_through = False
+
+        async def capture(message: dict[str, Any]) -> None:
+            nonlocal passed_through
+            if passed_through:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                # Django sends header names as written, not lowercased.
+                message = dict(message, headers=[(n.lower(), v) for n, v in message["headers"]])
+                marked = any(name == _MARK_HEADER_RAW for name, _ in message["headers"])
+                stored_status = message["status"] in (200, 304)
+                if marked and stored_status and not _sets_cookie(message["headers"]):
+                    started.update(message)
+                else:
+                    passed_through = True
+                    if previous is not None and message["status"] != 304:
+                        self.store.drop(incoming.key)
+                    await send(message)
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+
+        await self.app(inner_scope, receive, capture)
+        if passed_through or not started:
+            return None
+        mark = next(value for name, value in started["headers"] if name == _MARK_HEADER_RAW)
+        parsed = _parse_mark(mark)
+        if parsed is None or (started["status"] == 304 and previous is None):
+            # Not ours to store after all: hand the client what Django said.
+            await send(started)
+            await send({"type": "http.response.body", "body": bytes(body)})
+            return None
+        article_ids, rendered_at = parsed
+        if started["status"] == 304:
+            previous.checked_at = time.monotonic()
+            previous.filled_at = filled_at
+            return previous
+        page = _stored_page(started["headers"], bytes(body), article_ids, filled_at, rendered_at)
+        if clock.unchanged_since(filled_at, article_ids):
+            self.store.put(incoming.key, page)
+        return page
+
+    async def _answer(
+        self, page: StoredPage, incoming: _Incoming, scope: Scope, send: Send
+    ) -> None:
+        use_gzip = incoming.gzip and page.gzipped is not None
+        etag = page.etag[:-1] + b'-gz"' if use_gzip else page.etag
+        headers = list(page.headers)
+        headers.append((b"etag", etag))
+        headers.append((b"last-modified", page.last_modified))
+        not_modified = (
+            _etag_matches(incoming.if_none_match, (etag,))
+            if incoming.if_none_match is not None
+            else _not_modified_since(incoming.if_modified_since, page.rendered_at)
+        )
+        if not_modified:
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body = page.gzipped if use_gzip else page.body
+        if use_gzip:
+            headers.append((b"content-encoding", b"gzip"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": page.status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+
+    def _listen_for_other_processes(self) -> None:
+        """Hear of writes made by other processes (through Redis) from now on."""
+        if not self._listening:
+            from broadsheet.live.hub import hub
+
+            hub.start_listening()
+            self._listening = True
+
+
+def _sets_cookie(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(name == b"set-cookie" for name, _ in headers)
+
+
+def _not_modified_since(if_modified_since: bytes | None, rendered_at: float) -> bool:
+    if if_modified_since is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since.decode("latin-1")).timestamp()
+    except (TypeError, ValueError):
+        return False
+    return int(rendered_at) <= since
+
+
+def _stored_page(
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    article_ids: frozenset[int],
+    filled_at: int,
+    rendered_at: float,
+) -> StoredPage:
+    kept = [
+        (name, value)
+        for name, value in headers
+        if name not in _NOT_STORED and name != _MARK_HEADER_RAW
+    ]
+    if not any(name == b"vary" for name, _ in kept):
+        kept.append((b"vary", b"Accept-Encoding"))
+    else:
+        kept = [
+            (name, value + b", Accept-Encoding" if name == b"vary" else value)
+            for name, value in kept
+        ]
+    etag = next((value for name, value in headers if name == b"etag"), None)
+    gzipped = gzip.compress(body, 6, mtime=0) if len(body) >= _MIN_COMPRESSED_SIZE else None
+    return StoredPage(
+        status=200,
+        headers=kept,
+        body=body,
+        gzipped=gzipped,
+        etag=etag or b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"',
+        last_modified=formatdate(rendered_at, usegmt=True).encode(),
+        article_ids=article_ids,
+        filled_at=filled_at,
+        rendered_at=rendered_at,
+    )
