@@ -39,19 +39,47 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def wait_idle(pids: list[int], *, window: float = 0.5, timeout: float = 120.0) -> bool:
-    """Wait until `pids` use (almost) no CPU for `window` seconds; False on timeout.
+def wait_idle(
+    pids: list[int],
+    *,
+    port: int | None = None,
+    window: float = 0.5,
+    quiet_windows: int = 3,
+    timeout: float = 120.0,
+) -> bool:
+    """Wait until `pids` have used (almost) no CPU for `quiet_windows` windows in a row
+    and, given `port`, no connection waits to be accepted there; False on timeout.
 
-    When wrk stops, a slow server still has the requests queued on the connections wrk
-    just closed and works them off for a while: the next run must not start until then.
+    When wrk stops, a slow server still has the requests of the connections wrk just
+    closed, in its workers and its accept queue, and works them off for a while (for
+    Isso on 2,000 comments, ten seconds and more): the next run must not start before.
     """
     deadline = time.monotonic() + timeout
+    quiet = 0
     while time.monotonic() < deadline:
         before = cpu_seconds(pids)
         time.sleep(window)
-        if cpu_seconds(pids) - before < 0.05 * window:
+        busy = cpu_seconds(pids) - before >= 0.05 * window
+        queued = port is not None and accept_queue(port) > 0
+        quiet = 0 if busy or queued else quiet + 1
+        if quiet >= quiet_windows:
             return True
     return False
+
+
+def accept_queue(port: int) -> int:
+    """Connections waiting to be accepted on the listening socket 127.0.0.1:`port`.
+
+    For a socket in LISTEN state (st 0A) the rx_queue column of /proc/net/tcp is the
+    length of its accept queue.
+    """
+    local = f"0100007F:{port:04X}"
+    waiting = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == local and fields[3] == "0A":
+            waiting += int(fields[4].split(":")[1], 16)
+    return waiting
 
 
 def children(pid: int) -> list[int]:
