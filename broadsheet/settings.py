@@ -112,14 +112,34 @@ SQLITE_OPTIONS = {
     ),
 }
 
+# PostgreSQL connections per app process, kept open in a pool (Django's, over
+# psycopg_pool). A request borrows one and gives it back when it ends, so most
+# requests skip PostgreSQL's connection set-up (a new server process each time).
+# Requests beyond the maximum wait for a free one, which also caps the load one
+# process puts on the database: app processes x BROADSHEET_DATABASE_POOL_MAX must
+# stay below PostgreSQL's max_connections (docs/deploy.md). A maximum of 0 turns
+# the pool off (e.g. behind PgBouncer).
+BROADSHEET_DATABASE_POOL_MIN = int(os.environ.get("BROADSHEET_DATABASE_POOL_MIN", "2"))
+BROADSHEET_DATABASE_POOL_MAX = int(os.environ.get("BROADSHEET_DATABASE_POOL_MAX", "10"))
+
 if DATABASE_URL:
-    # No persistent connections: under ASGI Django cannot reuse them safely (its
-    # docs say to disable them), and open live streams must not pin connections.
+    # No persistent connections (and Django's pool requires CONN_MAX_AGE=0): under
+    # ASGI Django cannot reuse them safely (its docs say to disable them), and
+    # open live streams must not pin connections: they give theirs back between
+    # reads (live/views.py).
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # A SQLite file named by URL gets the same safety settings as the default one.
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
+    elif "postgresql" in DATABASES["default"]["ENGINE"] and BROADSHEET_DATABASE_POOL_MAX:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(BROADSHEET_DATABASE_POOL_MIN, BROADSHEET_DATABASE_POOL_MAX),
+            "max_size": BROADSHEET_DATABASE_POOL_MAX,
+            # Seconds a request waits for a free connection before it fails: a
+            # reader would rather see an error page than wait longer.
+            "timeout": 10,
+        }
 else:
     DATABASES = {
         "default": {
