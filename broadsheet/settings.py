@@ -167,8 +167,18 @@ if os.environ.get("BROADSHEET_REDIS_URL"):
             "KEY_PREFIX": "broadsheet",
         }
     }
+    # Sessions are read from Redis, so a signed-in request costs the database no
+    # query for them, and written through to the database when they change (sign
+    # in, sign out). Not the cache-only engine: Redis also holds the page cache and
+    # may evict keys when full, or lose them all in a restart, and nothing in
+    # Redis needs a backup; a reader signed out by that mid-comment would lose the
+    # comment. With cached_db a missing key is read back from the database.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Sessions in the database: a process-local cache would sign a reader out
+    # whenever a request reached another worker process.
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Readers -----------------------------------------------------------------
 

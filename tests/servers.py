@@ -83,8 +83,9 @@ class Browserless:
         import http.cookiejar
 
         self.base = base
+        self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+            urllib.request.HTTPCookieProcessor(self.cookies),
             _NoRedirect(),
         )
 
