@@ -10,6 +10,8 @@ from broadsheet.demo.loader import load_demo_if_site_is_empty
 
 logger = logging.getLogger(__name__)
 
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
 
 def _allow_many_open_files() -> None:
     """Raise the open-file limit to what the system allows: every open page holds
@@ -67,4 +69,8 @@ class Command(BaseCommand):
             proxy_headers=True,
             # Django's ASGI handler has no lifespan events to offer.
             lifespan="off",
+            # Live streams never end by themselves: on a stop or restart, give
+            # ordinary requests this long to finish, then close the streams (the
+            # pages reconnect and resume where they were).
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
