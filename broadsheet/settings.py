@@ -122,16 +122,21 @@ SQLITE_OPTIONS = {
 BROADSHEET_DATABASE_POOL_MIN = int(os.environ.get("BROADSHEET_DATABASE_POOL_MIN", "2"))
 BROADSHEET_DATABASE_POOL_MAX = int(os.environ.get("BROADSHEET_DATABASE_POOL_MAX", "10"))
 
+# SQLite connections are kept open between requests: each process runs its
+# synchronous code in one thread (core/asgi_handler.py), so the connection is
+# reused, not left behind by a finished request's thread.
+SQLITE_CONN_MAX_AGE = None
+
 if DATABASE_URL:
-    # No persistent connections (and Django's pool requires CONN_MAX_AGE=0): under
-    # ASGI Django cannot reuse them safely (its docs say to disable them), and
-    # open live streams must not pin connections: they give theirs back between
-    # reads (live/views.py).
+    # PostgreSQL connections are borrowed from the pool for one request (Django's
+    # pool requires CONN_MAX_AGE=0), and open live streams give theirs back
+    # between reads (live/views.py), so no stream pins one.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # A SQLite file named by URL gets the same safety settings as the default one.
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
+        DATABASES["default"]["CONN_MAX_AGE"] = SQLITE_CONN_MAX_AGE
     elif "postgresql" in DATABASES["default"]["ENGINE"] and BROADSHEET_DATABASE_POOL_MAX:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(BROADSHEET_DATABASE_POOL_MIN, BROADSHEET_DATABASE_POOL_MAX),
@@ -146,6 +151,7 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": SQLITE_PATH,
             "OPTIONS": dict(SQLITE_OPTIONS),
+            "CONN_MAX_AGE": SQLITE_CONN_MAX_AGE,
             "TEST": {
                 # A file, not memory: concurrency tests need several connections
                 # to see one database, exactly as several app threads do.

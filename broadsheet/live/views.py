@@ -13,7 +13,7 @@ import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connections
+from django.db import close_old_connections
 from django.http import StreamingHttpResponse
 
 from broadsheet.articles.access import get_visible_article_or_404
@@ -45,18 +45,20 @@ def _current_reader(request):
 
 
 def _then_close_connection(function):
-    """Run `function`, then give its database connection back.
+    """Run `function`, then give its database connection back if it is not one to keep.
 
-    A stream lives for hours; holding a connection for that long would let a few
-    hundred open pages exhaust PostgreSQL's connections (or SQLite's file
-    handles). Each database call of a stream opens one and closes it after.
+    A stream lives for hours; it must not hold a PostgreSQL connection (or a
+    pool's) for that long. Its database calls run on the process's one
+    synchronous thread (core/asgi_handler.py), whose connection is closed after
+    use when CONN_MAX_AGE says so (PostgreSQL, given back to the pool) and kept
+    when it does not (SQLite).
     """
 
     def call(*args, **kwargs):
         try:
             return function(*args, **kwargs)
         finally:
-            connections.close_all()
+            close_old_connections()
 
     return call
 
@@ -66,7 +68,7 @@ async def live_stream(request, slug: str):
     after = _parse_id(request.headers.get("Last-Event-ID")) or _parse_id(request.GET.get("after"))
     reader = await sync_to_async(_current_reader)(request)
     # Release the connection the session, the reader and the article were read on.
-    await sync_to_async(connections.close_all)()
+    await sync_to_async(close_old_connections)()
     # Subscribe before reading what was missed, so nothing falls between the two.
     subscription = hub.subscribe(article.pk)
     response = StreamingHttpResponse(
