@@ -260,11 +260,12 @@ def _place_in_thread(comment: Comment, parent: Comment | None) -> None:
 
 
 def _find_submitted(*, author, submission_key: uuid.UUID) -> Comment | None:
-    return (
-        Comment.objects.select_related("article", "author")
-        .filter(author=author, submission_key=submission_key)
-        .first()
-    )
+    # Almost always there is none: ask for the id alone (a cheap query to build
+    # and read), and load the whole comment only for a real retry.
+    found = Comment.objects.filter(author=author, submission_key=submission_key).values("pk")
+    if not found:
+        return None
+    return Comment.objects.select_related("article", "author").get(pk=found[0]["pk"])
 
 
 def edit_window() -> timedelta:
