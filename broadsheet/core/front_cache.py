@@ -217,6 +217,11 @@ def _cache_key(scope: Scope) -> _Incoming | None:
     """The key of a request the front cache may answer, or None to pass it on."""
     if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
         return None
+    path = scope["path"]
+    # Never shared pages: WhiteNoise answers static files (with its own
+    # compression and 304s), and live streams never end.
+    if path.startswith(settings.STATIC_URL) or path.endswith("/live/"):
+        return None
     cookie = accept_language = accept_encoding = host = b""
     if_none_match = if_modified_since = None
     for name, value in scope["headers"]:
@@ -308,28 +313,41 @@ class FrontCache:
             return None
         future = asyncio.get_running_loop().create_future()
         self._filling[incoming.key] = future
+
+        def release_waiters(page: StoredPage | None) -> None:
+            if self._filling.get(incoming.key) is future:
+                del self._filling[incoming.key]
+            if not future.done():
+                future.set_result(page)
+
         page = None
         try:
-            page = await self._ask_django(incoming, scope, receive, send)
+            page = await self._ask_django(incoming, scope, receive, send, release_waiters)
         finally:
-            del self._filling[incoming.key]
-            future.set_result(page)
+            release_waiters(page)
         return page
 
     async def _ask_django(
-        self, incoming: _Incoming, scope: Scope, receive: Receive, send: Send
+        self,
+        incoming: _Incoming,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        release_waiters: Callable[[StoredPage | None], None],
     ) -> StoredPage | None:
         self._listen_for_other_processes()
         filled_at = clock.now()
         previous = self.store.get(incoming.key)
-        headers = [
-            (name, value)
-            for name, value in scope["headers"]
-            if name not in (b"if-none-match", b"if-modified-since", b"accept-encoding")
-        ]
+        inner_scope = scope
         if previous is not None:
+            # Revalidate what we hold, not what the client holds.
+            headers = [
+                (name, value)
+                for name, value in scope["headers"]
+                if name not in (b"if-none-match", b"if-modified-since")
+            ]
             headers.append((b"if-none-match", previous.etag))
-        inner_scope = dict(scope, headers=headers)
+            inner_scope = dict(scope, headers=headers)
 
         started: dict[str, Any] = {}
         body = bytearray()
@@ -347,7 +365,10 @@ class FrontCache:
                 if marked and stored_status and not _sets_cookie(message["headers"]):
                     started.update(message)
                 else:
+                    # Not a shared page (a stream, a static file, an error): whoever
+                    # waits for this one must ask Django for their own answer, now.
                     passed_through = True
+                    release_waiters(None)
                     if previous is not None and message["status"] != 304:
                         self.store.drop(incoming.key)
                     await send(message)
@@ -361,7 +382,7 @@ class FrontCache:
         parsed = _parse_mark(mark)
         if parsed is None or (started["status"] == 304 and previous is None):
             # Not ours to store after all: hand the client what Django said.
-            await send(started)
+            await send(dict(started, headers=_without_mark(started["headers"])))
             await send({"type": "http.response.body", "body": bytes(body)})
             return None
         article_ids, rendered_at = parsed
@@ -409,6 +430,10 @@ class FrontCache:
             self._listening = True
 
 
+def _without_mark(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    return [(name, value) for name, value in headers if name != _MARK_HEADER_RAW]
+
+
 def _sets_cookie(headers: list[tuple[bytes, bytes]]) -> bool:
     return any(name == b"set-cookie" for name, _ in headers)
 
@@ -430,11 +455,7 @@ def _stored_page(
     filled_at: int,
     rendered_at: float,
 ) -> StoredPage:
-    kept = [
-        (name, value)
-        for name, value in headers
-        if name not in _NOT_STORED and name != _MARK_HEADER_RAW
-    ]
+    kept = [(name, value) for name, value in _without_mark(headers) if name not in _NOT_STORED]
     if not any(name == b"vary" for name, _ in kept):
         kept.append((b"vary", b"Accept-Encoding"))
     else:

@@ -284,3 +284,62 @@ def test_a_page_rendered_while_a_write_commits_is_not_kept(site, article, kestre
     site.get()
     site.get()
     assert site.through_django == 2
+
+
+def test_static_files_keep_their_compression_and_304s(site):
+    path = "/static/core/broadsheet.css"
+    zipped = site.get(path, headers={"Accept-Encoding": "gzip"})
+    assert zipped.status == 200
+    assert zipped.headers["content-encoding"] == "gzip"
+    again = site.get(path, headers={"If-None-Match": zipped.headers["etag"]})
+    assert again.status == 304
+
+
+def test_an_unchanged_page_a_client_revalidates_on_a_cold_process_gets_304(site, article):
+    etag = site.get().headers["etag"]
+    cold = Site()  # another process: nothing stored yet
+    reply = cold.get(headers={"If-None-Match": etag})
+    assert reply.status == 304
+    assert front_cache.MARK_HEADER.lower() not in reply.headers
+
+
+def test_requests_waiting_on_a_response_that_is_not_shared_are_let_through_at_once():
+    """Two identical requests for a response that never ends (a stream) both get it."""
+
+    async def stream(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"first", "more_body": True})
+        await asyncio.Event().wait()
+
+    app = FrontCache(stream)
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/articles/a/stream/",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+    }
+
+    async def open_one(got):
+        async def receive():
+            await asyncio.Event().wait()
+
+        async def send(message):
+            got.append(message)
+
+        await app(scope, receive, send)
+
+    async def two_at_once():
+        first, second = [], []
+        tasks = [asyncio.create_task(open_one(first)), asyncio.create_task(open_one(second))]
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if first and second:
+                break
+        for task in tasks:
+            task.cancel()
+        return first, second
+
+    first, second = run_in_own_loop(two_at_once)
+    assert first[0]["status"] == second[0]["status"] == 200
