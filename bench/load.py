@@ -24,6 +24,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PLACEHOLDER = "{n}"
+# Like {n}, but shaped as a UUID (for forms whose idempotency key must be one).
+UUID_PLACEHOLDER = "{uuid}"
 RESULT_MARKER = "BENCH-WRK-RESULT "
 
 
@@ -177,14 +179,20 @@ def lua_string(text: str) -> str:
 
 def lua_template(text: str) -> str:
     """A Lua expression for `text` with each placeholder replaced by the variable `n`."""
-    return " .. n .. ".join(lua_string(part) for part in text.split(PLACEHOLDER))
+    return " .. u .. ".join(
+        " .. n .. ".join(lua_string(part) for part in piece.split(PLACEHOLDER))
+        for piece in text.split(UUID_PLACEHOLDER)
+    )
 
 
 def lua_script(*, method: str, path: str, headers: dict[str, str], body: str | None) -> str:
     header_table = (
         "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()) + "}"
     )
-    dynamic = PLACEHOLDER in path or (body is not None and PLACEHOLDER in body)
+    dynamic = any(
+        placeholder in path or (body is not None and placeholder in body)
+        for placeholder in (PLACEHOLDER, UUID_PLACEHOLDER)
+    )
     if dynamic:
         body_expr = "nil" if body is None else lua_template(body)
         # setup() runs once per thread in wrk's main Lua state and numbers the threads;
@@ -205,6 +213,7 @@ local headers = {header_table}
 function request()
   counter = counter + 1
   local n = nonce .. "-" .. thread_id .. "-" .. counter
+  local u = string.format("%s00-0000-4000-8000-%04x%08x", nonce, thread_id, counter)
   return wrk.format(method, {lua_template(path)}, headers, {body_expr})
 end
 """
