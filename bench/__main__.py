@@ -1,7 +1,7 @@
 """Broadsheet against Isso and the machine's ceiling, on the same machine, in one run.
 
     .venv/bin/python -m bench            # the full run: 3 runs of 15 s per scenario (~25 min)
-    .venv/bin/python -m bench --quick    # 1 run of 4 s, a 100,000-comment site (< 3 min)
+    .venv/bin/python -m bench --quick    # 1 run of 2 s, a 100,000-comment site (< 3 min)
 
 Builds the data sets (kept under var/bench/ for the next run), starts Broadsheet as
 production runs it (`broadsheet serve --workers 2`, SQLite), installs Isso 0.14
@@ -18,6 +18,7 @@ import json
 import shutil
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -54,13 +55,24 @@ class Scenario:
     connections: int
     broadsheet: Callable[[BroadsheetServer], Request]
     isso: Callable[[Isso], Request]
+    # An article page: also measured with the caches bypassed, as a signed-in
+    # reader's page is rendered, to show what rendering costs at each size.
+    page: bool = False
 
 
 def main_scenarios() -> list[Scenario]:
     return [
-        Scenario("page-200", "(a) article page, 200 comments", 16, *_page("page-200")),
-        Scenario("page-2000", "(b) first page of 2,000 comments", 16, *_page("page-2000")),
-        Scenario("page-100000", "(b) first page of 100,000 comments", 16, *_page("page-100000")),
+        Scenario("page-200", "(a) article page, 200 comments", 16, *_page("page-200"), page=True),
+        Scenario(
+            "page-2000", "(b) first page of 2,000 comments", 16, *_page("page-2000"), page=True
+        ),
+        Scenario(
+            "page-100000",
+            "(b) first page of 100,000 comments",
+            16,
+            *_page("page-100000"),
+            page=True,
+        ),
         Scenario(
             "counts",
             f"(d) comment counts of {COUNTED} articles",
@@ -91,7 +103,7 @@ def site_scenario(site: Site) -> Scenario:
     comments = sum(part.articles * part.comments for part in site.parts)
     articles = sum(part.articles for part in site.parts)
     label = f"(e) article page, site of {comments:,} comments in {articles:,} articles"
-    return Scenario(site.name, label, 16, *_page("site"))
+    return Scenario(site.name, label, 16, *_page("site"), page=True)
 
 
 def isso_discussions(site: Site) -> dict[str, int]:
@@ -123,6 +135,8 @@ class Settings:
     seconds: float
     warmup: float
     quick: bool
+    probe_timeout: float = 600
+    idle_window: float = 0.5
 
 
 # A server this slow on one request would spend minutes working off a loaded run's
@@ -130,12 +144,18 @@ class Settings:
 TOO_SLOW_TO_LOAD = 3.0
 
 
-def time_one(base_url: str, request: Request) -> float:
+def time_one(base_url: str, request: Request, *, timeout: float) -> tuple[float, str]:
+    """Seconds one request took, and what went wrong with it ("" if nothing)."""
     started = time.perf_counter()
     ask = urllib.request.Request(base_url + request.path, headers=request.headers)  # noqa: S310
-    with urllib.request.urlopen(ask, timeout=600) as response:  # noqa: S310 (loopback)
-        response.read()
-    return time.perf_counter() - started
+    try:
+        with urllib.request.urlopen(ask, timeout=timeout) as response:  # noqa: S310 (loopback)
+            response.read()
+    except urllib.error.HTTPError as error:
+        return time.perf_counter() - started, f"HTTP {error.code}"
+    except (urllib.error.URLError, OSError) as error:
+        return time.perf_counter() - started, str(getattr(error, "reason", error))
+    return time.perf_counter() - started, ""
 
 
 def measure(
@@ -149,12 +169,14 @@ def measure(
     have worked off what the last run left queued."""
     port = int(base_url.rsplit(":", 1)[1])
     if request.method == "GET":
-        seconds = time_one(base_url, request)
-        if seconds > TOO_SLOW_TO_LOAD:
-            one = LoadResult(1, seconds, 1 / seconds, seconds * 1000, seconds * 1000, 0)
-            return one, [one], f"one request took {seconds:.1f} s: not loaded"
+        seconds, failure = time_one(base_url, request, timeout=settings.probe_timeout)
+        if failure or seconds > TOO_SLOW_TO_LOAD:
+            ms = seconds * 1000
+            one = LoadResult(1, seconds, 0 if failure else 1 / seconds, ms, ms, int(bool(failure)))
+            what = f"failed with {failure} after" if failure else "took"
+            return one, [one], f"one request {what} {seconds:.1f} s: not loaded"
     run_request(base_url, request, connections=scenario.connections, seconds=settings.warmup)
-    procs.wait_idle(pids(), port=port)
+    procs.wait_idle(pids(), port=port, window=settings.idle_window)
     runs = []
     for _ in range(settings.runs):
         runs.append(
@@ -162,8 +184,12 @@ def measure(
                 base_url, request, connections=scenario.connections, seconds=settings.seconds
             )
         )
-        procs.wait_idle(pids(), port=port)
+        procs.wait_idle(pids(), port=port, window=settings.idle_window)
     return median_of(runs), runs, ""
+
+
+BROADSHEET = "Broadsheet"
+RENDERED = "Broadsheet, rendered (caches bypassed)"
 
 
 def run_broadsheet(
@@ -176,22 +202,29 @@ def run_broadsheet(
     try:
         for scenario in scenarios:
             request = scenario.broadsheet(server)
-            result, runs, note = measure(server.base_url, request, scenario, server.pids, settings)
-            rows.append(
-                Row(
-                    scenario.key,
-                    scenario.label,
-                    "Broadsheet",
-                    result,
-                    procs.rss_mb(server.pids()),
-                    max(procs.rss_mb([pid]) for pid in server.worker_pids()),
-                    note=note,
-                    runs=runs,
+            variants = [(BROADSHEET, request)]
+            if scenario.page:
+                variants.append((RENDERED, server.rendered(request)))
+            for name, variant in variants:
+                result, runs, note = measure(
+                    server.base_url, variant, scenario, server.pids, settings
                 )
-            )
-            print(f"  Broadsheet {scenario.label}: {result.rps:,.0f} req/s", flush=True)
+                rows.append(
+                    Row(
+                        scenario.key,
+                        scenario.label,
+                        name,
+                        result,
+                        procs.rss_mb(server.pids()),
+                        max(procs.rss_mb([pid]) for pid in server.worker_pids()),
+                        note=note,
+                        runs=runs,
+                    )
+                )
+                print(f"  {name} {scenario.label}: {number(result.rps)} req/s", flush=True)
             if scenario.key == "page-200":
-                with urllib.request.urlopen(server.base_url + request.path) as response:  # noqa: S310
+                ask = urllib.request.Request(server.base_url + request.path)  # noqa: S310
+                with urllib.request.urlopen(ask) as response:  # noqa: S310 (loopback)
                     page_bytes = response.read()
     finally:
         server.stop()
@@ -220,7 +253,7 @@ def run_isso(
                     runs=runs,
                 )
             )
-            print(f"  Isso {scenario.label}: {result.rps:,.0f} req/s", flush=True)
+            print(f"  Isso {scenario.label}: {number(result.rps)} req/s", flush=True)
     finally:
         isso.stop()
 
@@ -284,7 +317,8 @@ def number(value: float) -> str:
 
 def targets(rows: list[Row], large: Site) -> str:
     """The issue's targets, read off this run's numbers."""
-    ours = {row.scenario: row for row in rows if row.server == "Broadsheet"}
+    ours = {row.scenario: row for row in rows if row.server == BROADSHEET}
+    rendered = {row.scenario: row for row in rows if row.server == RENDERED}
     isso = {row.scenario: row for row in rows if row.server.startswith("Isso")}
     lines = []
 
@@ -318,6 +352,21 @@ def targets(rows: list[Row], large: Site) -> str:
             f"{large.name} vs {SMALL_SITE.name}: {small / big:.2f} (target ≤ 1.2)",
             small <= 1.2 * big,
         )
+    page_rendered = rps(rendered, "page-200")
+    for key in ("page-2000", "page-100000"):
+        other = rps(rendered, key)
+        if page_rendered and other:
+            line(
+                f"rendered {key}: 200-comment page / this = {page_rendered / other:.2f} "
+                "(target ≤ 1.5)",
+                page_rendered <= 1.5 * other,
+            )
+    small, big = rps(rendered, SMALL_SITE.name), rps(rendered, large.name)
+    if small and big:
+        line(
+            f"rendered {large.name} vs {SMALL_SITE.name}: {small / big:.2f} (target ≤ 1.2)",
+            small <= 1.2 * big,
+        )
     post, peer_post = rps(ours, "post-4"), rps(isso, "post-4")
     if post and peer_post:
         line(f"posting at 4: {post / peer_post:.1f}x Isso (target ≥ 2x)", post >= 2 * peer_post)
@@ -342,16 +391,18 @@ def targets(rows: list[Row], large: Site) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1 run of 4 s, a 100,000-comment site")
+    parser.add_argument("--quick", action="store_true", help="1 run of 2 s, a 100,000-comment site")
     parser.add_argument("--runs", type=int, help="runs per scenario (median is shown)")
     parser.add_argument("--seconds", type=float, help="seconds per run")
     parser.add_argument("--no-isso", action="store_true", help="skip the Isso peer")
     args = parser.parse_args(argv)
     settings = Settings(
         runs=args.runs or (1 if args.quick else 3),
-        seconds=args.seconds or (4 if args.quick else 15),
-        warmup=1 if args.quick else 3,
+        seconds=args.seconds or (2 if args.quick else 15),
+        warmup=1 if args.quick else 3,  # wrk takes whole seconds
         quick=args.quick,
+        probe_timeout=5 if args.quick else 600,
+        idle_window=0.25 if args.quick else 0.5,
     )
     large = QUICK_LARGE_SITE if args.quick else LARGE_SITE
     for tool in ("wrk",):
@@ -384,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     order = [s.key for s in main_scenarios()] + [SMALL_SITE.name, large.name]
     rows.sort(key=lambda row: order.index(row.scenario))
     mode = (
-        "--quick: 1 run of 4 s"
+        "--quick: 1 run of 2 s"
         if args.quick
         else f"median of {settings.runs} runs of {settings.seconds:g} s"
     )
