@@ -16,12 +16,9 @@ from broadsheet.articles.operations import save_article
 from broadsheet.core import front_cache
 from broadsheet.core.front_cache import FrontCache
 from broadsheet.discussion.operations import (
-    delete_comment,
-    edit_comment,
     post_comment,
-    vote_on_comment,
 )
-from broadsheet.moderation.operations import approve_comment, reject_comment, set_discussion_mode
+from tests.writes import KINDS, hold_a_comment, make_write
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -154,49 +151,28 @@ def test_head_gets_the_headers_without_the_page(site, article):
     assert int(head.headers["content-length"]) > 1000
 
 
-@pytest.mark.parametrize(
-    "write",
-    ["post", "edit", "delete", "vote", "approve", "reject", "mode", "article edit"],
-)
+@pytest.mark.parametrize("write", KINDS)
 def test_every_kind_of_write_reaches_the_next_signed_out_reader(
     site, article, kestrel, nikolai, moderator, write
 ):
     comment = post_comment(article=article, author=kestrel, body="Original words")
-    site.get()
-    if write == "post":
-        post_comment(article=article, author=nikolai, body="A new voice")
-        expected = "A new voice"
-    elif write == "edit":
-        edit_comment(comment=comment, editor=kestrel, body="Edited words")
-        expected = "Edited words"
-    elif write == "delete":
-        delete_comment(comment=comment, deleter=kestrel)
-        expected = "Comment deleted by its author."
-    elif write == "vote":
-        vote_on_comment(comment=comment, voter=nikolai, value=1)
-        expected = "data-score>+1<"
-    elif write == "approve":
-        set_discussion_mode(article=article, editor=moderator, mode="premoderated")
-        held = post_comment(article=article, author=nikolai, body="Held, then shown")
-        assert "Held, then shown" not in site.get().text
-        approve_comment(comment=held, moderator=moderator)
-        expected = "Held, then shown"
-    elif write == "reject":
-        reject_comment(comment=comment, moderator=moderator, reason="Spam")
-        expected = "Comment removed by a moderator."
-    elif write == "mode":
-        set_discussion_mode(article=article, editor=moderator, mode="closed")
-        expected = "closed"
-    else:
-        save_article(
-            slug=article.slug,
-            title="The last ferry, corrected",
-            body_markdown=article.body_markdown,
-        )
-        expected = "The last ferry, corrected"
+    held = hold_a_comment(article=article, author=nikolai, moderator=moderator)
+    first = site.get()
+    assert "Held, then shown" not in first.text
+    expected = make_write(
+        write,
+        article=article,
+        comment=comment,
+        held=held,
+        author=kestrel,
+        other=nikolai,
+        moderator=moderator,
+    )
     before = site.through_django
-    assert expected in site.get().text
+    after = site.get()
     assert site.through_django == before + 1
+    assert after.body != first.body
+    assert expected in after.text
 
 
 def test_signed_in_readers_always_reach_django(site, article, kestrel, client):
