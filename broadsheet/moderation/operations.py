@@ -103,11 +103,13 @@ def _count_as_visible(comment: Comment, delta: int) -> None:
 
 @transaction.atomic
 def approve_comment(*, comment: Comment, moderator, reason: str = "") -> Comment:
-    """Publish a held comment, or clear the reports of a published one."""
+    """Publish a held comment, restore a rejected one, or clear the reports of a
+    published one."""
     locked = (
         Comment.objects.select_for_update().select_related("article", "author").get(pk=comment.pk)
     )
-    was_pending = locked.is_pending
+    # A rejected comment coming back is counted and shown live like a held one.
+    was_pending = (locked.is_pending or locked.is_rejected) and not locked.is_deleted
     locked.status = Comment.Status.VISIBLE
     locked.report_count = 0
     locked.moderation_reason = ""

@@ -127,6 +127,18 @@ def test_a_premoderated_discussion_holds_comments_until_approved(
     assert AuditEntry.objects.filter(action="discussion.mode").exists()
 
 
+def test_a_wrongly_rejected_comment_comes_back_counted_and_live(
+    client, article, kestrel, moderator
+):
+    comment = post_comment(article=article, author=kestrel, body="Fair point, wrongly removed")
+    reject_comment(comment=comment, moderator=moderator, reason="Misclick")
+    assert Discussion.objects.get(article=article).comment_count == 0
+    approve_comment(comment=comment, moderator=moderator, reason="Restored")
+    assert Discussion.objects.get(article=article).comment_count == 1
+    assert LiveEvent.objects.filter(type="comment.posted").count() == 2
+    assert "Fair point, wrongly removed" in client.get("/articles/the-last-ferry/").content.decode()
+
+
 def test_a_closed_discussion_takes_no_comments_and_says_so(signed_in_client, article, moderator):
     set_discussion_mode(article=article, editor=moderator, mode="closed")
     html = signed_in_client.get("/articles/the-last-ferry/").content.decode()
