@@ -188,6 +188,31 @@ def measure(
     return median_of(runs), runs, ""
 
 
+def measure_row(
+    server: str,
+    base_url: str,
+    request: Request,
+    scenario: Scenario,
+    settings: Settings,
+    *,
+    pids: Callable[[], list[int]],
+    workers: Callable[[], list[int]],
+) -> Row:
+    """One row of the table: the measurement, and the server's memory after it."""
+    result, runs, note = measure(base_url, request, scenario, pids, settings)
+    print(f"  {server} {scenario.label}: {number(result.rps)} req/s", flush=True)
+    return Row(
+        scenario.key,
+        scenario.label,
+        server,
+        result,
+        procs.rss_mb(pids()),
+        max(procs.rss_mb([pid]) for pid in workers()),
+        note=note,
+        runs=runs,
+    )
+
+
 BROADSHEET = "Broadsheet"
 RENDERED = "Broadsheet, rendered (caches bypassed)"
 
@@ -206,22 +231,12 @@ def run_broadsheet(
             if scenario.page:
                 variants.append((RENDERED, server.rendered(request)))
             for name, variant in variants:
-                result, runs, note = measure(
-                    server.base_url, variant, scenario, server.pids, settings
-                )
                 rows.append(
-                    Row(
-                        scenario.key,
-                        scenario.label,
-                        name,
-                        result,
-                        procs.rss_mb(server.pids()),
-                        max(procs.rss_mb([pid]) for pid in server.worker_pids()),
-                        note=note,
-                        runs=runs,
+                    measure_row(
+                        name, server.base_url, variant, scenario, settings,
+                        pids=server.pids, workers=server.worker_pids,
                     )
-                )
-                print(f"  {name} {scenario.label}: {number(result.rps)} req/s", flush=True)
+                )  # fmt: skip
             if scenario.key == "page-200":
                 ask = urllib.request.Request(server.base_url + request.path)  # noqa: S310
                 with urllib.request.urlopen(ask) as response:  # noqa: S310 (loopback)
@@ -238,22 +253,13 @@ def run_isso(
     isso.start(workers=2)
     try:
         for scenario in scenarios:
-            result, runs, note = measure(
-                isso.base_url, scenario.isso(isso), scenario, isso.pids, settings
-            )
+            request = scenario.isso(isso)
             rows.append(
-                Row(
-                    scenario.key,
-                    scenario.label,
-                    "Isso 0.14",
-                    result,
-                    procs.rss_mb(isso.pids()),
-                    max(procs.rss_mb([pid]) for pid in isso.pids()),
-                    note=note,
-                    runs=runs,
+                measure_row(
+                    "Isso 0.14", isso.base_url, request, scenario, settings,
+                    pids=isso.pids, workers=isso.pids,
                 )
-            )
-            print(f"  Isso {scenario.label}: {number(result.rps)} req/s", flush=True)
+            )  # fmt: skip
     finally:
         isso.stop()
 
