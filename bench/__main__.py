@@ -173,8 +173,13 @@ def measure(
         if failure or seconds > TOO_SLOW_TO_LOAD:
             ms = seconds * 1000
             one = LoadResult(1, seconds, 0 if failure else 1 / seconds, ms, ms, int(bool(failure)))
-            what = f"failed with {failure} after" if failure else "took"
-            return one, [one], f"one request {what} {seconds:.1f} s: not loaded"
+            if failure == "timed out":
+                note = f"no answer within {seconds:.0f} s: not loaded"
+            elif failure:
+                note = f"one request failed with {failure} after {seconds:.1f} s: not loaded"
+            else:
+                note = f"one request took {seconds:.1f} s: not loaded"
+            return one, [one], note
     run_request(base_url, request, connections=scenario.connections, seconds=settings.warmup)
     procs.wait_idle(pids(), port=port, window=settings.idle_window)
     runs = []
