@@ -112,7 +112,12 @@ def _replies_of(article: Article, threads: list[int], viewer=None) -> list[Comme
     ranked = (
         Comment.objects.for_article(article)
         .visible_to(viewer)
-        .filter(thread__in=threads, depth__gt=0)
+        .filter(thread__in=threads)
+        # Replies are the comments of those threads other than the threads' first
+        # comments. Said this way rather than depth > 0, which led SQLite to walk
+        # every reply of the article (index comment_roots_best: 10 ms at 100,000
+        # comments) instead of only these threads (comment_thread_order: 1.5 ms).
+        .exclude(number=F("thread"))
         .annotate(
             rank=Window(RowNumber(), partition_by=[F("thread")], order_by=F("path").asc()),
             parent_number=F("parent__number"),
