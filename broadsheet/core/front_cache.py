@@ -335,7 +335,7 @@ class FrontCache:
         send: Send,
         release_waiters: Callable[[StoredPage | None], None],
     ) -> StoredPage | None:
-        self._listen_for_other_processes()
+        await self._listen_for_other_processes()
         filled_at = clock.now()
         previous = self.store.get(incoming.key)
         inner_scope = scope
@@ -421,12 +421,15 @@ class FrontCache:
             {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
         )
 
-    def _listen_for_other_processes(self) -> None:
-        """Hear of writes made by other processes (through Redis) from now on."""
+    async def _listen_for_other_processes(self) -> None:
+        """Hear of writes made by other processes (through Redis) from now on.
+
+        The first fill waits (briefly) until the subscription stands: a page
+        stored before it could miss a write made elsewhere in between."""
         if not self._listening:
             from broadsheet.live.hub import hub
 
-            hub.start_listening()
+            await hub.wait_until_listening(timeout=1.0)
             self._listening = True
 
 

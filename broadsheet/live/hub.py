@@ -11,6 +11,7 @@ event per process, never a database query per connection.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -73,6 +74,7 @@ class LiveHub:
         self._presence_pending: dict[str, int] = {}
         self._presence_flush: asyncio.TimerHandle | None = None
         self._redis_client = None
+        self._listening = asyncio.Event()
         self._lock = threading.Lock()
 
     # --- connections (called in the event loop) ------------------------------
@@ -95,7 +97,16 @@ class LiveHub:
             self._presence_pending = {}
             self._listener = None
         if settings.REDIS_URL and (self._listener is None or self._listener.done()):
+            self._listening = asyncio.Event()
             self._listener = self._loop.create_task(self._listen_to_redis())
+
+    async def wait_until_listening(self, timeout: float) -> None:
+        """Start listening and wait (at most `timeout`) until subscribed to Redis."""
+        self.start_listening()
+        if settings.REDIS_URL:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._listening.wait()
 
     def unsubscribe(self, subscription: Subscription) -> None:
         subscribers = self._by_article.get(subscription.article)
@@ -185,6 +196,7 @@ class LiveHub:
                     # Whatever was published while we were not listening is
                     # unknown: forget every stored page.
                     front_cache.everything_changed()
+                    self._listening.set()
                     delay = 0.5
                     async for raw in pubsub.listen():
                         if raw.get("type") == "message":

@@ -7,9 +7,11 @@ process; `through_django` counts the requests that got past the front cache.
 
 import asyncio
 import gzip
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connections
 from django.test import override_settings
 
 from broadsheet.articles.operations import save_article
@@ -34,6 +36,10 @@ class Site:
         from broadsheet.asgi import django_application
 
         self.through_django = 0
+        # One event loop for the site's whole life, as in a server process (the
+        # live hub binds to it and, with Redis, subscribes once).
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
 
         async def counting(scope, receive, send):
             self.through_django += 1
@@ -41,14 +47,27 @@ class Site:
 
         self.app = FrontCache(counting)
 
+    def run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
+
+    def close(self):
+        async def cancel_the_rest():  # the live hub's Redis listener, if any
+            others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+
+        self.run(cancel_the_rest())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
     def get(self, path=URL, *, method="GET", headers=None):
-        return run_in_own_loop(lambda: self.request(path, method=method, headers=headers))
+        return self.run(self.request(path, method=method, headers=headers))
 
     def get_many(self, count, path=URL):
         async def all_at_once():
             return await asyncio.gather(*(self.request(path) for _ in range(count)))
 
-        return run_in_own_loop(all_at_once)
+        return self.run(all_at_once())
 
     async def request(self, path, *, method="GET", headers=None):
         path, _, query = path.partition("?")
@@ -108,7 +127,9 @@ class Reply:
 
 @pytest.fixture
 def site(article):
-    return Site()
+    site = Site()
+    yield site
+    site.close()
 
 
 def test_a_repeat_visit_never_reaches_django(site, article, kestrel):
@@ -246,6 +267,14 @@ def test_comment_counts_for_many_articles_in_one_request(site, article, kestrel)
     assert again.text == '{"counts": {"the-last-ferry": 2, "second-story": 1}}'
 
 
+def post_and_close(**comment):
+    """post_comment on a thread of its own, giving its connection back after."""
+    try:
+        post_comment(**comment)
+    finally:
+        connections.close_all()
+
+
 def test_a_page_rendered_while_a_write_commits_is_not_kept(site, article, kestrel):
     inner = site.app.app
     writes = ["Mid-render"]
@@ -253,7 +282,7 @@ def test_a_page_rendered_while_a_write_commits_is_not_kept(site, article, kestre
     async def write_during_the_render(scope, receive, send):
         if writes:
             body = writes.pop()
-            await asyncio.to_thread(post_comment, article=article, author=kestrel, body=body)
+            await asyncio.to_thread(post_and_close, article=article, author=kestrel, body=body)
         await inner(scope, receive, send)
 
     site.app.app = write_during_the_render
@@ -275,6 +304,7 @@ def test_an_unchanged_page_a_client_revalidates_on_a_cold_process_gets_304(site,
     etag = site.get().headers["etag"]
     cold = Site()  # another process: nothing stored yet
     reply = cold.get(headers={"If-None-Match": etag})
+    cold.close()
     assert reply.status == 304
     assert front_cache.MARK_HEADER.lower() not in reply.headers
 
