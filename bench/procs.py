@@ -178,3 +178,21 @@ def tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except FileNotFoundError:
         return "(no log)"
+
+
+class StartedServer:
+    """A server process this benchmark started (in `_proc`), stopped and measured
+    the same way whoever it is: its master and the master's workers."""
+
+    _proc: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            stop(self._proc)
+            self._proc = None
+
+    def pids(self) -> list[int]:
+        """The master and its workers."""
+        if self._proc is None:
+            return []
+        return [self._proc.pid, *children(self._proc.pid)]

@@ -125,7 +125,7 @@ def authors(rng: random.Random, count: int = 300) -> list[tuple[str, str | None,
     return people
 
 
-class Isso:
+class Isso(procs.StartedServer):
     def __init__(self, workdir: Path, port: int) -> None:
         self.workdir = Path(workdir).resolve()
         self.port = port
@@ -359,17 +359,6 @@ enabled = false
             check=False,
         )
         return ["--no-control-socket"] if "--no-control-socket" in result.stdout else []
-
-    def stop(self) -> None:
-        if self._proc is not None:
-            procs.stop(self._proc)
-            self._proc = None
-
-    def pids(self) -> list[int]:
-        """The gunicorn master and its workers."""
-        if self._proc is None:
-            return []
-        return [self._proc.pid, *procs.children(self._proc.pid)]
 
     # --- the scenarios' requests --------------------------------------------------
 

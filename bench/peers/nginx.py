@@ -28,7 +28,7 @@ NGINX = Path("/usr/sbin/nginx")
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
-class Nginx:
+class Nginx(procs.StartedServer):
     def __init__(self, workdir: Path, port: int, *, file_name: str = "page.html") -> None:
         self.workdir = Path(workdir).resolve()
         self.port = port
@@ -135,17 +135,6 @@ http {{
 }}
 """
         )
-
-    def stop(self) -> None:
-        if self._proc is not None:
-            procs.stop(self._proc)
-            self._proc = None
-
-    def pids(self) -> list[int]:
-        """The master and its workers."""
-        if self._proc is None:
-            return []
-        return [self._proc.pid, *procs.children(self._proc.pid)]
 
 
 if __name__ == "__main__":
