@@ -217,10 +217,10 @@ def _cache_key(scope: Scope) -> _Incoming | None:
     """The key of a request the front cache may answer, or None to pass it on."""
     if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
         return None
-    path = scope["path"]
-    # Never shared pages: WhiteNoise answers static files (with its own
-    # compression and 304s), and live streams never end.
-    if path.startswith(settings.STATIC_URL) or path.endswith("/live/"):
+    # Static files are never shared pages (WhiteNoise answers them, with its own
+    # compression and 304s): spare them the bookkeeping of a fill. Anything else
+    # Django did not mark, streams included, passes through as it is answered.
+    if scope["path"].startswith(settings.STATIC_URL):
         return None
     cookie = accept_language = accept_encoding = host = b""
     if_none_match = if_modified_since = None

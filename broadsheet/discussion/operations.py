@@ -208,36 +208,38 @@ def _update_breaking_news(discussion: Discussion) -> None:
     Runs inside the posting transaction, with the discussion row locked, so two
     posts cannot both switch it.
     """
-    from broadsheet.moderation.models import AuditEntry
-
     last_minute = Comment.objects.filter(
         article_id=discussion.article_id, created_at__gte=timezone.now() - timedelta(minutes=1)
     )
     if not discussion.in_breaking_news_mode:
         threshold = settings.BROADSHEET_BREAKING_NEWS_PER_MINUTE
         if threshold and last_minute[:threshold].count() >= threshold:
-            discussion.breaking_news_since = timezone.now()
-            discussion.save(update_fields=["breaking_news_since"])
-            announce_page_change(article_id=discussion.article_id)
-            # The audit log is where moderators look first; the queue shows the held comments.
-            AuditEntry.objects.create(
-                actor=None,
-                action="discussion.breaking_news_on",
-                target=f"article {discussion.article_id}",
+            _switch_breaking_news(
+                discussion,
+                since=timezone.now(),
                 reason=f"at least {threshold} comments in a minute",
             )
     else:
         calm = settings.BROADSHEET_BREAKING_NEWS_CALM_PER_MINUTE
         if last_minute[: calm + 1].count() <= calm:
-            discussion.breaking_news_since = None
-            discussion.save(update_fields=["breaking_news_since"])
-            announce_page_change(article_id=discussion.article_id)
-            AuditEntry.objects.create(
-                actor=None,
-                action="discussion.breaking_news_off",
-                target=f"article {discussion.article_id}",
-                reason=f"at most {calm} comments in a minute",
+            _switch_breaking_news(
+                discussion, since=None, reason=f"at most {calm} comments in a minute"
             )
+
+
+def _switch_breaking_news(discussion: Discussion, *, since, reason: str) -> None:
+    from broadsheet.moderation.models import AuditEntry
+
+    discussion.breaking_news_since = since
+    discussion.save(update_fields=["breaking_news_since"])
+    announce_page_change(article_id=discussion.article_id)
+    # The audit log is where moderators look first; the queue shows the held comments.
+    AuditEntry.objects.create(
+        actor=None,
+        action="discussion.breaking_news_on" if since else "discussion.breaking_news_off",
+        target=f"article {discussion.article_id}",
+        reason=reason,
+    )
 
 
 def _segment(number: int) -> str:
