@@ -9,6 +9,8 @@ get_asgi_application()
 
 from broadsheet.core.asgi_handler import OneSyncThreadASGIHandler  # noqa: E402
 from broadsheet.core.front_cache import FrontCache  # noqa: E402
+from broadsheet.core.request_limits import RequestSizeLimit  # noqa: E402
 
 django_application = OneSyncThreadASGIHandler()
-application = FrontCache(django_application)
+# The size cap outermost: no layer reads a body it would refuse.
+application = RequestSizeLimit(FrontCache(django_application))

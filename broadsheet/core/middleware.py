@@ -1,5 +1,8 @@
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
 from django.http import HttpResponse
+from django.utils.cache import patch_cache_control
+from django.utils.decorators import sync_and_async_middleware
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 
@@ -49,3 +52,32 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
                 whole[header] = value
             return whole
         return response
+
+
+def _mark_private(request, response) -> None:
+    if settings.SESSION_COOKIE_NAME in request.COOKIES or (
+        settings.SESSION_COOKIE_NAME in response.cookies
+    ):
+        # Say so explicitly: a proxy or CDN in front must never keep a page that
+        # was made for one signed-in reader (their name, CSRF token, held comments).
+        patch_cache_control(response, private=True)
+
+
+@sync_and_async_middleware
+def private_pages_middleware(get_response):
+    """`Cache-Control: private` on every response to a request with a session."""
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request):
+            response = await get_response(request)
+            _mark_private(request, response)
+            return response
+
+    else:
+
+        def middleware(request):
+            response = get_response(request)
+            _mark_private(request, response)
+            return response
+
+    return middleware

@@ -5,6 +5,7 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from broadsheet.core.access_log import uvicorn_log_config
 from broadsheet.core.static_files import collect_static_files
 from broadsheet.demo.loader import load_demo_if_site_is_empty
 
@@ -66,6 +67,7 @@ class Command(BaseCommand):
             workers=workers,
             log_level="info",
             access_log=not no_access_log,
+            log_config=uvicorn_log_config(),
             proxy_headers=True,
             # Django's ASGI handler has no lifespan events to offer.
             lifespan="off",

@@ -1,0 +1,99 @@
+"""The request-size cap, enforced before a body is read.
+
+Django's ASGI handler reads the whole body (into memory, then a temporary file)
+before any view or middleware runs, and DATA_UPLOAD_MAX_MEMORY_SIZE is only
+checked when a view touches `request.POST`. So a stranger could make every
+process spool gigabytes. This ASGI layer, the outermost one, answers 413 as soon
+as the declared length (or, for a chunked body, the bytes received so far)
+passes BROADSHEET_MAX_REQUEST_BYTES; the application never sees the rest.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def _declared_length(scope: Scope) -> int | None:
+    """The Content-Length the client declared, None if none; ValueError if nonsense."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            length = int(value)
+            if length < 0:
+                raise ValueError(value)
+            return length
+    return None
+
+
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = message.encode()
+    content_type = b"text/plain; charset=utf-8"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _too_large_message(limit: int) -> str:
+    return _("The request is too large: at most %(kb)d KB may be sent.") % {"kb": limit // 1024}
+
+
+class RequestSizeLimit:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = settings.BROADSHEET_MAX_REQUEST_BYTES
+        try:
+            declared = _declared_length(scope)
+        except ValueError:
+            await _refuse(send, 400, _("The Content-Length header is not a number."))
+            return
+        if declared is not None and declared > limit:
+            await _refuse(send, 413, _too_large_message(limit))
+            return
+
+        received = 0
+        over_limit = False
+        response_started = False
+
+        async def counted_receive() -> dict[str, Any]:
+            nonlocal received, over_limit
+            if over_limit:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # Django stops reading at a disconnect and answers nothing;
+                    # the 413 is sent below, once it has returned.
+                    over_limit = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def watched_send(message: dict[str, Any]) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        await self.app(scope, counted_receive, watched_send)
+        if over_limit and not response_started:
+            await _refuse(send, 413, _too_large_message(limit))
