@@ -18,9 +18,15 @@ How it stays correct:
   event calls `article_changed` after its commit, in the process that wrote and
   (through the live hub's Redis channel) in every other process; a page filled
   before that moment is never served again.
-- Without Redis and with several worker processes, a process does not hear of
-  another's writes, so it asks Django again (with If-None-Match: usually a cheap
-  304) once a page is older than `BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS`.
+- Without Redis, processes on one machine (`serve --workers`, and a shell
+  command such as `broadsheet publish` run beside the server) tell each other
+  through a change journal in the data folder (`ChangeJournal`): the writer
+  appends the article's id after its commit, and every front cache looks at the
+  journal's size (one `os.stat`) before answering from memory. So an
+  unpublished article is gone from every process's next answer.
+- Without Redis and with several worker processes, a process also asks Django
+  again (with If-None-Match: usually a cheap 304) once a page is older than
+  `BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS`, for writers on other machines.
 - Pages carry presence markers, so none is kept longer than PAGE_CACHE_SECONDS
   after Django rendered it.
 
@@ -30,6 +36,8 @@ Pages are gzip-compressed once, when stored, not per request.
 import asyncio
 import gzip
 import hashlib
+import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -41,6 +49,8 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import translation
+
+logger = logging.getLogger(__name__)
 
 # Set by a Django view on a response that is the same for every signed-out reader:
 # "articles=1,2; rendered=1732870000.25". Never leaves the process.
@@ -113,6 +123,105 @@ class ChangeClock:
 clock = ChangeClock()
 article_changed = clock.article_changed
 everything_changed = clock.everything_changed
+
+
+class ChangeJournal:
+    """Article changes shared by the processes of one machine without Redis.
+
+    A file in the data folder, appended one line per change ("<pid> <article
+    id>") by the process that committed it; every front cache reads the lines
+    other processes added since it last looked. Looking costs one `os.stat` per
+    request when nothing changed (about a microsecond, against the tens a hit
+    costs), and no thread, timer or database. Appends of one short line with
+    O_APPEND land whole and in order. When the file passes `MAX_BYTES` a writer
+    starts a new one (a new inode): readers then forget every stored page,
+    rather than guess what they missed.
+    """
+
+    MAX_BYTES = 1024 * 1024  # about 70,000 changes between new files
+    FILE_NAME = "front-cache-changes.log"
+
+    def __init__(self, path: str | os.PathLike | None = None, max_bytes: int = MAX_BYTES) -> None:
+        self._path = path
+        self.max_bytes = max_bytes
+        self._inode: int | None = None
+        self._offset = 0
+        self._started = False
+
+    @property
+    def path(self) -> str:
+        if self._path is None:
+            self._path = os.path.join(settings.DATA_DIR, self.FILE_NAME)
+        return os.fspath(self._path)
+
+    def record(self, article_id: int) -> None:
+        """Tell the other processes that `article_id` changed; called after commit."""
+        line = f"{os.getpid()} {article_id}\n".encode()
+        try:
+            for _attempt in range(3):
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    if os.fstat(fd).st_size >= self.max_bytes:
+                        self._start_afresh()
+                        continue
+                    os.write(fd, line)
+                    written = os.fstat(fd)
+                finally:
+                    os.close(fd)
+                # A writer that started a new file between our open and our write
+                # left our line in the old one, which readers may have left: again.
+                if os.stat(self.path).st_ino == written.st_ino:
+                    return
+        except OSError:
+            # The change is committed; other processes still drop the page within
+            # BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS or the page cache's lifetime.
+            logger.exception("front cache: could not write the change journal")
+
+    def _start_afresh(self) -> None:
+        fresh = f"{self.path}.{os.getpid()}.new"
+        with open(fresh, "wb"):
+            pass
+        os.replace(fresh, self.path)
+
+    def catch_up(self) -> None:
+        """Mark changed what other processes wrote since the last look (event loop)."""
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            self._started = True
+            return
+        except OSError:
+            return
+        if stat.st_ino == self._inode and stat.st_size == self._offset:
+            return
+        if not self._started:
+            # What happened before this process began serving is not its concern.
+            self._started = True
+            self._inode, self._offset = stat.st_ino, stat.st_size
+            return
+        if self._inode is not None and (stat.st_ino != self._inode or stat.st_size < self._offset):
+            everything_changed()
+            self._inode, self._offset = stat.st_ino, stat.st_size
+            return
+        if self._inode is None:
+            self._inode, self._offset = stat.st_ino, 0  # created since we last looked
+        try:
+            with open(self.path, "rb") as journal:
+                journal.seek(self._offset)
+                added = journal.read(stat.st_size - self._offset)
+        except OSError:
+            everything_changed()
+            return
+        complete = added[: added.rfind(b"\n") + 1]  # a line being written waits
+        self._offset += len(complete)
+        own = str(os.getpid()).encode()
+        for entry in complete.splitlines():
+            pid, _, article_id = entry.partition(b" ")
+            if pid != own and article_id.isdigit():
+                article_changed(int(article_id))
+
+
+journal = ChangeJournal()
 
 
 # --- stored pages -----------------------------------------------------------------
@@ -269,12 +378,18 @@ class FrontCache:
         self.store = PageStore(max_bytes or settings.BROADSHEET_FRONT_CACHE_MB * 1024 * 1024)
         self._filling: dict[tuple, asyncio.Future] = {}
         self._listening = False
+        # With Redis, other processes' changes arrive on the live hub's channel.
+        self._journal = None if settings.REDIS_URL else journal
+        if self._journal is not None:
+            self._journal.catch_up()  # from now on
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = _cache_key(scope) if settings.BROADSHEET_FRONT_CACHE else None
         if incoming is None:
             await self.app(scope, receive, send)
             return
+        if self._journal is not None:
+            self._journal.catch_up()
         page = self._usable(incoming.key)
         if page is None and scope["method"] == "GET":
             page = await self._fill(incoming, scope, receive, send)

@@ -122,6 +122,11 @@ class LiveHub:
             # At once, in this thread: the writer's next request must not be
             # answered from a page stored before its write.
             front_cache.article_changed(message.article)
+            if not settings.REDIS_URL:
+                # Other processes of this machine (workers, or the server when
+                # this is a shell command such as `broadsheet publish`) have no
+                # other way to hear of it.
+                front_cache.journal.record(message.article)
         if settings.REDIS_URL:
             try:
                 self._redis().publish(CHANNEL, message.to_json())

@@ -18,15 +18,36 @@ from broadsheet.live.models import LiveEvent
 
 RETENTION = timedelta(days=1)
 PRUNE_EVERY = 500
+# The events that carry a comment's words (its HTML). The others about a comment
+# carry its placeholder (comment.deleted, comment.removed) or numbers only.
+EVENTS_WITH_TEXT = ("comment.posted", "comment.edited")
 
 
 def record_event(*, article_id: int, event: Event) -> LiveEvent:
-    stored = LiveEvent.objects.create(article_id=article_id, type=event["type"], data=event)
+    number = event.get("number") if event["type"].startswith("comment.") else None
+    stored = LiveEvent.objects.create(
+        article_id=article_id, type=event["type"], data=event, comment_number=number
+    )
     message = LiveMessage(event=event, article=article_id, id=stored.pk)
     transaction.on_commit(lambda: hub.publish(message))
     if stored.pk % PRUNE_EVERY == 0:
         LiveEvent.objects.filter(created_at__lt=timezone.now() - RETENTION).delete()
     return stored
+
+
+def erase_comment_from_events(*, article_id: int, number: int) -> int:
+    """Delete the stored events that carry comment `number`'s words; returns how many.
+
+    Called inside the transaction that deletes or rejects the comment: a page
+    resuming later (`Last-Event-ID`, `?after=0`) must not be handed words that
+    are gone from the page. The comment.deleted or comment.removed event tells
+    pages what took their place; a page that never saw the comment simply
+    never sees it, as a reload would not show it either.
+    """
+    erased, _ = LiveEvent.objects.filter(
+        article_id=article_id, comment_number=number, type__in=EVENTS_WITH_TEXT
+    ).delete()
+    return erased
 
 
 def announce_page_change(*, article_id: int) -> None:
@@ -36,9 +57,25 @@ def announce_page_change(*, article_id: int) -> None:
 
 
 def publish_presence(reader) -> None:
-    """Tell open pages how long `reader` stays Online from now (0: Offline)."""
-    seconds = reader.presence_seconds_left
-    message = LiveMessage(event=presence_changed({reader.handle: seconds}))
+    """Tell open pages how long `reader` stays Online from now; nothing at all for
+    a reader who appears offline.
+
+    Not even an Offline: one sent each time such a reader is active would tell
+    every open page when they are (issue 10, point 7).
+    """
+    if reader.appear_offline:
+        return
+    _publish_seconds_left(reader.handle, reader.presence_seconds_left)
+
+
+def publish_gone_offline(reader) -> None:
+    """Tell open pages `reader` is Offline now: the one presence event a reader who
+    chose to appear offline sends, as they choose it."""
+    _publish_seconds_left(reader.handle, 0)
+
+
+def _publish_seconds_left(handle: str, seconds: int) -> None:
+    message = LiveMessage(event=presence_changed({handle: seconds}))
     transaction.on_commit(lambda: hub.publish(message))
 
 

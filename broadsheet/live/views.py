@@ -8,13 +8,17 @@ async Django view streams the events (docs/architecture.md).
 """
 
 import asyncio
+import ipaddress
 import json
 import time
+import weakref
+from collections import Counter
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 
 from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.live.events import reload_discussion
@@ -37,6 +41,69 @@ def _parse_id(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+# What a refused client is told to wait: long enough for pages closed meanwhile
+# to have given their streams back.
+STREAMS_RETRY_AFTER_SECONDS = 60
+
+
+class StreamsPerAddress:
+    """How many live streams each client address holds open in this process.
+
+    A stream costs a connection, a queue and its share of every fan-out for
+    hours; without a cap one address could open thousands and starve everyone
+    else. Counted per process, in the event loop (so no lock): with
+    `serve --workers N` an address may hold N times the limit. IPv6 clients are
+    counted by their /64, which one household or one attacker gets whole.
+    """
+
+    def __init__(self) -> None:
+        self._open: Counter[str] = Counter()
+
+    @staticmethod
+    def client(request) -> str:
+        address = request.META.get("REMOTE_ADDR") or ""
+        try:
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            return address
+        if isinstance(parsed, ipaddress.IPv6Address):
+            if parsed.ipv4_mapped is not None:
+                return str(parsed.ipv4_mapped)
+            return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+        return str(parsed)
+
+    def take(self, client: str) -> bool:
+        limit = settings.BROADSHEET_LIVE_STREAMS_PER_ADDRESS
+        if limit and self._open[client] >= limit:
+            return False
+        self._open[client] += 1
+        return True
+
+    def give_back(self, client: str) -> None:
+        self._open[client] -= 1
+        if self._open[client] <= 0:
+            del self._open[client]
+
+
+streams_per_address = StreamsPerAddress()
+
+
+def _too_many_streams() -> HttpResponse:
+    """429 for an address over its stream limit; the page's EventSource stops
+    retrying on it, and the page still works without live updates."""
+    response = HttpResponse(
+        _(
+            "Too many live connections from your address. Close some pages of this "
+            "site, then reload this one to follow the discussion live."
+        ),
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(STREAMS_RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _current_reader(request):
@@ -69,17 +136,33 @@ async def live_stream(request, slug: str):
     reader = await sync_to_async(_current_reader)(request)
     # Release the connection the session, the reader and the article were read on.
     await sync_to_async(close_old_connections)()
+    client = streams_per_address.client(request)
+    if not streams_per_address.take(client):
+        return _too_many_streams()
     # Subscribe before reading what was missed, so nothing falls between the two.
     subscription = hub.subscribe(article.pk)
-    response = StreamingHttpResponse(
-        _events(subscription, article.pk, after, reader), content_type="text/event-stream"
-    )
+    released = False
+
+    def release() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            hub.unsubscribe(subscription)
+            streams_per_address.give_back(client)
+
+    events = _events(subscription, article.pk, after, reader, release)
+    # The stream's own `finally` releases it; a client gone before the stream
+    # began never runs that, so the generator's end releases it too.
+    weakref.finalize(events, release)
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # tell nginx not to hold the stream back
     return response
 
 
-async def _events(subscription: Subscription, article_id: int, after: int | None, reader):
+async def _events(
+    subscription: Subscription, article_id: int, after: int | None, reader, release=None
+):
     keepalive = settings.BROADSHEET_LIVE_KEEPALIVE_SECONDS
     heartbeat_every = settings.BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS
     last_heartbeat = 0.0
@@ -121,4 +204,7 @@ async def _events(subscription: Subscription, article_id: int, after: int | None
                 after = message.id
             yield message.sse
     finally:
-        hub.unsubscribe(subscription)
+        if release is not None:
+            release()
+        else:
+            hub.unsubscribe(subscription)

@@ -65,10 +65,14 @@ def test_every_write_operation_records_its_event_with_the_change(article, kestre
     comment = post_comment(article=article, author=kestrel, body="One")
     edit_comment(comment=comment, editor=kestrel, body="One, edited")
     vote_on_comment(comment=comment, voter=nikolai, value=-1)
-    delete_comment(comment=comment, deleter=kestrel)
     assert list(LiveEvent.objects.order_by("id").values_list("type", flat=True)) == [
         "comment.posted",
         "comment.edited",
+        "comment.voted",
+    ]
+    delete_comment(comment=comment, deleter=kestrel)
+    # The deletion erases the events that carried the words (tests/live/test_hidden.py).
+    assert list(LiveEvent.objects.order_by("id").values_list("type", flat=True)) == [
         "comment.voted",
         "comment.deleted",
     ]
