@@ -14,6 +14,7 @@ from broadsheet.articles.operations import save_article
 from broadsheet.discussion.models import Comment, Discussion
 from broadsheet.discussion.operations import PATH_DIGITS
 from broadsheet.discussion.rendering import render_comment_markdown
+from broadsheet.readers.identity import handle_skeleton
 from broadsheet.readers.models import Reader
 
 BODIES = [
@@ -34,6 +35,8 @@ def generated_readers(count: int = 50) -> list[Reader]:
     missing = [
         Reader(
             handle=f"gen-reader-{n}",
+            # bulk_create skips Reader.save(), which keeps the look-alike skeleton.
+            handle_skeleton=handle_skeleton(f"gen-reader-{n}"),
             email=f"gen-reader-{n}@example.invalid",
             display_name=f"Generated Reader {n}",
             password=make_password(None),

@@ -22,6 +22,30 @@ class HandleOrEmailBackend(ModelBackend):
 
 
 def sign_in_name(request, credentials) -> str | None:
-    """The name django-axes counts failed sign-ins under: as typed, in lower case."""
+    """The name django-axes counts failed sign-ins under: the account's handle.
+
+    A handle and an email are two names for one account, so both count against
+    one lockout: five failures with the handle and then more with the email
+    still lock. A name that matches no account is counted as typed (in lower
+    case), at the same cost, one query, so the lockout answers a stranger the
+    same whether the name exists or not.
+    """
     name = (credentials or {}).get("username") or request.POST.get("username")
-    return name.strip().lower() if name else None
+    if not name:
+        return None
+    name = name.strip()
+    # django-axes asks more than once per attempt; one query per attempt is enough.
+    known = getattr(request, "_sign_in_names", None)
+    if known is None:
+        known = {}
+        if request is not None:
+            request._sign_in_names = known
+    if name not in known:
+        handle = (
+            get_user_model()
+            .objects.filter(Q(handle__iexact=name) | Q(email__iexact=name))
+            .values_list("handle", flat=True)
+            .first()
+        )
+        known[name] = (handle or name).lower()
+    return known[name]

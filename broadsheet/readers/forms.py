@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from broadsheet.readers import identity
 from broadsheet.readers.models import Reader, handle_validator
 
 
@@ -36,22 +38,37 @@ class SignUpForm(forms.Form):
     )
 
     def clean_handle(self) -> str:
+        # Handles are public, so saying one is taken tells nobody anything new.
         handle = self.cleaned_data["handle"].strip()
-        if Reader.objects.by_handle(handle).exists():
+        if identity.is_reserved_handle(handle):
+            raise forms.ValidationError(
+                _("This handle is reserved. Please choose another."), code="reserved_handle"
+            )
+        skeleton = identity.handle_skeleton(handle)
+        clash = (
+            Reader.objects.filter(Q(handle__iexact=handle) | Q(handle_skeleton=skeleton))
+            .values_list("handle", flat=True)
+            .first()
+        )
+        if clash is not None and clash.lower() == handle.lower():
             raise forms.ValidationError(_("This handle is taken. Please choose another."))
+        if clash is not None:
+            raise forms.ValidationError(
+                _("This handle looks too much like another reader's. Please choose another."),
+                code="lookalike_handle",
+            )
         return handle
 
     def clean_display_name(self) -> str:
-        display_name = " ".join(self.cleaned_data["display_name"].split())
+        display_name = identity.clean_display_name(self.cleaned_data["display_name"])
         if not display_name:
             raise forms.ValidationError(_("Please enter a display name."))
         return display_name
 
+    # No clean_email that refuses an address already in use: that would tell anyone
+    # whose address has an account here. The sign-up view handles it instead.
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        if Reader.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("An account with this email already exists."))
-        return email
+        return self.cleaned_data["email"].strip()
 
     def clean(self):
         cleaned = super().clean()

@@ -2,12 +2,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from broadsheet.readers import identity
 
 HANDLE_PATTERN = r"^[A-Za-z0-9_-]{3,30}$"
 
@@ -16,6 +19,23 @@ handle_validator = RegexValidator(
     _("A handle is 3 to 30 characters: Latin letters, digits, “-” and “_”."),
     code="invalid_handle",
 )
+
+
+def validate_handle_is_no_lookalike(handle: str) -> None:
+    """Refuse a handle that looks like another reader's (“kestreI-7” beside “kestrel-7”).
+
+    A validator of the model field, so the admin's forms and `createsuperuser` ask
+    it too (the sign-up form asks in the same query as its own uniqueness check).
+    The same handle in another letter case is left to the case-insensitive unique
+    constraint, which also keeps an unchanged handle from clashing with itself.
+    """
+    skeleton = identity.handle_skeleton(handle)
+    others = Reader.objects.filter(handle_skeleton=skeleton).exclude(handle__iexact=handle)
+    if others.exists():
+        raise ValidationError(
+            _("This handle looks too much like another reader's. Please choose another."),
+            code="lookalike_handle",
+        )
 
 
 class ReaderQuerySet(models.QuerySet):
@@ -52,11 +72,15 @@ class Reader(AbstractBaseUser, PermissionsMixin):
     handle = models.CharField(
         _("handle"),
         max_length=30,
-        validators=[handle_validator],
+        validators=[handle_validator, validate_handle_is_no_lookalike],
         help_text=_(
             "3 to 30 characters: Latin letters, digits, “-” and “_”. Shown on every comment."
         ),
     )
+    # The handle's look-alike skeleton (readers.identity.handle_skeleton), kept by
+    # save() and unique in the database: two sign-ups racing for “kestrel-7” and
+    # “kestreI-7” cannot both win. Up to twice the handle's length ("m" → "rn").
+    handle_skeleton = models.CharField(max_length=60, editable=False)
     display_name = models.CharField(_("display name"), max_length=64)
     email = models.EmailField(_("email"), max_length=254)
     is_staff = models.BooleanField(_("staff status"), default=False)
@@ -89,10 +113,25 @@ class Reader(AbstractBaseUser, PermissionsMixin):
             # so two sign-ups racing for it cannot both win.
             models.UniqueConstraint(Lower("handle"), name="reader_handle_unique_ci"),
             models.UniqueConstraint(Lower("email"), name="reader_email_unique_ci"),
+            models.UniqueConstraint(
+                fields=["handle_skeleton"], name="reader_handle_skeleton_unique"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.handle
+
+    def save(self, *args, **kwargs):
+        # A derived column, not a side effect: whichever door changes the handle
+        # (sign-up, the admin, createsuperuser), its skeleton changes with it.
+        # (A "#id" suffix marks a look-alike that predates the rule; see migration 0005.)
+        skeleton = identity.handle_skeleton(self.handle)
+        if self.handle_skeleton.partition("#")[0] != skeleton:
+            self.handle_skeleton = skeleton
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "handle" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "handle_skeleton"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("readers:profile", kwargs={"handle": self.handle})

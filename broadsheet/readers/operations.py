@@ -3,11 +3,14 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from broadsheet.live.publishing import publish_presence
+from broadsheet.live.publishing import publish_gone_offline, publish_presence
+from broadsheet.readers.identity import clean_display_name
 from broadsheet.readers.models import Reader
 
 
@@ -18,8 +21,24 @@ def sign_up_reader(*, handle: str, display_name: str, email: str, password: str)
         handle=handle.strip(),
         email=email.strip(),
         password=password,
-        display_name=display_name.strip(),
+        # Again here, not only in the form: no door may store a name that turns
+        # the text after it around or hides characters in it.
+        display_name=clean_display_name(display_name),
     )
+
+
+def send_sign_up_attempt_notice(*, reader: Reader, sign_in_url: str, password_reset_url: str):
+    """Tell a reader that someone tried to sign up with their address: the sign-up
+    page says nothing about it (see readers.views), so the owner hears it here."""
+    context = {
+        "reader": reader,
+        "site_name": settings.SITE_NAME,
+        "sign_in_url": sign_in_url,
+        "password_reset_url": password_reset_url,
+    }
+    subject = render_to_string("readers/sign_up_attempt_subject.txt", context)
+    body = render_to_string("readers/sign_up_attempt_email.txt", context)
+    send_mail(" ".join(subject.split()), body, None, [reader.email])
 
 
 def _record_presence(reader: Reader, field: str, now: datetime | None) -> bool:
@@ -38,6 +57,9 @@ def _record_presence(reader: Reader, field: str, now: datetime | None) -> bool:
     older = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now})
     Reader.objects.filter(pk=reader.pk).filter(older).update(**{field: now})
     setattr(reader, field, now)
+    # A live connection holds the reader it was opened with for hours; they may
+    # have chosen to appear offline since. Ask the row, not the stale copy.
+    reader.refresh_from_db(fields=["appear_offline"])
     publish_presence(reader)
     return True
 
@@ -53,7 +75,14 @@ def record_reader_connected(*, reader: Reader, now: datetime | None = None) -> b
 
 
 def set_appear_offline(*, reader: Reader, appear_offline: bool) -> None:
-    """Let a reader hide their presence: the server then never reports them Online."""
+    """Let a reader hide their presence: the server then never reports them Online,
+    and open pages hear of them once more, to turn them Offline."""
+    changed = reader.appear_offline != appear_offline
     reader.appear_offline = appear_offline
     reader.save(update_fields=["appear_offline"])
-    publish_presence(reader)
+    if not changed:
+        return
+    if appear_offline:
+        publish_gone_offline(reader)
+    else:
+        publish_presence(reader)

@@ -1,23 +1,47 @@
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from broadsheet.core.limits import limit
+from broadsheet.core.limits import limit, within_limit
 from broadsheet.discussion.queries import list_comments_by_reader
 from broadsheet.readers.forms import SignInForm, SignUpForm
 from broadsheet.readers.models import Reader
-from broadsheet.readers.operations import set_appear_offline, sign_up_reader
+from broadsheet.readers.operations import (
+    send_sign_up_attempt_notice,
+    set_appear_offline,
+    sign_up_reader,
+)
+
+# The site's sign-in form and the admin's count against one limit per address.
+SIGN_IN_LIMIT = limit(
+    key="ip", setting="BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR", period="h", group="readers.sign_in"
+)
+
+
+def _account_mail_within_limit(request, email: str) -> bool:
+    """Whether one more mail about signing in may go to this address this hour.
+
+    Counted per address typed, known or not, and never shown: over the limit the
+    visitor sees what they would have seen, and the owner's inbox stays quiet.
+    """
+    return within_limit(
+        request,
+        group="readers.account_mail",
+        value=email.strip().lower(),
+        setting="BROADSHEET_ACCOUNT_EMAILS_PER_HOUR",
+        period="h",
+    )
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -36,11 +60,17 @@ def sign_up(request):
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        if Reader.objects.filter(email__iexact=email).exists():
+            return _email_already_used(request, email)
         try:
             reader = sign_up_reader(**form.cleaned_data)
         except IntegrityError:
-            # Lost a race for the handle or email against another sign-up.
-            form.add_error("handle", _("This handle or email was just taken. Please try again."))
+            # Lost a race against another sign-up: for the email (say nothing about
+            # it, as above) or for the handle (public, so say so).
+            if Reader.objects.filter(email__iexact=email).exists():
+                return _email_already_used(request, email)
+            form.add_error("handle", _("This handle was just taken. Please choose another."))
         else:
             login(request, reader, backend="broadsheet.readers.backends.HandleOrEmailBackend")
             return redirect(_safe_next(request, "/"))
@@ -53,9 +83,39 @@ def sign_up(request):
     )
 
 
-@method_decorator(
-    limit(key="ip", setting="BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR", period="h"), name="post"
-)
+def _email_already_used(request, email: str):
+    """Sign-up with an address that has an account: no account, no error on the form.
+
+    "An account with this email already exists" would tell anyone whether an
+    address has an account here. Instead the owner is told by mail that someone
+    tried (with a way to sign in or reset the password), and the visitor sees a
+    page that says to check their email. Until sign-up verifies addresses (then
+    every sign-up ends on this page), a new address is still signed in at once,
+    so a visitor who notices that they were not signed in can still tell: this
+    costs them an address they control no more than before, but no longer shows
+    the answer on the form, and each try alerts the owner. Sign-ups per address
+    (BROADSHEET_SIGNUPS_PER_HOUR) bound how many addresses can be tried.
+    """
+    owner = Reader.objects.filter(email__iexact=email).first()
+    if owner is not None and _account_mail_within_limit(request, email):
+        send_sign_up_attempt_notice(
+            reader=owner,
+            sign_in_url=request.build_absolute_uri(reverse("readers:sign_in")),
+            password_reset_url=request.build_absolute_uri(reverse("readers:password_reset")),
+        )
+    return render(
+        request,
+        "readers/notice.html",
+        {
+            "notice_title": _("Check your email"),
+            "notice_text": _(
+                "We have sent a message to the address you gave. It says what to do next."
+            ),
+        },
+    )
+
+
+@method_decorator(SIGN_IN_LIMIT, name="post")
 class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "readers/sign_in.html"
@@ -75,11 +135,22 @@ class SignOutView(auth_views.LogoutView):
     }
 
 
+@method_decorator(
+    limit(key="ip", setting="BROADSHEET_PASSWORD_RESETS_PER_HOUR", period="h"), name="post"
+)
 class PasswordResetView(auth_views.PasswordResetView):
+    """Each request costs a mail: limited per address (openly, 429) and per account
+    (quietly, so the limit does not show whether the account exists)."""
+
     template_name = "readers/password_reset.html"
     email_template_name = "readers/password_reset_email.txt"
     subject_template_name = "readers/password_reset_subject.txt"
     success_url = reverse_lazy("readers:password_reset_done")
+
+    def form_valid(self, form):
+        if not _account_mail_within_limit(self.request, form.cleaned_data["email"]):
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -103,6 +174,12 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
         "notice_title": gettext_lazy("Password changed"),
         "notice_text": gettext_lazy("Your password has been changed. You can sign in now."),
     }
+
+
+# Django's admin signs in through its own view, not SignInView: this puts it under
+# the same limit (django-axes, which counts failures in authenticate(), already
+# covers both); broadsheet/urls.py routes /admin/login/ here.
+admin_sign_in = SIGN_IN_LIMIT(admin.site.login)
 
 
 def profile(request, handle: str):

@@ -60,13 +60,21 @@ def test_bad_sign_up_shows_the_error_next_to_the_field_and_creates_nothing(
     assert not Reader.objects.exists()
 
 
-def test_sign_up_refuses_an_email_already_used_in_any_case(client, kestrel):
+def test_sign_up_with_an_email_in_use_makes_no_account_says_nothing_and_tells_its_owner(
+    client, kestrel
+):
     response = client.post(
         reverse("readers:sign_up"),
         {**SIGN_UP, "handle": "another", "email": kestrel.email.upper()},
     )
-    assert response.status_code == 400
-    assert "already exists" in str(response.context["form"].errors["email"])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Check your email" in html
+    assert "already" not in html and kestrel.email not in html
+    assert not Reader.objects.filter(handle="another").exists()
+    assert not client.get("/").context["user"].is_authenticated
+    assert [message.to for message in mail.outbox] == [[kestrel.email]]
+    assert "kestrel-7" in mail.outbox[0].body and "/accounts/sign-in/" in mail.outbox[0].body
 
 
 def test_sign_in_page_labels(client):

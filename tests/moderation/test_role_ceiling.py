@@ -1,0 +1,197 @@
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.utils import timezone
+
+from broadsheet.discussion.models import Comment
+from broadsheet.discussion.operations import post_comment
+from broadsheet.moderation.models import AuditEntry
+from broadsheet.moderation.operations import (
+    ModerationRefused,
+    ban_reader,
+    lift_restrictions,
+    suspend_reader,
+)
+from broadsheet.readers.models import Reader
+
+pytestmark = pytest.mark.django_db
+
+NEXT_WEEK = dt.timedelta(days=7)
+
+
+@pytest.fixture
+def make_staff(make_reader):
+    def make(handle: str, role: str) -> Reader:
+        make_reader(handle)
+        call_command("grant", handle, role)
+        return Reader.objects.get(handle=handle)  # fresh: grant changed flags in the database
+
+    return make
+
+
+@pytest.fixture
+def administrator(make_staff):
+    return make_staff("boss-1", "admin")
+
+
+@pytest.mark.parametrize("role", ["moderator", "editor", "admin"])
+def test_a_moderator_cannot_ban_suspend_or_reinstate_staff(moderator, make_staff, role):
+    colleague = make_staff("colleague", role)
+    colleague.suspended_until = timezone.now() + NEXT_WEEK
+    colleague.save(update_fields=["suspended_until"])
+    audited = AuditEntry.objects.count()
+    with pytest.raises(ModerationRefused, match="colleague"):
+        ban_reader(reader=colleague, moderator=moderator, reason="Disagreed with me")
+    with pytest.raises(ModerationRefused, match="colleague"):
+        suspend_reader(
+            reader=colleague, moderator=moderator, until=timezone.now() + NEXT_WEEK, reason="x"
+        )
+    with pytest.raises(ModerationRefused, match="colleague"):
+        lift_restrictions(reader=colleague, moderator=moderator, reason="x")
+    colleague.refresh_from_db()
+    assert colleague.banned_at is None and colleague.suspended_until is not None
+    assert AuditEntry.objects.count() == audited
+
+
+def test_a_role_given_only_through_the_group_still_protects_its_holder(moderator, make_reader):
+    colleague = make_reader("colleague")
+    colleague.groups.add(Group.objects.get(name="Moderators"))  # is_staff left unticked
+    with pytest.raises(ModerationRefused):
+        ban_reader(reader=colleague, moderator=moderator, reason="x")
+
+
+def test_a_moderator_suspends_and_reinstates_a_reader_but_cannot_lift_a_ban(moderator, kestrel):
+    suspend_reader(
+        reader=kestrel, moderator=moderator, until=timezone.now() + NEXT_WEEK, reason="x"
+    )
+    lift_restrictions(reader=kestrel, moderator=moderator, reason="Served enough")
+    ban_reader(reader=kestrel, moderator=moderator, reason="Abuse")
+    with pytest.raises(ModerationRefused, match="lift a ban"):
+        lift_restrictions(reader=kestrel, moderator=moderator, reason="Sorry")
+    kestrel.refresh_from_db()
+    assert kestrel.is_banned
+
+
+def test_an_administrator_restricts_staff_and_lifts_bans(administrator, moderator):
+    ban_reader(reader=moderator, moderator=administrator, reason="Abused the queue")
+    lift_restrictions(reader=moderator, moderator=administrator, reason="Appeal accepted")
+    assert [e.action for e in AuditEntry.objects.order_by("id")][-2:] == [
+        "reader.banned",
+        "reader.reinstated",
+    ]
+
+
+def test_a_reader_without_a_role_cannot_restrict_anyone(kestrel, nikolai):
+    with pytest.raises(ModerationRefused):
+        ban_reader(reader=nikolai, moderator=kestrel, reason="I do not like him")
+
+
+@pytest.mark.parametrize("action", ["ban", "suspend"])
+def test_reject_and_ban_of_a_staff_comment_in_the_queue_is_refused_whole(
+    client, article, moderator, make_staff, action
+):
+    editor = make_staff("ed-1", "editor")
+    comment = post_comment(article=article, author=editor, body="Editorial aside")
+    client.force_login(moderator)
+    response = client.post(
+        f"/moderation/comments/{comment.pk}/decide/",
+        {"action": action, "reason": "Spam"},
+        headers={"accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "ed-1 is a member of staff" in response.json()["error"]
+    comment.refresh_from_db()
+    editor.refresh_from_db()
+    assert comment.status == Comment.Status.VISIBLE  # the rejection was undone with it
+    assert editor.banned_at is None and editor.suspended_until is None
+    # the plain form says so too
+    response = client.post(
+        f"/moderation/comments/{comment.pk}/decide/", {"action": action}, follow=True
+    )
+    assert "ed-1 is a member of staff" in response.content.decode()
+
+
+def change_reader_in_the_admin(client, reader, **changes):
+    data = {
+        "handle": reader.handle,
+        "display_name": reader.display_name,
+        "email": reader.email,
+        "is_active": "on",
+        "date_joined_0": "2026-01-05",
+        "date_joined_1": "10:00:00",
+        "last_seen_at_0": "",
+        "last_seen_at_1": "",
+        "suspended_until_0": "",
+        "suspended_until_1": "",
+        "banned_at_0": "",
+        "banned_at_1": "",
+        "restriction_reason": "",
+        **changes,
+    }
+    return client.post(f"/admin/readers/reader/{reader.pk}/change/", data)
+
+
+def test_a_ban_set_in_the_admin_goes_through_the_operation_and_is_audited(
+    client, administrator, kestrel
+):
+    client.force_login(administrator)
+    response = change_reader_in_the_admin(
+        client,
+        kestrel,
+        banned_at_0="2026-01-05",
+        banned_at_1="10:00:00",
+        restriction_reason="Threats",
+    )
+    assert response.status_code == 302
+    kestrel.refresh_from_db()
+    assert kestrel.is_banned
+    entry = AuditEntry.objects.get(action="reader.banned")
+    assert (entry.actor, entry.target, entry.reason) == (
+        administrator,
+        "reader kestrel-7",
+        "Threats",
+    )
+    response = change_reader_in_the_admin(
+        client, kestrel, restriction_reason="Appeal accepted"
+    )  # banned_at cleared
+    assert response.status_code == 302
+    kestrel.refresh_from_db()
+    assert not kestrel.is_banned
+    assert AuditEntry.objects.filter(action="reader.reinstated", actor=administrator).exists()
+
+
+def test_a_restriction_changed_in_the_admin_needs_a_reason(client, administrator, kestrel):
+    client.force_login(administrator)
+    until = timezone.localtime() + NEXT_WEEK
+    response = change_reader_in_the_admin(
+        client,
+        kestrel,
+        suspended_until_0=until.strftime("%Y-%m-%d"),
+        suspended_until_1=until.strftime("%H:%M:%S"),
+    )
+    assert response.status_code == 200
+    assert "the audit log keeps the reason" in response.content.decode()
+    kestrel.refresh_from_db()
+    assert kestrel.suspended_until is None
+    assert not AuditEntry.objects.filter(action="reader.suspended").exists()
+
+
+def test_the_admins_lift_action_refuses_a_moderator_what_is_above_them(
+    client, moderator, administrator, kestrel, nikolai
+):
+    ban_reader(reader=kestrel, moderator=administrator, reason="Abuse")
+    suspend_reader(
+        reader=nikolai, moderator=administrator, until=timezone.now() + NEXT_WEEK, reason="x"
+    )
+    client.force_login(moderator)
+    response = client.post(
+        "/admin/readers/reader/",
+        {"action": "lift_restrictions_action", "_selected_action": [kestrel.pk, nikolai.pk]},
+        follow=True,
+    )
+    assert "lift a ban" in response.content.decode()
+    kestrel.refresh_from_db()
+    nikolai.refresh_from_db()
+    assert kestrel.is_banned and not nikolai.is_suspended
