@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "broadsheet.core.middleware.private_pages_middleware",
     "broadsheet.core.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -181,7 +182,16 @@ if os.environ.get("BROADSHEET_REDIS_URL"):
     # comment. With cached_db a missing key is read back from the database.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Bounded in bytes, not entries: it holds finished pages (core/cache.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "broadsheet.core.cache.BoundedLocMemCache",
+            "OPTIONS": {
+                "MAX_BYTES": int(os.environ.get("BROADSHEET_CACHE_MB", "64")) * 1024 * 1024,
+                "MAX_ENTRIES": 100_000,
+            },
+        }
+    }
     # Sessions in the database: a process-local cache would sign a reader out
     # whenever a request reached another worker process.
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -225,6 +235,9 @@ BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS = int(
 
 BROADSHEET_COMMENT_MAX_LENGTH = int(os.environ.get("BROADSHEET_COMMENT_MAX_LENGTH", "5000"))
 BROADSHEET_COMMENTS_PER_PAGE = int(os.environ.get("BROADSHEET_COMMENTS_PER_PAGE", "50"))
+# Each emoticon is an <img> element in the stored HTML; past this many in one
+# comment the rest stay as typed text, so a comment of shortcodes stays small.
+BROADSHEET_EMOTICONS_PER_COMMENT = int(os.environ.get("BROADSHEET_EMOTICONS_PER_COMMENT", "20"))
 
 # --- Email ----------------------------------------------------------------------
 
@@ -286,6 +299,19 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Browsers that reached the site over HTTPS keep to HTTPS for this long. Django
+# sends the header only on HTTPS responses (behind a proxy: X-Forwarded-Proto from
+# 127.0.0.1, which Uvicorn trusts), so a plain-HTTP install is never locked out.
+SECURE_HSTS_SECONDS = int(os.environ.get("BROADSHEET_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("BROADSHEET_HSTS_INCLUDE_SUBDOMAINS", False)
+
+# Request bodies larger than this are refused with 413 before they are read
+# (core/request_limits.py): a comment is at most a few tens of kilobytes, and
+# Django's ASGI handler would otherwise spool any body to disk in full first.
+BROADSHEET_MAX_REQUEST_BYTES = int(os.environ.get("BROADSHEET_MAX_REQUEST_KB", "1024")) * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = BROADSHEET_MAX_REQUEST_BYTES
+# Request lines in the access log are cut to this many characters.
+BROADSHEET_ACCESS_LOG_MAX_PATH = int(os.environ.get("BROADSHEET_ACCESS_LOG_MAX_PATH", "500"))
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
@@ -317,6 +343,14 @@ BROADSHEET_LIVE_RESUME_LIMIT = int(os.environ.get("BROADSHEET_LIVE_RESUME_LIMIT"
 BROADSHEET_LIVE_KEEPALIVE_SECONDS = float(os.environ.get("BROADSHEET_LIVE_KEEPALIVE_SECONDS", "20"))
 # Presence changes are gathered and sent to pages at most this often.
 BROADSHEET_PRESENCE_BATCH_SECONDS = float(os.environ.get("BROADSHEET_PRESENCE_BATCH_SECONDS", "1"))
+# Live streams one client address may hold open at once, per app process (0: no
+# limit); past it the stream answers 429. Each costs a connection and a share of
+# every fan-out for hours, so one address must not take them all. Twenty covers a
+# reader with many tabs, or an office behind one address; with several processes
+# an address may hold this many in each.
+BROADSHEET_LIVE_STREAMS_PER_ADDRESS = int(
+    os.environ.get("BROADSHEET_LIVE_STREAMS_PER_ADDRESS", "20")
+)
 
 # --- Page cache ----------------------------------------------------------------------
 
@@ -388,5 +422,14 @@ AXES_VERBOSE = False
 # Rate limits (django-ratelimit, counted in the cache), per address or per reader.
 BROADSHEET_SIGNUPS_PER_HOUR = os.environ.get("BROADSHEET_SIGNUPS_PER_HOUR", "5")
 BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR = os.environ.get("BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR", "30")
+# Each password reset request may send a mail: limited per address (429 past it),
+# and every mail about signing in (reset links, "someone tried to sign up with
+# your address") per account, quietly, so that the limit never shows whether an
+# account exists and nobody can fill a reader's inbox from many addresses.
+BROADSHEET_PASSWORD_RESETS_PER_HOUR = os.environ.get("BROADSHEET_PASSWORD_RESETS_PER_HOUR", "5")
+BROADSHEET_ACCOUNT_EMAILS_PER_HOUR = os.environ.get("BROADSHEET_ACCOUNT_EMAILS_PER_HOUR", "3")
 BROADSHEET_VOTES_PER_MINUTE = os.environ.get("BROADSHEET_VOTES_PER_MINUTE", "60")
 BROADSHEET_REPORTS_PER_HOUR = os.environ.get("BROADSHEET_REPORTS_PER_HOUR", "20")
+# Every edit is rendered, judged by the rules and sent to every open page of the
+# article: without a limit one reader could keep all of them busy.
+BROADSHEET_EDITS_PER_MINUTE = os.environ.get("BROADSHEET_EDITS_PER_MINUTE", "10")

@@ -15,11 +15,16 @@ is what fills it, and what processes share through Redis.
 """
 
 import hashlib
+import re
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import QueryDict
 from django.utils import translation
+
+from broadsheet.discussion.queries import SORTS
 
 
 def is_shared_request(request) -> bool:
@@ -32,15 +37,52 @@ def is_shared_request(request) -> bool:
     )
 
 
+# The query parameters an article page understands, each with the shape of its
+# values. Anything else is not part of a shared page's identity.
+_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
+_BEST_CURSOR = re.compile(r"-?[0-9]{1,10}_[1-9][0-9]{0,9}")
+_PATH = re.compile(r"[0-9]{10}(\.[0-9]{10}){0,8}")
+_ANCHOR = re.compile(r"p-[0-9a-f]{8}(-[0-9]{1,4})?")
+PAGE_PARAMETERS = ("sort", "from", "thread", "at", "quoting")
+
+
 def is_cacheable(request) -> bool:
     """A shared request for an article page asking only what the page knows."""
-    return is_shared_request(request) and not request.GET.keys() - {
-        "sort",
-        "from",
-        "thread",
-        "at",
-        "quoting",
-    }
+    return is_shared_request(request) and not request.GET.keys() - set(PAGE_PARAMETERS)
+
+
+def canonical_query(params) -> str:
+    """The page's parameters with every value the page would ignore left out, in
+    a fixed order: the only query a shared page is stored under.
+
+    Keying by the raw query let a stranger make a new cache entry per request
+    (`?sort=aaaa`, `?sort=aaab`…), each a whole rendered page.
+    """
+    kept: dict[str, str] = {}
+    sort = params.get("sort")
+    if sort in SORTS:
+        kept["sort"] = sort
+    cursor = params.get("from", "")
+    cursor_shape = _BEST_CURSOR if sort == "best" else _NUMBER
+    if cursor_shape.fullmatch(cursor):
+        kept["from"] = cursor
+    if _NUMBER.fullmatch(params.get("thread", "")):
+        kept["thread"] = params["thread"]
+        if _PATH.fullmatch(params.get("at", "")):
+            kept["at"] = params["at"]
+    if _ANCHOR.fullmatch(params.get("quoting", "")):
+        kept["quoting"] = params["quoting"]
+    return urlencode(kept)
+
+
+def is_canonical(request) -> bool:
+    """Whether the query names each parameter at most once, each with a value the
+    page uses (in any order)."""
+    params = request.GET
+    if any(len(params.getlist(name)) > 1 for name in params):
+        return False
+    kept = QueryDict(canonical_query(params))
+    return kept.dict() == params.dict()
 
 
 def page_key(request, article, *, newest_event: int) -> str:
@@ -50,10 +92,16 @@ def page_key(request, article, *, newest_event: int) -> str:
         article.updated_at.isoformat(),
         getattr(discussion, "mode", ""),
         str(getattr(discussion, "breaking_news_since", "")),
+        # An edit held for moderation takes a comment off the page without a
+        # live event (that would publish its text); the count it lowers says so.
+        str(getattr(discussion, "comment_count", "")),
         str(newest_event),
         translation.get_language() or "",
         # Scheme and host too: the page names its own address (canonical, og:url).
-        request.build_absolute_uri(),
+        request.scheme,
+        request.get_host(),
+        request.path,
+        canonical_query(request.GET),
     ]
     return "page:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 

@@ -1,7 +1,7 @@
 import time
 
 from django.http import HttpResponse, HttpResponseNotModified
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from broadsheet.articles import page_cache
@@ -29,6 +29,11 @@ def detail(request, slug: str):
     article = get_visible_article_or_404(slug)
     if not page_cache.is_cacheable(request):
         return render_article_page(request, article)
+    if not page_cache.is_canonical(request):
+        # One address per page: values the page would ignore (`?sort=zzz`) lead
+        # to the page that is shown anyway, so they cannot multiply cache entries.
+        query = page_cache.canonical_query(request.GET)
+        return redirect(f"{request.path}?{query}" if query else request.path)
     # Read once: it is part of the cache key and, on a miss, of the page itself.
     newest_event = latest_event_id(article_id=article.pk)
     key = page_cache.page_key(request, article, newest_event=newest_event)

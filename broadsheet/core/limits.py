@@ -10,6 +10,7 @@ from functools import wraps
 from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
 WINDOW_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -24,12 +25,18 @@ def _rate(setting: str, period: str):
     return rate
 
 
-def limit(*, key: str, setting: str, period: str):
+def limit(*, key: str, setting: str, period: str, group: str | None = None):
     """Limit a view's POSTs to settings.<setting> per `period` ("m" or "h") per `key`;
-    past the limit the view answers 429 with Retry-After instead of running."""
+    past the limit the view answers 429 with Retry-After instead of running.
+
+    Views given the same `group` share one counter (the site's and the admin's
+    sign-in forms are one door with two frames); by default each view has its own.
+    """
 
     def decorate(view):
-        counted = ratelimit(key=key, rate=_rate(setting, period), method="POST", block=False)
+        counted = ratelimit(
+            group=group, key=key, rate=_rate(setting, period), method="POST", block=False
+        )
 
         @wraps(view)
         def guarded(request, *args, **kwargs):
@@ -40,6 +47,19 @@ def limit(*, key: str, setting: str, period: str):
         return counted(guarded)
 
     return decorate
+
+
+def within_limit(request, *, group: str, value: str, setting: str, period: str) -> bool:
+    """Count one use of `group` for `value` (an email address, say) and say whether
+    it is still within settings.<setting> per `period`; for limits that must not
+    show, where the caller answers the same either way and quietly does less."""
+    return not is_ratelimited(
+        request,
+        group=group,
+        key=lambda _group, _request: value,
+        rate=_rate(setting, period),
+        increment=True,
+    )
 
 
 def too_many_requests(request, exception=None, retry_after: int = 60):

@@ -18,10 +18,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from broadsheet.discussion.models import MAX_DEPTH, Comment, Discussion, Vote
-from broadsheet.discussion.quotes import ArticleQuoteClaim, verify_article_quote
+from broadsheet.discussion.quotes import (
+    AnchoredQuote,
+    ArticleQuoteClaim,
+    verify_article_quote,
+)
 from broadsheet.discussion.rendering import render_comment_markdown
 from broadsheet.live import events
-from broadsheet.live.publishing import announce_page_change, record_event
+from broadsheet.live.publishing import (
+    announce_page_change,
+    erase_comment_from_events,
+    record_event,
+)
 from broadsheet.moderation.rules import check_comment, check_rate
 from broadsheet.readers.models import Reader
 
@@ -64,6 +72,55 @@ def _render(article, body: str) -> str:
         return render_comment_markdown(body, article=article)
 
 
+@dataclass(frozen=True)
+class JudgedText:
+    """What a text becomes: stored as `body`, shown as `body_html`."""
+
+    body: str
+    body_html: str
+    hold: str  # why a rule holds it for a moderator, or ""
+    anchored: AnchoredQuote | None = None
+
+
+def judge_comment_text(
+    *,
+    article,
+    author,
+    body: str,
+    quote: ArticleQuoteClaim | None = None,
+    editing: Comment | None = None,
+) -> JudgedText:
+    """Decide what a text may become, whichever door it comes through (a post, an
+    edit, the API, an importer), or raise CommentRejected saying why not.
+
+    The text is rendered once, here, and the rules judge that rendering: the
+    links and words the page will show, not a guess made from the source.
+    Whether the discussion itself holds the comment (pre-moderation, new
+    readers) is asked afterwards, under the discussion's row lock.
+    """
+    body = validate_comment_body(body)
+    anchored = verify_article_quote(article=article, body=body, claim=quote) if quote else None
+    if anchored is not None:
+        body = anchored.remaining_body
+        if not body:
+            raise CommentRejected(_("Add your own words below the quote."))
+    body_html = _render(article, body)
+    verdict = check_comment(body=body, body_html=body_html, author=author, editing=editing)
+    if verdict.refuse:
+        raise CommentRejected(verdict.refuse)
+    return JudgedText(body=body, body_html=body_html, hold=verdict.hold, anchored=anchored)
+
+
+def check_may_reply_to(*, parent: Comment, article, reader) -> None:
+    """Refuse a reply to a comment the replier cannot see (another reader's held
+    comment, say), in the words a missing one gets: a reply must not reveal it."""
+    if (
+        parent.article_id != article.pk
+        or not Comment.objects.visible_to(reader).filter(pk=parent.pk).exists()
+    ):
+        raise CommentRejected(_("The comment you are replying to does not exist."))
+
+
 def post_comment(
     *,
     article,
@@ -88,20 +145,15 @@ def post_comment(
     if parent is not None and parent.article_id != article.pk:
         raise CommentRejected(_("You can only reply to a comment under the same article."))
     check_may_take_part(author)
-    body = validate_comment_body(body)
+    validate_comment_body(body)
     if submission_key is not None:
         existing = _find_submitted(author=author, submission_key=submission_key)
         if existing is not None:
             return existing
-    verdict = check_comment(body=body, author=author)
-    if verdict.refuse:
-        raise CommentRejected(verdict.refuse)
-    anchored = verify_article_quote(article=article, body=body, claim=quote) if quote else None
-    if anchored is not None:
-        body = anchored.remaining_body
-        if not body:
-            raise CommentRejected(_("Add your own words below the quote."))
-    body_html = _render(article, body)
+    if parent is not None:
+        check_may_reply_to(parent=parent, article=article, reader=author)
+    judged = judge_comment_text(article=article, author=author, body=body, quote=quote)
+    anchored = judged.anchored
     try:
         with transaction.atomic():
             discussion = Discussion.objects.select_for_update().get(article=article)
@@ -110,7 +162,7 @@ def post_comment(
             too_fast = check_rate(author=author, discussion=discussion) if posted_at is None else ""
             if too_fast:
                 raise CommentRejected(too_fast)
-            held_because = verdict.hold or _hold_reason(discussion, author)
+            held_because = judged.hold or _hold_reason(discussion, author)
             discussion.last_number += 1
             number = discussion.last_number
             update_fields = ["last_number"]
@@ -123,8 +175,8 @@ def post_comment(
                 article=article,
                 number=number,
                 author=author,
-                body_markdown=body,
-                body_html=body_html,
+                body_markdown=judged.body,
+                body_html=judged.body_html,
                 created_at=posted_at or timezone.now(),
                 submission_key=submission_key,
             )
@@ -175,7 +227,7 @@ def count_as_visible(discussion: Discussion, *, quote_anchor: str, delta: int) -
 
 
 def check_may_take_part(reader) -> None:
-    """Refuse, saying why, a banned or suspended reader's post or vote."""
+    """Refuse, saying why, a banned or suspended reader's post, edit, vote or report."""
     if getattr(reader, "is_banned", False):
         raise CommentRejected(_("Your account may no longer post or vote."))
     if getattr(reader, "is_suspended", False):
@@ -187,7 +239,7 @@ def check_may_take_part(reader) -> None:
 
 
 def _hold_reason(discussion: Discussion, author) -> str:
-    """Why a new comment should wait for a moderator, or "" to publish it at once."""
+    """Why a new or edited comment should wait for a moderator, or "" to publish it."""
     if discussion.effective_mode == Discussion.Mode.PREMODERATED:
         return "pre-moderated discussion"
     if discussion.in_breaking_news_mode and timezone.now() - author.date_joined < timedelta(days=1):
@@ -295,6 +347,9 @@ def check_editable(*, comment: Comment, editor, now: datetime | None = None) -> 
         raise EditRefused(_("Only the author can edit this comment."))
     if comment.is_deleted:
         raise EditRefused(_("This comment was deleted and cannot be edited."))
+    if comment.is_rejected:
+        # Otherwise a rejected comment could be rewritten and then restored unread.
+        raise EditRefused(_("This comment was removed by a moderator and cannot be edited."))
     if now - comment.created_at > edit_window():
         minutes = settings.BROADSHEET_EDIT_WINDOW_SECONDS // 60
         raise EditRefused(
@@ -310,17 +365,56 @@ def check_editable(*, comment: Comment, editor, now: datetime | None = None) -> 
 
 
 def edit_comment(*, comment: Comment, editor, body: str, now: datetime | None = None) -> Comment:
-    """Replace the text of a comment; only its author, only within the edit window."""
+    """Replace the text of a comment; only its author, only within the edit window.
+
+    An edit is a post: the same checks of the reader, the same rules and the same
+    discussion mode decide it, or a reader could post something harmless and
+    then edit it into what the rules refuse. An edit that is held sends the
+    comment back to the moderation queue: it leaves the public page and the
+    counters, and open pages hear nothing of it until a moderator approves it.
+    A held comment's edit stays held. Edits per reader are limited in the view
+    (BROADSHEET_EDITS_PER_MINUTE).
+    """
     now = now or timezone.now()
     check_editable(comment=comment, editor=editor, now=now)
-    body = validate_comment_body(body)
-    comment.body_markdown = body
-    comment.body_html = _render(comment.article, body)
-    comment.edited_at = now
+    check_may_take_part(editor)
+    if validate_comment_body(body) == comment.body_markdown:
+        return comment  # nothing changed: nothing to judge, store or announce
+    article = comment.article
+    judged = judge_comment_text(article=article, author=editor, body=body, editing=comment)
     with transaction.atomic():
-        comment.save(update_fields=["body_markdown", "body_html", "edited_at"])
-        record_event(article_id=comment.article_id, event=events.comment_edited(comment))
-    return comment
+        discussion = Discussion.objects.select_for_update().get(article_id=comment.article_id)
+        if discussion.effective_mode == Discussion.Mode.CLOSED:
+            raise CommentRejected(_("The discussion of this article is closed."))
+        # Read again under the lock: a moderator may have decided on it meanwhile.
+        locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        check_editable(comment=locked, editor=editor, now=now)
+        locked.article, locked.author = article, comment.author
+        locked.body_markdown = judged.body
+        locked.body_html = judged.body_html
+        locked.edited_at = now
+        update_fields = ["body_markdown", "body_html", "edited_at"]
+        held_because = judged.hold or _hold_reason(discussion, editor)
+        if held_because or locked.is_pending:
+            if locked.status == Comment.Status.VISIBLE:
+                discussion.save(
+                    update_fields=count_as_visible(
+                        discussion, quote_anchor=locked.quote_anchor, delta=-1
+                    )
+                )
+                # No event (it would carry the held text), and the stored ones of its
+                # public version go: a replay must not show what a reload hides.
+                erase_comment_from_events(article_id=locked.article_id, number=locked.number)
+                announce_page_change(article_id=locked.article_id)
+            locked.status = Comment.Status.PENDING
+            locked.moderation_reason = (held_because or locked.moderation_reason)[:200]
+            update_fields += ["status", "moderation_reason"]
+        locked.save(update_fields=update_fields)
+        if not locked.is_pending:
+            record_event(article_id=locked.article_id, event=events.comment_edited(locked))
+    for field in update_fields:  # the caller's copy tells the truth too
+        setattr(comment, field, getattr(locked, field))
+    return locked
 
 
 def delete_comment(*, comment: Comment, deleter, now: datetime | None = None) -> Comment:
@@ -344,6 +438,7 @@ def delete_comment(*, comment: Comment, deleter, now: datetime | None = None) ->
         locked.body_html = ""
         locked.quote_text = ""
         locked.save(update_fields=["deleted_at", "body_markdown", "body_html", "quote_text"])
+        erase_comment_from_events(article_id=locked.article_id, number=locked.number)
         record_event(article_id=locked.article_id, event=events.comment_deleted(locked))
     return locked
 

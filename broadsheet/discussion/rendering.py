@@ -7,11 +7,18 @@ inline code, emoticons, `@handle` mentions and `#N` references to other
 comments of the same article. markdown-it-py (the `zero` preset plus those
 rules, raw HTML off, so a `<script>` a reader types is shown as text) parses;
 nh3, an allowlist sanitizer, has the last word on what reaches the page.
+
+Emoticons are bounded per comment (BROADSHEET_EMOTICONS_PER_COMMENT): each one
+is a whole <img> element, so 5,000 characters of `:wink:` would otherwise store
+and serve a quarter of a megabyte. Past the bound, shortcodes and faces stay as
+the text the reader typed rather than refusing the comment: nothing the reader
+wrote is lost, and text costs no more than its own length.
 """
 
 import re
 
 import nh3
+from django.conf import settings
 from django.db.models.functions import Lower
 from django.urls import reverse
 from markdown_it import MarkdownIt
@@ -65,7 +72,8 @@ def _split_markers(token: Token, env: dict) -> list[Token]:
             emoticon = (
                 EMOTICONS.get(code.strip(":")) if code else TEXT_FORMS.get(match.group("face"))
             )
-            if emoticon is not None:
+            if emoticon is not None and env["emoticons_left"] > 0:
+                env["emoticons_left"] -= 1
                 face = Token("emoticon", "img", 0)
                 face.meta = {"code": emoticon.code}
                 replacement = [face]
@@ -184,6 +192,7 @@ def render_comment_markdown(text: str, *, article=None) -> str:
     env = {
         "mentionable": _mentionable(text),
         "article_url": article.get_absolute_url() if article is not None else None,
+        "emoticons_left": settings.BROADSHEET_EMOTICONS_PER_COMMENT,
     }
     html = _parser.render(text, env)
     return nh3.clean(

@@ -86,7 +86,13 @@ def post_comment_view(request, slug: str):
         data = form.cleaned_data
         parent = None
         if data["parent"]:
-            parent = Comment.objects.filter(article=article, number=data["parent"]).first()
+            # Only a comment the reader can see: someone else's held comment is as
+            # missing as a typo (post_comment checks this again for every door).
+            parent = (
+                Comment.objects.visible_to(request.user)
+                .filter(article=article, number=data["parent"])
+                .first()
+            )
             if parent is None:
                 form.add_error("body", _("The comment you are replying to does not exist."))
         quote = None
@@ -123,6 +129,7 @@ def comment_permalink(request, slug: str, number: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@limit(key="user", setting="BROADSHEET_EDITS_PER_MINUTE", period="m")
 def edit_comment_view(request, slug: str, number: int):
     comment = get_own_comment_or_404(request, slug, number)
     article = comment.article

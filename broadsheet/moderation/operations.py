@@ -10,9 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from broadsheet.discussion.models import Comment, Discussion
-from broadsheet.discussion.operations import count_as_visible
+from broadsheet.discussion.operations import CommentRejected, check_may_take_part, count_as_visible
 from broadsheet.live import events
-from broadsheet.live.publishing import announce_page_change, record_event
+from broadsheet.live.publishing import (
+    announce_page_change,
+    erase_comment_from_events,
+    record_event,
+)
 from broadsheet.moderation.models import AuditEntry, Report
 from broadsheet.moderation.roles import ROLES
 from broadsheet.readers.models import Reader
@@ -78,11 +82,17 @@ def revoke_role(*, reader: Reader, role_name: str, actor=None) -> None:
 
 
 def report_comment(*, comment: Comment, reporter, reason: str, text: str = "") -> Report:
-    """A reader reports a comment; a second report by the same reader is refused."""
+    """A reader reports a comment; a second report by the same reader is refused, and
+    so is any report by a banned or suspended reader."""
     if reason not in Report.Reason.values:
         raise ModerationRefused(_("Please choose a reason for the report."))
     if comment.author_id == reporter.pk:
         raise ModerationRefused(_("You cannot report your own comment."))
+    try:
+        # Banned and suspended readers cannot fill the queue with reports either.
+        check_may_take_part(reporter)
+    except CommentRejected as refusal:
+        raise ModerationRefused(str(refusal)) from refusal
     try:
         with transaction.atomic():
             report = Report.objects.create(
@@ -137,14 +147,60 @@ def reject_comment(*, comment: Comment, moderator, reason: str) -> Comment:
     locked.report_count = 0
     locked.moderation_reason = reason.strip()[:200]
     locked.save(update_fields=["status", "report_count", "moderation_reason"])
+    erase_comment_from_events(article_id=locked.article_id, number=locked.number)
     record_event(article_id=locked.article_id, event=events.comment_removed(locked))
     audit(actor=moderator, action="comment.rejected", target=_comment_label(locked), reason=reason)
     return locked
 
 
+def _holds_a_role(reader: Reader) -> bool:
+    # grant_role makes every role's holder staff, but a role's group ticked in the
+    # admin's Groups field does not, so the groups are asked too.
+    if reader.is_staff or reader.is_superuser:
+        return True
+    return reader.groups.filter(name__in=[role.group for role in ROLES.values()]).exists()
+
+
+def may_change_readers(actor) -> bool:
+    """Whether `actor` may change readers' accounts (None: the shell, which may)."""
+    return actor is None or actor.has_perm("readers.change_reader")
+
+
+def check_may_restrict(*, actor, reader: Reader, lifting_ban: bool = False) -> None:
+    """Refuse, with ModerationRefused, a ban, suspension or reinstatement that is
+    above `actor`'s role.
+
+    Roles have a ceiling: moderating comments lets one restrict readers, not the
+    staff (else one moderator could silence the others, or an editor); only those
+    who may change readers' accounts restrict staff or lift a ban (a ban is the
+    decision a moderator cannot take back alone), and only a superuser touches
+    another superuser. `actor` None is the shell, which the operator runs.
+    """
+    if actor is None:
+        return
+    if not (actor.has_perm("discussion.moderate_comment") or may_change_readers(actor)):
+        raise ModerationRefused(_("Only moderators can ban, suspend or reinstate readers."))
+    if reader.is_superuser and not actor.is_superuser:
+        raise ModerationRefused(
+            _("Only an administrator can ban, suspend or reinstate %(handle)s.")
+            % {"handle": reader.handle}
+        )
+    if _holds_a_role(reader) and not may_change_readers(actor):
+        raise ModerationRefused(
+            _(
+                "%(handle)s is a member of staff: only someone who may change readers' "
+                "accounts can ban, suspend or reinstate them."
+            )
+            % {"handle": reader.handle}
+        )
+    if lifting_ban and not may_change_readers(actor):
+        raise ModerationRefused(_("Only someone who may change readers' accounts can lift a ban."))
+
+
 @transaction.atomic
 def suspend_reader(*, reader: Reader, moderator, until: datetime, reason: str) -> Reader:
     """The reader can read but not post or vote until `until`."""
+    check_may_restrict(actor=moderator, reader=reader)
     if until <= timezone.now():
         raise ModerationRefused(_("A suspension must end in the future."))
     reader.suspended_until = until
@@ -160,6 +216,8 @@ def suspend_reader(*, reader: Reader, moderator, until: datetime, reason: str) -
 
 @transaction.atomic
 def ban_reader(*, reader: Reader, moderator, reason: str) -> Reader:
+    """The reader can read but never post, vote or report again, unless reinstated."""
+    check_may_restrict(actor=moderator, reader=reader)
     reader.banned_at = timezone.now()
     reader.save(update_fields=["banned_at"])
     audit(actor=moderator, action="reader.banned", target=f"reader {reader.handle}", reason=reason)
@@ -169,6 +227,9 @@ def ban_reader(*, reader: Reader, moderator, reason: str) -> Reader:
 @transaction.atomic
 def lift_restrictions(*, reader: Reader, moderator, reason: str = "") -> Reader:
     """End a reader's suspension or ban."""
+    # Asked of the database, not the object handed in, which may predate the ban.
+    banned = Reader.objects.filter(pk=reader.pk, banned_at__isnull=False).exists()
+    check_may_restrict(actor=moderator, reader=reader, lifting_ban=banned)
     reader.banned_at = None
     reader.suspended_until = None
     reader.save(update_fields=["banned_at", "suspended_until"])

@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -90,16 +91,19 @@ def decide(request, comment_id: int):
             done = _("Rejected comment %(number)d.")
         elif action in {"ban", "suspend"}:
             reason = reason or _("Breaks the discussion rules")
-            reject_comment(comment=comment, moderator=request.user, reason=reason)
-            if action == "ban":
-                ban_reader(reader=comment.author, moderator=request.user, reason=reason)
-                done = _("Rejected comment %(number)d and banned its author.")
-            else:
-                until = timezone.now() + dt.timedelta(days=7)
-                suspend_reader(
-                    reader=comment.author, moderator=request.user, until=until, reason=reason
-                )
-                done = _("Rejected comment %(number)d and suspended its author for a week.")
+            # One decision: if the author is beyond this moderator's reach (staff),
+            # the refusal undoes the rejection too, and the item stays in the queue.
+            with transaction.atomic():
+                reject_comment(comment=comment, moderator=request.user, reason=reason)
+                if action == "ban":
+                    ban_reader(reader=comment.author, moderator=request.user, reason=reason)
+                    done = _("Rejected comment %(number)d and banned its author.")
+                else:
+                    until = timezone.now() + dt.timedelta(days=7)
+                    suspend_reader(
+                        reader=comment.author, moderator=request.user, until=until, reason=reason
+                    )
+                    done = _("Rejected comment %(number)d and suspended its author for a week.")
         else:
             raise ModerationRefused(_("Unknown decision."))
     except ModerationRefused as error:

@@ -66,3 +66,26 @@ def test_every_kind_of_write_changes_what_signed_out_readers_see(
     after = client.get(URL)
     assert after["ETag"] != before["ETag"]
     assert expected in after.content.decode()
+
+
+def test_query_values_the_page_ignores_lead_to_the_page_shown_anyway(client, article):
+    response = client.get(URL + "?sort=zzz&from=abc&thread=1&at=nonsense")
+    assert response.status_code == 302
+    assert response["Location"] == URL + "?thread=1"
+    assert client.get(URL + "?sort=best&sort=newest")["Location"] == URL + "?sort=newest"
+
+
+def test_canonical_queries_are_served_in_any_order(client, article):
+    assert client.get(URL + "?from=1&sort=newest").status_code == 200
+    assert client.get(URL + "?sort=best&from=-2_5").status_code == 200
+
+
+def test_nonsense_queries_add_no_pages_to_the_cache(client, article):
+    from django.core.cache import cache
+
+    client.get(URL)
+    stored = len(cache._cache)
+    for n in range(150):
+        client.get(URL + f"?sort=x{n}")
+        client.get(URL + f"?from=1{'0' * 12}{n}")
+    assert len(cache._cache) == stored

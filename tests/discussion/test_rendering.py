@@ -97,3 +97,17 @@ def test_text_that_only_looks_like_an_emoticon_stays_text():
 def test_images_from_elsewhere_are_not_embedded():
     html = render_comment_markdown("![tracker](https://evil.example/pixel.gif)")
     assert "<img" not in html
+
+
+def test_emoticons_past_the_limit_stay_as_text(settings):
+    settings.BROADSHEET_EMOTICONS_PER_COMMENT = 3
+    html = render_comment_markdown(":wink: ;) :smile: :wink: :)")
+    assert html.count("<img") == 3
+    assert html.endswith(":wink: :)</p>\n")
+
+
+def test_a_comment_of_nothing_but_shortcodes_stays_small(settings):
+    text = ":wink:" * (settings.BROADSHEET_COMMENT_MAX_LENGTH // len(":wink:"))
+    html = render_comment_markdown(text)
+    assert html.count("<img") == settings.BROADSHEET_EMOTICONS_PER_COMMENT
+    assert len(html) < 20_000  # 257 KB before emoticons were bounded

@@ -100,3 +100,30 @@ def test_a_permalink_to_a_reply_past_the_cap_opens_its_thread(client, article, k
     html = client.get("/articles/the-last-ferry/comments/9/").content.decode()
     assert "Reply 7" in html
     assert 'comment--highlighted" id="comment-9"' in html
+
+
+def test_a_reply_to_another_readers_held_comment_is_refused_as_if_it_were_missing(
+    article, kestrel, nikolai, settings
+):
+    settings.BROADSHEET_SUSPECT_WORDS = ["idiot"]
+    held = post_comment(article=article, author=nikolai, body="You idiot")
+    assert held.status == "pending"
+    with pytest.raises(CommentRejected, match="does not exist"):
+        post_comment(article=article, author=kestrel, body="Found you", parent=held)
+    assert Comment.objects.count() == 1
+    # Its author may answer it: they can see it.
+    assert post_comment(article=article, author=nikolai, body="Myself", parent=held).parent == held
+
+
+def test_the_reply_form_gives_a_held_parent_the_answer_a_missing_one_gets(
+    signed_in_client, article, nikolai, settings
+):
+    settings.BROADSHEET_SUSPECT_WORDS = ["idiot"]
+    post_comment(article=article, author=nikolai, body="You idiot")
+    url = "/articles/the-last-ferry/comments/"
+    hidden = signed_in_client.post(url, {"body": "Found you", "parent": "1"})
+    missing = signed_in_client.post(url, {"body": "Found you", "parent": "99"})
+    assert hidden.status_code == missing.status_code == 400
+    assert "does not exist" in hidden.content.decode()
+    assert "You idiot" not in hidden.content.decode()
+    assert Comment.objects.count() == 1

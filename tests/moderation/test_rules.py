@@ -45,7 +45,7 @@ def test_a_refused_comment_says_why_and_stores_nothing(rules, article, kestrel):
     ("body", "reason"),
     [
         ("You 1d1ot", "suspect word"),
-        ("https://a.example https://b.example https://c.example", "too many links (3)"),
+        ("<https://a.example> <https://b.example> <https://c.example>", "too many links (3)"),
     ],
 )
 def test_suspect_comments_are_held_with_the_rule_as_reason(rules, article, kestrel, body, reason):
