@@ -1,5 +1,7 @@
 """Two readers on one article: what one does, the other sees without reloading."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -69,3 +71,23 @@ def test_a_page_that_was_offline_gets_what_it_missed(new_page, article, kestrel)
     expect(bar).to_be_visible(timeout=15_000)
     bar.click()
     expect(page.locator("#comment-1")).to_contain_text("Posted while you were away")
+
+
+def test_a_comment_deleted_while_waiting_behind_the_bar_shows_only_its_placeholder(
+    new_page, article, kestrel
+):
+    from broadsheet.discussion.operations import delete_comment
+
+    page = new_page()
+    open_live(page)
+    comment = post_comment(article=article, author=kestrel, body="Words soon erased")
+    bar = page.get_by_role("button", name="1 new comment")
+    expect(bar).to_be_visible()
+    delete_comment(comment=comment, deleter=kestrel)
+    # Events arrive in order: once the next post is counted, the deletion is in.
+    post_comment(article=article, author=kestrel, body="A later comment")
+    bar = page.get_by_role("button", name="2 new comments")
+    expect(bar).to_be_visible()
+    bar.click()
+    expect(page.locator("#comment-1")).to_have_class(re.compile("comment--deleted"))
+    expect(page.locator("#discussion")).not_to_contain_text("Words soon erased")

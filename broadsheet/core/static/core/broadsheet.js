@@ -512,6 +512,13 @@
   }
 
   function replaceComment(event) {
+    // A comment still waiting behind the bar takes the change too: a deletion
+    // must not be undone by showing the words it erased.
+    pending.forEach(function (waiting) {
+      if (waiting.number === event.number) {
+        waiting.html = event.html;
+      }
+    });
     var existing = findComment(event.number);
     if (!existing) {
       return;
