@@ -111,6 +111,8 @@ def presence_sent_while(action, settings) -> list[dict]:
 
     async def scenario():
         subscription = hub.subscribe(0)
+        # With Redis, events published before the hub's subscription stands are lost.
+        await hub.wait_until_listening(timeout=5)
         await sync_to_async(action)()
         await asyncio.sleep(0.4)  # several batches
         received = []
