@@ -1,7 +1,8 @@
 """Benchmark the candidate ASGI servers for `broadsheet serve` on the same demo site.
 
-Run:  .venv/bin/python bench/asgi_servers.py [--duration 6] [--connections 32] [--rounds 2]
-(defaults take about 2.5 minutes; --help lists every option)
+Run:  .venv/bin/python -m bench asgi-servers [--duration 6] [--connections 32] [--rounds 2]
+(or `python -m bench.asgi_servers`; defaults take about 2.5 minutes; --help lists
+every option)
 
 For each server in turn this starts one worker process on 127.0.0.1 (a free port),
 waits for /healthz, warms it up, reads its idle RSS, then loads the article page
@@ -19,22 +20,17 @@ less on what else the machine is doing than req/s does.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.metadata
 import os
-import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench import broadsheet_site, harness
 
 APP = "broadsheet.asgi:application"
 HOST = "127.0.0.1"
@@ -129,12 +125,6 @@ class Run:
 # --- helpers -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def version_of(name: str) -> str:
     try:
         return importlib.metadata.version(DISTRIBUTIONS[name])
@@ -142,210 +132,68 @@ def version_of(name: str) -> str:
         return "missing"
 
 
-def http_status(url: str, timeout: float = 2.0) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except (OSError, urllib.error.URLError):
-        return None
-
-
-def wait_healthy(proc: subprocess.Popen, base: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        if http_status(base + "/healthz") == 200:
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def descendants(pid: int) -> list[int]:
-    """pid and every process below it, from /proc/*/stat parent links."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may hold spaces and parentheses: split after the last ")".
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time used so far by pid and its live descendants."""
-    ticks = 0
-    for each in descendants(pid):
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mib(pid: int) -> float | None:
-    total_kib = 0
-    for each in descendants(pid):
-        try:
-            status = Path(f"/proc/{each}/status").read_text()
-        except OSError:
-            continue
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-        if match:
-            total_kib += int(match.group(1))
-    return total_kib / 1024 if total_kib else None
-
-
-def stop(proc: subprocess.Popen, grace: float) -> bool:
-    """Stop a server this script started; True when it exited on SIGTERM within `grace`.
-
-    SIGTERM goes to the server's own pid, as systemd or a container runtime would send
-    it; then SIGKILL goes to its process group (its id is the pid this script started,
-    so it reaches only that server and its workers) in case anything is left.
-    """
-    graceful = proc.poll() is not None
-    if not graceful:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=grace)
-            graceful = True
-        except subprocess.TimeoutExpired:
-            graceful = False
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
-    return graceful
-
-
-_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    if not match:
-        raise ValueError(f"unexpected wrk duration {text!r}")
-    return float(match.group(1)) * _UNITS_MS[match.group(2)]
-
-
-def parse_wrk(output: str) -> Load:
-    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
-    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
-    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
-    total = re.search(r"^\s+(\d+) requests in", output, re.MULTILINE)
-    if not (rps and p50 and p99 and total):
-        raise ValueError(f"could not parse wrk output:\n{output}")
-    errors = 0
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    if non_2xx:
-        errors += int(non_2xx.group(1))
-    sock = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+def wrk(url: str, args: argparse.Namespace, seconds: float) -> Load:
+    result = harness.run_wrk(
+        url, connections=args.connections, seconds=seconds, threads=args.threads, timeout=5
     )
-    if sock:
-        errors += sum(int(n) for n in sock.groups())
-    return Load(
-        float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)), int(total.group(1)), errors
-    )
-
-
-def wrk(binary: str, url: str, threads: int, connections: int, seconds: float) -> Load:
-    command = [
-        binary,
-        f"-t{threads}",
-        f"-c{connections}",
-        f"-d{max(1, round(seconds))}s",
-        "--timeout", "5s",
-        "--latency",
-        url,
-    ]  # fmt: skip
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 30, check=True
-    )
-    return parse_wrk(result.stdout)
-
-
-def find_wrk(wait: float) -> str:
-    """wrk may still be installing (apt) in the background: wait a little for it."""
-    deadline = time.monotonic() + wait
-    while True:
-        path = shutil.which("wrk") or ("/usr/bin/wrk" if Path("/usr/bin/wrk").exists() else None)
-        if path:
-            return path
-        if time.monotonic() >= deadline:
-            sys.exit("wrk not found: install it with `apt-get install -y wrk`")
-        time.sleep(2)
+    return Load(result.rps, result.p50_ms, result.p99_ms, result.requests, result.errors)
 
 
 # --- the benchmark -------------------------------------------------------------------
 
 
 def make_site(data_dir: Path, env: dict[str, str]) -> None:
-    (data_dir / "static").mkdir(exist_ok=True)  # silences WhiteNoise's "no directory"
-    subprocess.run(
-        [str(BIN / "broadsheet"), "demo"], env=env, check=True, timeout=120,
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    broadsheet_site.run(["demo"], env)
+    # `broadsheet serve` collects the static files by itself; the servers run bare
+    # here, and pages name their files from the collection's manifest.
+    broadsheet_site.run(["manage", "collectstatic", "--noinput", "--verbosity", "0"], env)
 
 
 def bench_server(name: str, args: argparse.Namespace, env: dict[str, str], logs: Path) -> Run:
     run = Run(name, version_of(name))
-    port = free_port()
+    if run.version == "missing":
+        run.failure = f"not installed (pip install {DISTRIBUTIONS[name]})"
+        return run
+    port = harness.free_port()
     base = f"http://{HOST}:{port}"
     log_path = logs / f"{name}.log"
-    with log_path.open("ab") as log:
-        proc = subprocess.Popen(
-            server_command(name, port),
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # own process group, so stop() reaches its workers
-        )
+    # Its own process group (harness.start), so stopping it reaches its workers.
+    proc = harness.start(server_command(name, port), log=log_path, env=env)
     started = time.monotonic()
     try:
-        if not wait_healthy(proc, base, args.start_timeout):
-            run.failure = f"did not answer /healthz 200 (see {log_path})"
+        try:
+            harness.wait_until_answering(
+                base + "/healthz", proc=proc, log=log_path, timeout=args.start_timeout
+            )
+        except (RuntimeError, TimeoutError):
+            run.failure = f"did not answer /healthz (see {log_path})"
             return run
         run.boot_s = time.monotonic() - started
         for path in ENDPOINTS.values():
-            status = http_status(base + path)
+            status = harness.http_status(base + path)
             if status != 200:
                 run.failure = f"GET {path} answered {status}"
                 return run
         for path in ENDPOINTS.values():
-            wrk(args.wrk, base + path, args.threads, args.connections, args.warmup)
+            wrk(base + path, args, args.warmup)
         time.sleep(1)  # let the server settle before reading its idle memory
-        run.rss_mib = rss_mib(proc.pid)
+        run.rss_mib = harness.rss_mb(harness.descendants(proc.pid)) or None
         for endpoint, path in ENDPOINTS.items():
-            cpu_before = cpu_seconds(proc.pid)
-            load = wrk(args.wrk, base + path, args.threads, args.connections, args.duration)
+            cpu_before = harness.cpu_seconds(harness.descendants(proc.pid))
+            load = wrk(base + path, args, args.duration)
             if load.requests:
-                cpu_used = cpu_seconds(proc.pid) - cpu_before
+                cpu_used = harness.cpu_seconds(harness.descendants(proc.pid)) - cpu_before
                 load.cpu_ms_per_request = 1000 * cpu_used / load.requests
             run.loads.setdefault(endpoint, []).append(load)
             if proc.poll() is not None:
                 run.failure = f"exited during the {endpoint} load (see {log_path})"
                 return run
-    except (subprocess.SubprocessError, ValueError) as error:
+    except (RuntimeError, ValueError, OSError) as error:
         run.failure = f"{type(error).__name__}: {error}"
     finally:
         stopping = time.monotonic()
-        run.graceful = stop(proc, args.stop_grace)
+        # SIGTERM to the server's own pid, as systemd or a container runtime sends it.
+        run.graceful = harness.stop(proc, grace=args.stop_grace, signal_group=False)
         run.stop_s = time.monotonic() - stopping
     return run
 
@@ -418,8 +266,9 @@ def print_table(runs: list[Run], args: argparse.Namespace) -> None:
         stops = ", ".join(
             f"exited in {run.stop_s:.1f}s" if run.graceful else "did not exit, killed"
             for run in mine
+            if run.stop_s is not None
         )
-        print(f"  {name:<10} boot {boots or '?'}; {stops}")
+        print(f"  {name:<10} boot {boots or '?'}; {stops or 'not run'}")
     if args.rounds > 1:
         print("\nreq/s (server CPU ms/request) per round; the spread shows the noise:")
         for name in args.servers:
@@ -429,8 +278,10 @@ def print_table(runs: list[Run], args: argparse.Namespace) -> None:
                 print(f"  {name:<10} {endpoint:<8} {values}")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench asgi-servers", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--duration", type=float, default=6, help="seconds of load per endpoint")
     parser.add_argument("--connections", type=int, default=32, help="wrk open connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -455,23 +306,21 @@ def main() -> int:
         help="seconds a server gets to exit on SIGTERM before SIGKILL",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     unknown = set(args.servers) - set(SERVERS)
     if unknown:
         parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
     if args.threads > args.connections:
         parser.error("--threads must not exceed --connections")
 
-    args.wrk = find_wrk(wait=120)
+    try:
+        harness.find_wrk()
+    except FileNotFoundError as error:
+        print(f"{error} (bench/run installs it)", file=sys.stderr)
+        return 2
     data_dir = Path(tempfile.mkdtemp(prefix="broadsheet-bench-"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "broadsheet.settings",
-        "BROADSHEET_DATA_DIR": str(data_dir),
-        "PYTHONUNBUFFERED": "1",
-    }
-    for variable in ("BROADSHEET_DATABASE_URL", "BROADSHEET_DEBUG", "BROADSHEET_ALLOWED_HOSTS"):
-        env.pop(variable, None)  # the same SQLite site, production-like, for every server
+    # The same SQLite site, production-like, for every server.
+    env = broadsheet_site.server_env(data_dir, DJANGO_SETTINGS_MODULE="broadsheet.settings")
     try:
         make_site(data_dir, env)
         runs = []
@@ -484,8 +333,12 @@ def main() -> int:
                 took = time.monotonic() - started
                 outcome = f"FAILED: {run.failure}" if run.failure else "done"
                 boot = f"boot {run.boot_s:.1f}s, " if run.boot_s is not None else ""
-                stopped = f"stop {run.stop_s:.1f}s" if run.graceful else "SIGTERM ignored, killed"
-                print(f"{outcome} ({boot}{stopped}, total {took:.0f}s)")
+                stopped = ""
+                if run.stop_s is not None:
+                    stopped = (
+                        f"stop {run.stop_s:.1f}s, " if run.graceful else "SIGTERM ignored, killed, "
+                    )
+                print(f"{outcome} ({boot}{stopped}total {took:.0f}s)")
         print_table(runs, args)
     finally:
         if args.keep:

@@ -1,6 +1,6 @@
-"""Broadsheet as the benchmark runs it: sites made by `broadsheet demo`, served by
+"""Broadsheet as every benchmark runs it: sites made by `broadsheet demo`, served by
 `broadsheet serve --workers N` exactly as in production (SQLite in a data folder,
-no debug, no access log).
+no debug, no access log), the environment they run in and the poster's account.
 
 A site is built once and kept under var/bench/sites/<name>/; the next run reuses
 it when its recipe has not changed (a million comments take a couple of minutes).
@@ -16,11 +16,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import procs
-from bench.load import Request
+from bench import harness
+from bench.harness import Request
 
 BROADSHEET = str(Path(sys.executable).parent / "broadsheet")
 POSTER = "bench-poster"
+POSTER_PASSWORD = "bench-poster-password-1"  # noqa: S105 (a throwaway account)
 # A fixed CSRF secret: Django accepts the 32-character secret itself as the form's
 # token when it matches the cookie, so every wrk request can carry the same pair.
 CSRF_SECRET = "BenchCsrfSecretBenchCsrfSecret32"  # noqa: S105 (a benchmark session, not a secret)
@@ -83,7 +84,11 @@ def run(arguments: list[str], env: dict[str, str]) -> str:
     return finished.stdout
 
 
-def server_env(data_dir: Path) -> dict[str, str]:
+def server_env(data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a benchmark's `broadsheet` commands: ours with no other
+    BROADSHEET_ setting (the same SQLite site, production-like, whoever runs it),
+    `data_dir`, the limits that would refuse a one-reader flood off, and
+    `settings` (BROADSHEET_LIVE_KEEPALIVE_SECONDS="15", ...) on top."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -96,6 +101,8 @@ def server_env(data_dir: Path) -> dict[str, str]:
     env["BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE"] = "0"
     env["BROADSHEET_BREAKING_NEWS_PER_MINUTE"] = "0"
     env["BROADSHEET_PREMODERATE_FIRST_COMMENTS"] = "0"
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(settings)
     return env
 
 
@@ -106,11 +113,17 @@ reader = Reader.objects.filter(handle="{POSTER}").first()
 if reader is None:
     from broadsheet.readers.operations import sign_up_reader
     reader = sign_up_reader(handle="{POSTER}", display_name="Bench Poster",
-                            email="{POSTER}@example.invalid", password="bench-poster-password-1")
+                            email="{POSTER}@example.invalid", password="{POSTER_PASSWORD}")
 client = Client()
 client.force_login(reader)
 print(client.cookies["sessionid"].value)
 """
+
+
+def sign_in_poster(env: dict[str, str]) -> str:
+    """The session key of the poster (`POSTER`, `POSTER_PASSWORD`), made on first use
+    through the same operation sign-up uses."""
+    return run(["manage", "shell", "-c", SIGN_IN_POSTER], env).split()[-1]
 
 
 class BroadsheetServer:
@@ -126,8 +139,8 @@ class BroadsheetServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        procs.check_port_free(self.port)
-        self.proc = procs.start(
+        harness.check_port_free(self.port)
+        self.proc = harness.start(
             [
                 BROADSHEET,
                 "serve",
@@ -141,23 +154,23 @@ class BroadsheetServer:
             log=self.log,
             env=server_env(self.data_dir),
         )
-        procs.wait_until_answering(
+        harness.wait_until_answering(
             self.base_url + "/healthz", proc=self.proc, log=self.log, timeout=120
         )
 
     def stop(self) -> None:
         if self.proc is not None:
-            procs.stop(self.proc)
+            harness.stop(self.proc)
             self.proc = None
 
     def pids(self) -> list[int]:
-        return procs.group_members(self.proc.pid) if self.proc else []
+        return harness.group_members(self.proc.pid) if self.proc else []
 
     def worker_pids(self) -> list[int]:
         """The processes that serve requests (with one worker, the server itself)."""
         if self.proc is None:
             return []
-        return procs.children(self.proc.pid) if self.workers > 1 else [self.proc.pid]
+        return harness.children(self.proc.pid) if self.workers > 1 else [self.proc.pid]
 
     # --- requests ---------------------------------------------------------------------
 
@@ -173,8 +186,8 @@ class BroadsheetServer:
         return Request(request.path, headers={**request.headers, "Cookie": "sessionid=none"})
 
     def post_request(self, article: str) -> Request:
-        session = run(["manage", "shell", "-c", SIGN_IN_POSTER], server_env(self.data_dir))
-        cookie = f"sessionid={session.split()[-1]}; csrftoken={CSRF_SECRET}"
+        session = sign_in_poster(server_env(self.data_dir))
+        cookie = f"sessionid={session}; csrftoken={CSRF_SECRET}"
         body = (
             f"csrfmiddlewaretoken={CSRF_SECRET}&submission_key={{uuid}}"
             "&body=Benchmark+comment+{n}%2C+posted+by+wrk."

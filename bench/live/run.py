@@ -1,6 +1,6 @@
 """Benchmark live updates: N open SSE streams on one article, comments fanned out to all.
 
-Run:  .venv/bin/python bench/live/run.py [--sizes 100,1000,2000] [--comments 20] [--port P]
+Run:  .venv/bin/python -m bench live [--sizes 100,1000,2000] [--comments 20] [--port P]
 (defaults take about a minute; --help lists every option)
 
 It makes a fresh data folder in a temporary directory (`broadsheet demo`, then a
@@ -44,8 +44,6 @@ import re
 import resource
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -55,21 +53,16 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import broadsheet_site, harness
+from bench.broadsheet_site import BROADSHEET, POSTER, POSTER_PASSWORD
+
 HOST = "127.0.0.1"
 SLUG = "last-ferry-on-the-kama"
 ARTICLE_PATH = f"/articles/{SLUG}/"
 LIVE_PATH = f"{ARTICLE_PATH}live/"
 COMMENTS_PATH = f"{ARTICLE_PATH}comments/"
 SIGN_IN_PATH = "/accounts/sign-in/"
-BROADSHEET = str(Path(sys.executable).parent / "broadsheet")
 
-POSTER_HANDLE = "bench-poster"
-POSTER_PASSWORD = "bench password 123"  # noqa: S105 - a throwaway account in a temp dir
-CREATE_POSTER = (
-    "from broadsheet.readers.models import Reader; "
-    f"Reader.objects.create_user(handle={POSTER_HANDLE!r}, email='b@example.org', "
-    f"password={POSTER_PASSWORD!r}, display_name='Bench Poster')"
-)
 KEEPALIVE_SECONDS = "15"
 MACHINE_NOTE = "2 cores, shared with other work; client and server run on the same machine"
 
@@ -212,7 +205,7 @@ async def csrf_token(session: Session, path: str) -> str:
 async def sign_in(port: int) -> Session:
     session = Session(port)
     token = await csrf_token(session, SIGN_IN_PATH)
-    fields = {"username": POSTER_HANDLE, "password": POSTER_PASSWORD}
+    fields = {"username": POSTER, "password": POSTER_PASSWORD}
     response = await session.post_form(SIGN_IN_PATH, {**fields, "csrfmiddlewaretoken": token})
     if response.status != 302 or "sessionid" not in session.cookies:
         raise RuntimeError(
@@ -327,84 +320,6 @@ async def close_streams(streams: list[Stream]) -> None:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-# --- the server's resources from /proc ---------------------------------------------
-
-
-def descendants(pid: int) -> list[int]:
-    """pid and every process below it, from /proc/*/stat parent links."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
-def status_fields(pid: int) -> dict[str, str]:
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return {}
-    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-
-
-def server_rss_kib(pid: int) -> int:
-    """VmRSS of pid and its descendants, in KiB."""
-    total = 0
-    for each in descendants(pid):
-        value = status_fields(each).get("VmRSS", "0 kB").split()[0]
-        total += int(value)
-    return total
-
-
-def server_threads(pid: int) -> int:
-    return sum(int(status_fields(each).get("Threads", "0")) for each in descendants(pid))
-
-
-def server_fd_kinds(pid: int) -> dict[str, int]:
-    """Open descriptors of the server by kind: sockets, SQLite files, other."""
-    kinds: dict[str, int] = {}
-    for each in descendants(pid):
-        with contextlib.suppress(OSError):
-            for fd in os.listdir(f"/proc/{each}/fd"):
-                with contextlib.suppress(OSError):
-                    target = os.readlink(f"/proc/{each}/fd/{fd}")
-                    if target.startswith("socket:"):
-                        kind = "socket"
-                    elif ".sqlite3" in target:
-                        kind = "sqlite"
-                    else:
-                        kind = "other"
-                    kinds[kind] = kinds.get(kind, 0) + 1
-    return kinds
-
-
-def server_cpu_seconds(pid: int) -> float:
-    ticks = 0
-    for each in descendants(pid):
-        try:
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 # --- one size -------------------------------------------------------------------------
 
 
@@ -462,8 +377,8 @@ async def wait_released(pid: int, sockets: int, threads: int, timeout: float) ->
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (
-            server_fd_kinds(pid).get("socket", 0) <= sockets + 2
-            and server_threads(pid) <= threads + 2
+            harness.fd_kinds(harness.descendants(pid)).get("socket", 0) <= sockets + 2
+            and harness.threads(harness.descendants(pid)) <= threads + 2
         ):
             return
         await asyncio.sleep(0.25)
@@ -472,24 +387,27 @@ async def wait_released(pid: int, sockets: int, threads: int, timeout: float) ->
 async def run_size(n: int, args: argparse.Namespace, port: int, pid: int, session: Session):
     result = Result(n=n, comments=args.comments)
     await asyncio.sleep(1.0)
-    sockets_before = server_fd_kinds(pid).get("socket", 0)
-    result.rss_before_kib = server_rss_kib(pid)
-    result.threads_before = server_threads(pid)
+    sockets_before = harness.fd_kinds(harness.descendants(pid)).get("socket", 0)
+    result.rss_before_kib = harness.rss_kib(harness.descendants(pid))
+    result.threads_before = harness.threads(harness.descendants(pid))
 
-    started, cpu_before = time.perf_counter(), server_cpu_seconds(pid)
+    started, cpu_before = time.perf_counter(), harness.cpu_seconds(harness.descendants(pid))
     streams = await open_streams(n, port, args.parallel, args.connect_timeout)
     result.connect_s = time.perf_counter() - started
-    result.connect_cpu_s = server_cpu_seconds(pid) - cpu_before
+    result.connect_cpu_s = harness.cpu_seconds(harness.descendants(pid)) - cpu_before
     result.connect_errors = sum(1 for stream in streams if not stream.ok)
     await asyncio.sleep(1.0)  # let the server settle before reading its memory
-    result.rss_after_kib = server_rss_kib(pid)
-    result.threads_open = server_threads(pid)
-    result.fds_open = server_fd_kinds(pid)
+    result.rss_after_kib = harness.rss_kib(harness.descendants(pid))
+    result.threads_open = harness.threads(harness.descendants(pid))
+    result.fds_open = harness.fd_kinds(harness.descendants(pid))
 
     try:
         token = await csrf_token(session, ARTICLE_PATH)
         sent: dict[int, float] = {}
-        cpu_server, cpu_client = server_cpu_seconds(pid), own_cpu_seconds()
+        cpu_server, cpu_client = (
+            harness.cpu_seconds(harness.descendants(pid)),
+            harness.own_cpu_seconds(),
+        )
         phase_started = time.perf_counter()
         for index in range(args.comments):
             at = time.perf_counter()
@@ -515,8 +433,8 @@ async def run_size(n: int, args: argparse.Namespace, port: int, pid: int, sessio
                 break
             await asyncio.sleep(0.05)
         result.post_phase_s = time.perf_counter() - phase_started
-        result.server_cpu_s = server_cpu_seconds(pid) - cpu_server
-        result.client_cpu_s = own_cpu_seconds() - cpu_client
+        result.server_cpu_s = harness.cpu_seconds(harness.descendants(pid)) - cpu_server
+        result.client_cpu_s = harness.own_cpu_seconds() - cpu_client
 
         for stream in streams:
             for number, at in sent.items():
@@ -541,18 +459,12 @@ async def run_size(n: int, args: argparse.Namespace, port: int, pid: int, sessio
     await wait_released(pid, sockets_before, result.threads_before, timeout=60)
     result.release_s = time.perf_counter() - closing
     await asyncio.sleep(1.0)
-    result.rss_closed_kib = server_rss_kib(pid)
-    result.threads_closed = server_threads(pid)
+    result.rss_closed_kib = harness.rss_kib(harness.descendants(pid))
+    result.threads_closed = harness.threads(harness.descendants(pid))
     return result
 
 
 # --- the server -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def raise_nofile_limit() -> tuple[int, int]:
@@ -564,56 +476,10 @@ def raise_nofile_limit() -> tuple[int, int]:
     return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
-def server_env(data_dir: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("BROADSHEET_") and key != "DJANGO_SETTINGS_MODULE"
-    }
-    env["BROADSHEET_DATA_DIR"] = str(data_dir)
-    env["BROADSHEET_LIVE_KEEPALIVE_SECONDS"] = KEEPALIVE_SECONDS
-    # One poster posts every comment of the run: the anti-flood limits would refuse it.
-    env["BROADSHEET_COMMENTS_PER_MINUTE"] = "0"
-    env["BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE"] = "0"
-    env["BROADSHEET_BREAKING_NEWS_PER_MINUTE"] = "0"
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
 def prepare_site(env: dict[str, str]) -> None:
     """A fresh data folder: the demo edition, then the poster's account."""
-    for command in (["demo"], ["manage", "shell", "-c", CREATE_POSTER]):
-        done = subprocess.run(
-            [BROADSHEET, *command], env=env, capture_output=True, text=True, timeout=180
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"broadsheet {command[0]} failed:\n{done.stdout}{done.stderr}")
-
-
-async def wait_healthy(proc: subprocess.Popen, port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}")
-        with contextlib.suppress(OSError, ConnectionError, TimeoutError):
-            if (await request(port, "GET", "/healthz", timeout=2)).status == 200:
-                return
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"no 200 from /healthz within {timeout:.0f} s")
-
-
-def stop_server(proc: subprocess.Popen) -> str:
-    if proc.poll() is not None:
-        return f"had already exited ({proc.returncode})"
-    started = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-        return f"stopped by SIGTERM in {time.monotonic() - started:.1f} s"
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-        return "did not stop within 10 s of SIGTERM: killed"
+    broadsheet_site.run(["demo"], env)
+    broadsheet_site.sign_in_poster(env)
 
 
 def log_problems(log_path: Path, limit: int = 12) -> list[str]:
@@ -625,10 +491,6 @@ def log_problems(log_path: Path, limit: int = 12) -> list[str]:
 
 
 # --- report -----------------------------------------------------------------------------
-
-
-def fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def print_report(results: list[Result], args: argparse.Namespace) -> None:
@@ -652,15 +514,15 @@ def print_report(results: list[Result], args: argparse.Namespace) -> None:
                 str(r.posted) + ("" if r.posted == r.comments else f"/{r.comments}"),
                 str(r.deliveries),
                 str(r.missing),
-                fmt(percentile(r.latencies_ms, 0.50)),
-                fmt(percentile(r.latencies_ms, 0.99)),
-                fmt(max(r.latencies_ms) if r.latencies_ms else None),
-                fmt(r.rss_before_kib / 1024),
-                fmt(r.rss_after_kib / 1024),
-                fmt((r.rss_after_kib - r.rss_before_kib) / r.n),
+                harness.fmt(percentile(r.latencies_ms, 0.50)),
+                harness.fmt(percentile(r.latencies_ms, 0.99)),
+                harness.fmt(max(r.latencies_ms) if r.latencies_ms else None),
+                harness.fmt(r.rss_before_kib / 1024),
+                harness.fmt(r.rss_after_kib / 1024),
+                harness.fmt((r.rss_after_kib - r.rss_before_kib) / r.n),
             )
         )
-    print_table(head, rows)
+    harness.print_table(head, rows)
 
     print("\nDetails (server = the `broadsheet serve` process and its children):")
     head = (
@@ -683,21 +545,21 @@ def print_report(results: list[Result], args: argparse.Namespace) -> None:
         rows.append(
             (
                 str(r.n),
-                fmt(r.connect_s),
+                harness.fmt(r.connect_s),
                 str(r.connect_errors),
-                fmt(r.connect_cpu_s * 1000 / r.n),
-                fmt(percentile(r.post_ms, 0.50)),
-                fmt(max(r.post_ms) if r.post_ms else None),
+                harness.fmt(r.connect_cpu_s * 1000 / r.n),
+                harness.fmt(percentile(r.post_ms, 0.50)),
+                harness.fmt(max(r.post_ms) if r.post_ms else None),
                 f"{r.threads_before}/{r.threads_open}/{r.threads_closed}",
                 " ".join(f"{k} {v}" for k, v in sorted(r.fds_open.items())),
-                fmt(r.rss_closed_kib / 1024),
-                fmt(r.server_cpu_s * 1000 / r.posted if r.posted else None, 0),
-                fmt(r.client_cpu_s, 2),
-                fmt(r.post_phase_s),
-                fmt(r.release_s),
+                harness.fmt(r.rss_closed_kib / 1024),
+                harness.fmt(r.server_cpu_s * 1000 / r.posted if r.posted else None, 0),
+                harness.fmt(r.client_cpu_s, 2),
+                harness.fmt(r.post_phase_s),
+                harness.fmt(r.release_s),
             )
         )
-    print_table(head, rows)
+    harness.print_table(head, rows)
     for r in results:
         notes = []
         if r.post_errors:
@@ -716,16 +578,8 @@ def print_report(results: list[Result], args: argparse.Namespace) -> None:
         held = p99 is not None and p99 < 1000 and biggest.missing == 0
         print(
             f"\np99 < 1 s with no missing delivery at {biggest.n} connections: "
-            f"{'yes' if held else 'NO'} (p99 {fmt(p99)} ms, missing {biggest.missing})"
+            f"{'yes' if held else 'NO'} (p99 {harness.fmt(p99)} ms, missing {biggest.missing})"
         )
-
-
-def print_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
-    print(" | ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
-    print("-+-".join("-" * w for w in widths))
-    for row in rows:
-        print(" | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
 
 
 # --- main -------------------------------------------------------------------------------
@@ -734,9 +588,6 @@ def print_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
 async def bench(
     args: argparse.Namespace, sizes: list[int], proc: subprocess.Popen, port: int
 ) -> list[Result]:
-    started = time.monotonic()
-    await wait_healthy(proc, port, timeout=60)
-    print(f"  /healthz answered 200 after {time.monotonic() - started:.1f} s", flush=True)
     session = await sign_in(port)
     results = []
     for n in sizes:
@@ -753,8 +604,10 @@ async def bench(
     return results
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench live", description=__doc__.split("\n", 1)[0]
+    )
     parser.add_argument("--sizes", default="100,1000,2000", help="open connections per round")
     parser.add_argument("--comments", type=int, default=20, help="comments posted per round")
     parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
@@ -768,7 +621,7 @@ def parse_args() -> argparse.Namespace:
         help="a fresh server for each size (RSS per connection not skewed by memory the "
         "server kept from a bigger earlier round)",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     args.sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     if not args.sizes or min(args.sizes) < 1 or not 1 <= args.comments <= 1000:
         parser.error("sizes must be positive integers and comments between 1 and 1000")
@@ -781,25 +634,41 @@ def run_with_server(args: argparse.Namespace, sizes: list[int], port: int) -> li
     log_path = temp / "server.log"
     proc = None
     try:
-        env = server_env(temp / "data")
+        env = broadsheet_site.server_env(
+            temp / "data",
+            BROADSHEET_LIVE_KEEPALIVE_SECONDS=KEEPALIVE_SECONDS,
+            # Every stream comes from 127.0.0.1: the per-address cap (20) would refuse
+            # all but the first few.
+            BROADSHEET_LIVE_STREAMS_PER_ADDRESS="0",
+        )
         print("preparing a fresh site (demo edition + poster account) ...", flush=True)
         started = time.monotonic()
         prepare_site(env)
         print(f"  done in {time.monotonic() - started:.1f} s", flush=True)
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                [BROADSHEET, "serve", "--port", str(port), "--no-access-log", "--no-demo"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        harness.check_port_free(port)
+        proc = harness.start(
+            [BROADSHEET, "serve", "--port", str(port), "--no-access-log", "--no-demo"],
+            log=log_path,
+            env=env,
+        )
         print(f"server pid {proc.pid} on http://{HOST}:{port}/", flush=True)
+        started = time.monotonic()
+        harness.wait_until_answering(
+            f"http://{HOST}:{port}/healthz", proc=proc, log=log_path, timeout=60
+        )
+        print(f"  /healthz answered after {time.monotonic() - started:.1f} s", flush=True)
         return asyncio.run(bench(args, sizes, proc, port))
     finally:
         if proc is not None:
-            print(f"server {stop_server(proc)}", flush=True)
+            started = time.monotonic()
+            graceful = harness.stop(proc, signal_group=False)
+            took = time.monotonic() - started
+            print(
+                f"server stopped by SIGTERM in {took:.1f} s"
+                if graceful
+                else "server did not stop within 10 s of SIGTERM: killed",
+                flush=True,
+            )
         problems = log_problems(log_path)
         if problems:
             print("server log lines worth a look:")
@@ -808,14 +677,14 @@ def run_with_server(args: argparse.Namespace, sizes: list[int], port: int) -> li
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def main() -> int:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     soft, hard = raise_nofile_limit()  # the server inherits it
     needed = max(args.sizes) + 200
     if soft < needed:
         print(f"RLIMIT_NOFILE is {soft} (hard {hard}): too low for {max(args.sizes)} streams")
         return 2
-    port = args.port or free_port()
+    port = args.port or harness.free_port()
     print("command:", shlex.join([sys.executable, *sys.argv]))
     print(
         f"machine: {MACHINE_NOTE}; os.cpu_count()={os.cpu_count()}; "

@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from bench import procs
-from bench.load import Request
+from bench import harness
+from bench.harness import Request
 
 ISSO_VERSION = "0.14.0"
 
@@ -125,7 +125,7 @@ def authors(rng: random.Random, count: int = 300) -> list[tuple[str, str | None,
     return people
 
 
-class Isso(procs.StartedServer):
+class Isso(harness.StartedServer):
     def __init__(self, workdir: Path, port: int) -> None:
         self.workdir = Path(workdir).resolve()
         self.port = port
@@ -322,7 +322,7 @@ enabled = false
             raise RuntimeError("Isso is already running")
         if not self.db_path.exists():
             raise RuntimeError("seed Isso's database before starting it")
-        procs.check_port_free(self.port)
+        harness.check_port_free(self.port)
         self.write_config()
         command = [
             str(self.venv / "bin" / "gunicorn"),
@@ -333,14 +333,14 @@ enabled = false
             "isso.run:application",
         ]  # fmt: skip
         env = {**os.environ, "ISSO_SETTINGS": str(self.config_path)}
-        self._proc = procs.start(command, log=self.log_path, env=env)
+        self._proc = harness.start(command, log=self.log_path, env=env)
         try:
-            procs.wait_until_answering(
+            harness.wait_until_answering(
                 self.base_url + "/info", proc=self._proc, log=self.log_path, timeout=60
             )
             # The master answers through its workers; wait until all have forked.
             deadline = time.monotonic() + 30
-            while len(procs.children(self._proc.pid)) < workers:
+            while len(harness.children(self._proc.pid)) < workers:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"gunicorn did not start {workers} workers")
                 time.sleep(0.1)
@@ -400,7 +400,7 @@ if __name__ == "__main__":
     import urllib.request
 
     workdir = Path(sys.argv[1] if len(sys.argv) > 1 else "var/bench/isso")
-    isso = Isso(workdir, procs.free_port())
+    isso = Isso(workdir, harness.free_port())
     started = time.monotonic()
     isso.install()
     print(f"install: {time.monotonic() - started:.1f} s, {isso.versions()}")
@@ -412,6 +412,6 @@ if __name__ == "__main__":
         url = isso.base_url + isso.fetch_request("/articles/page-3/").path
         with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (our server)
             print(response.status, response.read(300).decode())
-        print("pids", isso.pids(), f"rss {procs.rss_mb(isso.pids()):.1f} MiB")
+        print("pids", isso.pids(), f"rss {harness.rss_mb(isso.pids()):.1f} MiB")
     finally:
         isso.stop()

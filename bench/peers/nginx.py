@@ -22,13 +22,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bench import procs
+from bench import harness
 
 NGINX = Path("/usr/sbin/nginx")
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
-class Nginx(procs.StartedServer):
+class Nginx(harness.StartedServer):
     def __init__(self, workdir: Path, port: int, *, file_name: str = "page.html") -> None:
         self.workdir = Path(workdir).resolve()
         self.port = port
@@ -59,7 +59,7 @@ class Nginx(procs.StartedServer):
         """Write `content` as the one file (and a .gz twin for gzip_static) and start nginx."""
         if self._proc is not None:
             self.stop()
-        procs.check_port_free(self.port)
+        harness.check_port_free(self.port)
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True)
         path = self.root / self.file_name
@@ -77,9 +77,9 @@ class Nginx(procs.StartedServer):
             # tries the compiled-in default, which a non-root user may not open.
             "-e", str(self.workdir / "error.log"),
         ]  # fmt: skip
-        self._proc = procs.start(command, log=self.log_path)
+        self._proc = harness.start(command, log=self.log_path)
         try:
-            procs.wait_until_answering(self.url, proc=self._proc, log=self.log_path, timeout=15)
+            harness.wait_until_answering(self.url, proc=self._proc, log=self.log_path, timeout=15)
         except BaseException:
             self.stop()
             raise
@@ -141,10 +141,12 @@ if __name__ == "__main__":
     import random
     import sys
 
-    from bench.load import run_wrk
+    from bench.harness import run_wrk
     from bench.peers.isso import SENTENCES
 
-    nginx = Nginx(Path(sys.argv[1] if len(sys.argv) > 1 else "var/bench/nginx"), procs.free_port())
+    nginx = Nginx(
+        Path(sys.argv[1] if len(sys.argv) > 1 else "var/bench/nginx"), harness.free_port()
+    )
     nginx.ensure_installed()
     # An article page's worth of text that gzips about as well as a real one.
     rng = random.Random(1)
@@ -153,7 +155,7 @@ if __name__ == "__main__":
     page = "".join(f"<p>{p}</p>\n" for p in paragraphs).encode()[:100_000]
     nginx.serve_file(page, gzip_too=True)
     try:
-        print("pids", nginx.pids(), f"rss {procs.rss_mb(nginx.pids()):.1f} MiB")
+        print("pids", nginx.pids(), f"rss {harness.rss_mb(nginx.pids()):.1f} MiB")
         print(f"{len(page)} bytes, gzipped {len(gzip.compress(page, compresslevel=9))}")
         for headers in ({}, {"Accept-Encoding": "gzip"}):
             print(headers, run_wrk(nginx.url, connections=16, seconds=10, headers=headers))

@@ -176,3 +176,11 @@ def test_sort_control_offers_oldest_newest_best(new_page, article, nikolai):
     page.get_by_role("link", name="Best").click()
     page.get_by_role("link", name="Oldest").click()
     expect(page.locator("ol.comments > li.comment").first).to_contain_text("Older")
+
+
+def test_a_signed_out_reader_who_quotes_a_passage_is_asked_to_sign_in(new_page, article):
+    page = new_page()
+    page.goto("/articles/the-last-ferry/")
+    select_in_article(page, PASSAGE)
+    page.locator(".story__body").get_by_role("button", name="Quote").click()
+    expect(page).to_have_url(re.compile(r"/accounts/sign-in/\?next=/articles/the-last-ferry/"))

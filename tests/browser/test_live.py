@@ -91,3 +91,23 @@ def test_a_comment_deleted_while_waiting_behind_the_bar_shows_only_its_placehold
     bar.click()
     expect(page.locator("#comment-1")).to_have_class(re.compile("comment--deleted"))
     expect(page.locator("#discussion")).not_to_contain_text("Words soon erased")
+
+
+def test_a_comment_that_arrived_live_takes_votes_and_replies_without_wiring(
+    new_page, article, kestrel, nikolai
+):
+    page = new_page()
+    sign_in(page, "unc-2")
+    open_live(page)
+    page.evaluate("window.sameDocument = true")
+    post_comment(article=article, author=kestrel, body="Arrived while you read")
+    page.get_by_role("button", name="1 new comment").click()
+    comment = page.locator("#comment-1")
+    comment.get_by_role("button", name="Vote up").click()
+    expect(comment.locator("[data-score]")).to_have_text("+1")
+    comment.get_by_role("button", name="Reply").click()
+    expect(comment.locator("form.comment-form")).to_be_visible()
+    expect(page.get_by_text("Replying to #1 by kestrel-7.")).to_be_visible()
+    assert page.evaluate("window.sameDocument") is True
+    assert Comment.objects.get(number=1).score == 1
+    assert page.console_errors == []

@@ -1,0 +1,1 @@
+"""The live updates benchmark (run.py; README.md says what it measures)."""
