@@ -7,9 +7,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "broadsheet.settings")
 # Django first: the handler and the front cache read settings.
 get_asgi_application()
 
-from broadsheet.core.asgi_handler import OneSyncThreadASGIHandler  # noqa: E402
-from broadsheet.core.front_cache import FrontCache  # noqa: E402
-from broadsheet.core.request_limits import RequestSizeLimit  # noqa: E402
+from broadsheet.serving.asgi_handler import OneSyncThreadASGIHandler  # noqa: E402
+from broadsheet.serving.front_cache import FrontCache  # noqa: E402
+from broadsheet.serving.request_limits import RequestSizeLimit  # noqa: E402
 
 django_application = OneSyncThreadASGIHandler()
 # The size cap outermost: no layer reads a body it would refuse.

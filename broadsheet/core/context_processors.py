@@ -2,4 +2,4 @@ from django.conf import settings
 
 
 def site(request) -> dict:
-    return {"SITE_NAME": settings.SITE_NAME}
+    return {"SITE_NAME": settings.BROADSHEET_SITE_NAME}

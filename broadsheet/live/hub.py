@@ -22,7 +22,9 @@ from typing import Any
 
 from django.conf import settings
 
-from broadsheet.core import front_cache
+from broadsheet.live import changes
+from broadsheet.live.events import presence_changed
+from broadsheet.live.sse import format_sse
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +49,6 @@ class LiveMessage:
     @cached_property
     def sse(self) -> str:
         """The event as Server-Sent Events text, formatted once for every page."""
-        from broadsheet.live.views import format_sse
-
         return format_sse(self.event, self.id)
 
     def to_json(self) -> str:
@@ -87,7 +87,7 @@ class LiveHub:
 
     def start_listening(self) -> None:
         """Bind to the running event loop and, with Redis, hear every process's
-        events: open pages need them, and so does the front cache."""
+        events: open pages need them, and so does the changes clock."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             # A new event loop (a restarted server, or a test): timers and the
@@ -96,14 +96,14 @@ class LiveHub:
             self._presence_flush = None
             self._presence_pending = {}
             self._listener = None
-        if settings.REDIS_URL and (self._listener is None or self._listener.done()):
+        if settings.BROADSHEET_REDIS_URL and (self._listener is None or self._listener.done()):
             self._listening = asyncio.Event()
             self._listener = self._loop.create_task(self._listen_to_redis())
 
     async def wait_until_listening(self, timeout: float) -> None:
         """Start listening and wait (at most `timeout`) until subscribed to Redis."""
         self.start_listening()
-        if settings.REDIS_URL:
+        if settings.BROADSHEET_REDIS_URL:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._listening.wait()
@@ -121,13 +121,13 @@ class LiveHub:
         if message.article is not None:
             # At once, in this thread: the writer's next request must not be
             # answered from a page stored before its write.
-            front_cache.article_changed(message.article)
-            if not settings.REDIS_URL:
+            changes.clock.article_changed(message.article)
+            if not settings.BROADSHEET_REDIS_URL:
                 # Other processes of this machine (workers, or the server when
                 # this is a shell command such as `broadsheet publish`) have no
                 # other way to hear of it.
-                front_cache.journal.record(message.article)
-        if settings.REDIS_URL:
+                changes.journal.record(message.article)
+        if settings.BROADSHEET_REDIS_URL:
             try:
                 self._redis().publish(CHANNEL, message.to_json())
             except Exception:
@@ -142,9 +142,11 @@ class LiveHub:
     def _redis(self):
         with self._lock:
             if self._redis_client is None:
+                # Deferred: importing redis costs about 0.2 s, which a process
+                # without BROADSHEET_REDIS_URL (a shell command) should not pay.
                 import redis
 
-                self._redis_client = redis.Redis.from_url(settings.REDIS_URL)
+                self._redis_client = redis.Redis.from_url(settings.BROADSHEET_REDIS_URL)
             return self._redis_client
 
     # --- delivery (in the event loop) -------------------------------------------
@@ -153,7 +155,7 @@ class LiveHub:
         if message.article is None:
             self._gather_presence(message.event.get("readers", {}))
             return
-        front_cache.article_changed(message.article)
+        changes.clock.article_changed(message.article)
         if message.event.get("type") == PAGE_CHANGED:
             return  # for caches only: open pages learn nothing from it
         for subscription in list(self._by_article.get(message.article, ())):
@@ -178,8 +180,6 @@ class LiveHub:
             )
 
     def _flush_presence(self) -> None:
-        from broadsheet.live.events import presence_changed
-
         self._presence_flush = None
         if not self._presence_pending:
             return
@@ -190,17 +190,17 @@ class LiveHub:
                 self._offer(subscription, message)
 
     async def _listen_to_redis(self) -> None:
-        import redis.asyncio as aioredis
+        import redis.asyncio as aioredis  # deferred, as in _redis: only with Redis
 
         delay = 0.5
         while True:
-            client = aioredis.Redis.from_url(settings.REDIS_URL)
+            client = aioredis.Redis.from_url(settings.BROADSHEET_REDIS_URL)
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
                     # Whatever was published while we were not listening is
                     # unknown: forget every stored page.
-                    front_cache.everything_changed()
+                    changes.clock.everything_changed()
                     self._listening.set()
                     delay = 0.5
                     async for raw in pubsub.listen():

@@ -1,4 +1,9 @@
-"""The live stream of one article's discussion, as Server-Sent Events.
+"""Live streams: one article's events to one page, as Server-Sent Events.
+
+The transport's half of the stream: subscribing, replaying what a page missed,
+keep-alives, the per-address cap. Who may follow an article and what following
+it means for the follower (presence) are the feature's: the discussion's view
+(discussion/stream.py) checks access and hands `open_stream` a heartbeat.
 
 Why SSE and not WebSocket: updates flow one way (server to page; readers post
 through ordinary forms), EventSource reconnects by itself and sends the id of
@@ -9,10 +14,10 @@ async Django view streams the events (docs/architecture.md).
 
 import asyncio
 import ipaddress
-import json
 import time
 import weakref
 from collections import Counter
+from collections.abc import Callable
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -20,20 +25,14 @@ from django.db import close_old_connections
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
-from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.live.events import reload_discussion
 from broadsheet.live.hub import OVERFLOW, LiveMessage, Subscription, hub
 from broadsheet.live.publishing import list_events_after
-from broadsheet.readers.operations import record_reader_connected
+from broadsheet.live.sse import format_sse
 
-
-def format_sse(event: dict, event_id: int | None = None) -> str:
-    lines = []
-    if event_id is not None:
-        lines.append(f"id: {event_id}")
-    lines.append(f"event: {event['type']}")
-    lines.append("data: " + json.dumps(event, separators=(",", ":")))
-    return "\n".join(lines) + "\n\n"
+# Called now and then while a stream is open, on the process's synchronous
+# thread: the feature's way of saying someone is still there (presence).
+Heartbeat = Callable[[], object]
 
 
 def _parse_id(value: str | None) -> int | None:
@@ -106,17 +105,12 @@ def _too_many_streams() -> HttpResponse:
     return response
 
 
-def _current_reader(request):
-    user = request.user
-    return user if user.is_authenticated else None
-
-
 def _then_close_connection(function):
     """Run `function`, then give its database connection back if it is not one to keep.
 
     A stream lives for hours; it must not hold a PostgreSQL connection (or a
     pool's) for that long. Its database calls run on the process's one
-    synchronous thread (core/asgi_handler.py), whose connection is closed after
+    synchronous thread (serving/asgi_handler.py), whose connection is closed after
     use when CONN_MAX_AGE says so (PostgreSQL, given back to the pool) and kept
     when it does not (SQLite).
     """
@@ -130,17 +124,22 @@ def _then_close_connection(function):
     return call
 
 
-async def live_stream(request, slug: str):
-    article = await sync_to_async(get_visible_article_or_404)(slug)
+async def open_stream(
+    request, *, article_id: int, heartbeat: Heartbeat | None = None
+) -> HttpResponse | StreamingHttpResponse:
+    """The live stream of `article_id`'s events for this request, resuming after
+    `Last-Event-ID` (or `?after=`); the caller has checked the article may be seen.
+
+    `heartbeat`, if given, runs every BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS
+    while the stream is open."""
     after = _parse_id(request.headers.get("Last-Event-ID")) or _parse_id(request.GET.get("after"))
-    reader = await sync_to_async(_current_reader)(request)
     # Release the connection the session, the reader and the article were read on.
     await sync_to_async(close_old_connections)()
     client = streams_per_address.client(request)
     if not streams_per_address.take(client):
         return _too_many_streams()
     # Subscribe before reading what was missed, so nothing falls between the two.
-    subscription = hub.subscribe(article.pk)
+    subscription = hub.subscribe(article_id)
     released = False
 
     def release() -> None:
@@ -150,7 +149,7 @@ async def live_stream(request, slug: str):
             hub.unsubscribe(subscription)
             streams_per_address.give_back(client)
 
-    events = _events(subscription, article.pk, after, reader, release)
+    events = _events(subscription, article_id, after, heartbeat, release)
     # The stream's own `finally` releases it; a client gone before the stream
     # began never runs that, so the generator's end releases it too.
     weakref.finalize(events, release)
@@ -161,7 +160,11 @@ async def live_stream(request, slug: str):
 
 
 async def _events(
-    subscription: Subscription, article_id: int, after: int | None, reader, release=None
+    subscription: Subscription,
+    article_id: int,
+    after: int | None,
+    heartbeat: Heartbeat | None,
+    release=None,
 ):
     keepalive = settings.BROADSHEET_LIVE_KEEPALIVE_SECONDS
     heartbeat_every = settings.BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS
@@ -179,9 +182,9 @@ async def _events(
                     yield format_sse(stored.data, stored.pk)
                     after = stored.pk
         while True:
-            if reader is not None and time.monotonic() - last_heartbeat >= heartbeat_every:
+            if heartbeat is not None and time.monotonic() - last_heartbeat >= heartbeat_every:
                 last_heartbeat = time.monotonic()
-                await sync_to_async(_then_close_connection(record_reader_connected))(reader=reader)
+                await sync_to_async(_then_close_connection(heartbeat))()
             queue = subscription.queue
             if queue.empty():
                 try:

@@ -37,7 +37,7 @@ def uvicorn_log_config() -> dict:
     worker processes set it up again by themselves."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config.setdefault("filters", {})["short_request_lines"] = {
-        "()": "broadsheet.core.access_log.ShortRequestLines"
+        "()": "broadsheet.serving.access_log.ShortRequestLines"
     }
     config["handlers"]["access"]["filters"] = ["short_request_lines"]
     return config

@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
-from broadsheet.discussion.operations import delete_comment, post_comment
+from broadsheet.discussion.operations import ImportedHistory, delete_comment, post_comment
 from broadsheet.discussion.quotes import ArticleQuoteClaim
 from broadsheet.discussion.rendering import render_comment_markdown
 
@@ -293,7 +293,10 @@ def test_a_comment_in_russian_shows_offline_and_a_russian_date(
     client, article, nikolai, make_comment
 ):
     make_comment(
-        article, nikolai, "Здравствуйте", posted_at=dt.datetime(2023, 6, 20, 14, 30, tzinfo=dt.UTC)
+        article,
+        nikolai,
+        "Здравствуйте",
+        history=ImportedHistory(posted_at=dt.datetime(2023, 6, 20, 14, 30, tzinfo=dt.UTC)),
     )
     html = client.get(article.get_absolute_url(), **RUSSIAN).content.decode()
     assert (

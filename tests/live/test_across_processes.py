@@ -15,7 +15,12 @@ from broadsheet.readers.models import Reader
 from tests.conftest import ARTICLE_BODY, PASSWORD
 from tests.servers import Browserless, Server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    # Readers made here sign in to server processes, which hash with Argon2.
+    pytest.mark.usefixtures("site_password_hashers"),
+]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from asgiref.sync import sync_to_async
 from broadsheet.discussion.operations import delete_comment, edit_comment, post_comment
 from broadsheet.live.hub import hub
 from broadsheet.live.models import LiveEvent
-from broadsheet.live.views import _events
+from broadsheet.live.streams import _events
 from broadsheet.moderation.operations import reject_comment, set_discussion_mode
 from broadsheet.readers.models import Reader
 from broadsheet.readers.operations import (

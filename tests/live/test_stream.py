@@ -10,7 +10,7 @@ from django.db import connections
 from broadsheet.discussion.operations import post_comment
 from broadsheet.live.hub import OVERFLOW, LiveMessage, hub
 from broadsheet.live.publishing import latest_event_id, list_events_after
-from broadsheet.live.views import _events
+from broadsheet.live.streams import _events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

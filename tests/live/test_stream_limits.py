@@ -5,7 +5,11 @@ come back, and a closed stream gives its place back."""
 import socket
 import time
 
+import pytest
+
 from tests.servers import Server
+
+pytestmark = pytest.mark.slow
 
 LIVE = "/articles/last-ferry-on-the-kama/live/?after=0"
 

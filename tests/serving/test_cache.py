@@ -1,6 +1,6 @@
 """The process-local cache is bounded in bytes, whatever the number of entries."""
 
-from broadsheet.core.cache import BoundedLocMemCache
+from broadsheet.serving.cache import BoundedLocMemCache
 
 
 def _cache(name: str, max_bytes: int) -> BoundedLocMemCache:

@@ -15,11 +15,12 @@ from django.db import connections
 from django.test import override_settings
 
 from broadsheet.articles.operations import save_article
-from broadsheet.core import front_cache
-from broadsheet.core.front_cache import FrontCache
 from broadsheet.discussion.operations import (
     post_comment,
 )
+from broadsheet.live import changes
+from broadsheet.serving import front_cache
+from broadsheet.serving.front_cache import FrontCache
 from tests.writes import KINDS, hold_a_comment, make_write
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -239,9 +240,9 @@ def test_several_processes_without_redis_revalidate_with_a_cheap_304(site, artic
     again = site.get()
     assert site.through_django == 2  # asked Django again, which answered 304
     assert again.body == first.body
-    heard_of = dict(front_cache.clock._changed)
+    heard_of = dict(changes.clock._changed)
     post_comment(article=article, author=kestrel, body="Posted through another process")
-    front_cache.clock._changed = heard_of  # as if another process had written it
+    changes.clock._changed = heard_of  # as if another process had written it
     assert "Posted through another process" in site.get().text
 
 

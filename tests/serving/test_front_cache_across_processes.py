@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from broadsheet.core.front_cache import ChangeJournal, clock
 from tests.servers import BROADSHEET, Server, cli_env, fetch
+
+pytestmark = pytest.mark.slow
 
 SOURCE = """\
 ---
@@ -67,61 +68,3 @@ def test_an_article_unpublished_by_another_process_through_redis_is_gone_at_once
             pytest.fail("CI must run with Redis: scripts/test starts it")
         pytest.skip("needs a Redis server: run through scripts/test")
     unpublishing_from_another_process_takes_effect_at_once(tmp_path, BROADSHEET_REDIS_URL=url)
-
-
-# --- the journal itself -------------------------------------------------------------
-
-
-def write_as_another_process(path: Path, *article_ids: int) -> None:
-    with open(path, "ab") as journal:
-        for article_id in article_ids:
-            journal.write(f"{os.getpid() + 1} {article_id}\n".encode())
-
-
-def changed_since(moment: int) -> set[int] | str:
-    """Which of articles 1..20 this process's front cache now counts as changed."""
-    if not clock.unchanged_since(moment, frozenset()):
-        return "everything"
-    return {n for n in range(1, 21) if not clock.unchanged_since(moment, frozenset({n}))}
-
-
-def test_a_process_reads_only_what_others_wrote_after_it_started(tmp_path):
-    path = tmp_path / "changes.log"
-    write_as_another_process(path, 1)
-    reader = ChangeJournal(path)
-    moment = clock.now()
-    reader.catch_up()
-    assert changed_since(moment) == set()  # from before this process served anything
-    write_as_another_process(path, 2, 3)
-    ChangeJournal(path).record(4)  # this process's own write, which it already acted on
-    reader.catch_up()
-    reader.catch_up()
-    assert changed_since(moment) == {2, 3}
-
-
-def test_a_line_still_being_written_waits_for_its_end(tmp_path):
-    path = tmp_path / "changes.log"
-    reader = ChangeJournal(path)
-    reader.catch_up()
-    moment = clock.now()
-    with open(path, "ab") as journal:
-        journal.write(f"{os.getpid() + 1} 1".encode())
-    reader.catch_up()
-    assert changed_since(moment) == set()
-    with open(path, "ab") as journal:
-        journal.write(b"2\n")
-    reader.catch_up()
-    assert changed_since(moment) == {12}
-
-
-def test_a_journal_started_afresh_makes_every_process_forget_every_page(tmp_path):
-    path = tmp_path / "changes.log"
-    reader = ChangeJournal(path)
-    reader.catch_up()
-    write_as_another_process(path, 1)
-    reader.catch_up()
-    moment = clock.now()
-    ChangeJournal(path, max_bytes=1).record(2)  # past the size: the writer starts a new file
-    reader.catch_up()
-    assert changed_since(moment) == "everything"
-    assert path.read_bytes() == f"{os.getpid()} 2\n".encode()  # the change is not lost

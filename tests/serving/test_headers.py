@@ -6,7 +6,7 @@ import logging.config
 
 import pytest
 
-from broadsheet.core.access_log import ShortRequestLines, shorten, uvicorn_log_config
+from broadsheet.serving.access_log import ShortRequestLines, shorten, uvicorn_log_config
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,12 @@ for live pages, whose streams never end by themselves."""
 import socket
 import time
 
-from broadsheet.core.management.commands.serve import GRACEFUL_SHUTDOWN_SECONDS
+import pytest
+
+from broadsheet.serving.management.commands.serve import GRACEFUL_SHUTDOWN_SECONDS
 from tests.servers import Server
+
+pytestmark = pytest.mark.slow
 
 
 def test_serve_stops_soon_after_sigterm_while_live_pages_are_connected(tmp_path):

@@ -8,11 +8,11 @@ import urllib.request
 
 import pytest
 
-from broadsheet.core.static_files import collect_static_files
+from broadsheet.serving.static_files import collect_static_files
 from tests.servers import Server, fetch
 
 HASHED_STYLESHEET = re.compile(r'href="(/static/core/broadsheet\.[0-9a-f]{12}\.css)"')
-HASHED_SCRIPT = re.compile(r'src="(/static/core/broadsheet\.[0-9a-f]{12}\.js)"')
+HASHED_SCRIPT = re.compile(r'src="(/static/discussion/live\.[0-9a-f]{12}\.js)"')
 ONE_YEAR = 365 * 24 * 60 * 60
 
 
@@ -27,8 +27,8 @@ def _body(response) -> bytes:
 
 
 @pytest.mark.django_db
-def test_pages_name_the_stylesheet_and_script_by_hashed_names_cached_forever(client):
-    page = client.get("/").content.decode()
+def test_pages_name_the_stylesheet_and_script_by_hashed_names_cached_forever(client, article):
+    page = client.get(article.get_absolute_url()).content.decode()
     stylesheet = HASHED_STYLESHEET.search(page).group(1)
     script = HASHED_SCRIPT.search(page).group(1)
 
@@ -102,6 +102,7 @@ def test_collecting_runs_only_when_the_sources_changed(tmp_path, settings):
     assert manifest.exists()
 
 
+@pytest.mark.slow
 def test_serve_on_a_new_data_folder_collects_and_serves_hashed_names(tmp_path):
     data_dir = tmp_path / "var"
     server = Server(data_dir, "--no-demo")

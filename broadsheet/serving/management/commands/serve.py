@@ -3,11 +3,11 @@ import os
 
 import uvicorn
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from broadsheet.core.access_log import uvicorn_log_config
-from broadsheet.core.static_files import collect_static_files
-from broadsheet.demo.loader import load_demo_if_site_is_empty
+from broadsheet.serving.access_log import uvicorn_log_config
+from broadsheet.serving.static_files import collect_static_files
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,10 @@ class Command(BaseCommand):
         _allow_many_open_files()
         if collect_static_files():
             self.stdout.write(f"Collected static files into {settings.STATIC_ROOT}")
-        if not no_demo and load_demo_if_site_is_empty():
-            self.stdout.write("This site was empty: loaded the demo edition.")
+        if not no_demo:
+            # The demo app's own command, by name: serving imports no feature
+            # (docs/adr/0007-layers.md), as Django's `testserver` runs `loaddata`.
+            call_command("load_demo", if_empty=True, stdout=self.stdout)
         self.stdout.write(f"Broadsheet is serving on http://{host}:{port}/")
         # The worker processes read it (settings.BROADSHEET_WORKERS): see front_cache.
         os.environ["BROADSHEET_WORKERS"] = str(workers)

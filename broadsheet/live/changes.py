@@ -1,0 +1,158 @@
+"""When each article last changed: the clock that page caches read and the live
+hub winds.
+
+Kept apart from both: the hub (live/hub.py) tells the clock of every change it
+publishes or hears of from another process, and the front cache
+(serving/front_cache.py) asks it whether a stored page is still current. Neither
+imports the other for it, and the transport knows nothing of who reads the clock.
+
+Without Redis, the processes of one machine (`serve --workers`, and a shell
+command such as `broadsheet publish` run beside the server) tell each other
+through the change journal, a file in the data folder.
+"""
+
+import logging
+import os
+import threading
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+class ChangeClock:
+    """When each article last changed, on a counter that only goes up.
+
+    A stored page remembers the counter's value from before Django began to
+    render it; if any article it shows changed after that, it is stale. Called
+    from write threads and from the event loop, hence the lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._now = 0
+        self._changed: dict[int, int] = {}
+        self._everything_changed = 0
+
+    def now(self) -> int:
+        return self._now
+
+    def article_changed(self, article_id: int) -> None:
+        with self._lock:
+            self._now += 1
+            self._changed[article_id] = self._now
+
+    def everything_changed(self) -> None:
+        with self._lock:
+            self._now += 1
+            self._everything_changed = self._now
+
+    def unchanged_since(self, moment: int, article_ids: frozenset[int]) -> bool:
+        if self._everything_changed > moment:
+            return False
+        changed = self._changed
+        return all(changed.get(article_id, 0) <= moment for article_id in article_ids)
+
+
+clock = ChangeClock()
+article_changed = clock.article_changed
+everything_changed = clock.everything_changed
+
+
+class ChangeJournal:
+    """Article changes shared by the processes of one machine without Redis.
+
+    A file in the data folder, appended one line per change ("<pid> <article
+    id>") by the process that committed it; every front cache reads the lines
+    other processes added since it last looked. Looking costs one `os.stat` per
+    request when nothing changed (about a microsecond, against the tens a hit
+    costs), and no thread, timer or database. Appends of one short line with
+    O_APPEND land whole and in order. When the file passes `MAX_BYTES` a writer
+    starts a new one (a new inode): readers then forget every stored page,
+    rather than guess what they missed.
+    """
+
+    MAX_BYTES = 1024 * 1024  # about 70,000 changes between new files
+    FILE_NAME = "front-cache-changes.log"
+
+    def __init__(self, path: str | os.PathLike | None = None, max_bytes: int = MAX_BYTES) -> None:
+        self._path = path
+        self.max_bytes = max_bytes
+        self._inode: int | None = None
+        self._offset = 0
+        self._started = False
+
+    @property
+    def path(self) -> str:
+        if self._path is None:
+            self._path = os.path.join(settings.DATA_DIR, self.FILE_NAME)
+        return os.fspath(self._path)
+
+    def record(self, article_id: int) -> None:
+        """Tell the other processes that `article_id` changed; called after commit."""
+        line = f"{os.getpid()} {article_id}\n".encode()
+        try:
+            for _attempt in range(3):
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    if os.fstat(fd).st_size >= self.max_bytes:
+                        self._start_afresh()
+                        continue
+                    os.write(fd, line)
+                    written = os.fstat(fd)
+                finally:
+                    os.close(fd)
+                # A writer that started a new file between our open and our write
+                # left our line in the old one, which readers may have left: again.
+                if os.stat(self.path).st_ino == written.st_ino:
+                    return
+        except OSError:
+            # The change is committed; other processes still drop the page within
+            # BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS or the page cache's lifetime.
+            logger.exception("live: could not write the change journal")
+
+    def _start_afresh(self) -> None:
+        fresh = f"{self.path}.{os.getpid()}.new"
+        with open(fresh, "wb"):
+            pass
+        os.replace(fresh, self.path)
+
+    def catch_up(self) -> None:
+        """Mark changed what other processes wrote since the last look (event loop)."""
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            self._started = True
+            return
+        except OSError:
+            return
+        if stat.st_ino == self._inode and stat.st_size == self._offset:
+            return
+        if not self._started:
+            # What happened before this process began serving is not its concern.
+            self._started = True
+            self._inode, self._offset = stat.st_ino, stat.st_size
+            return
+        if self._inode is not None and (stat.st_ino != self._inode or stat.st_size < self._offset):
+            everything_changed()
+            self._inode, self._offset = stat.st_ino, stat.st_size
+            return
+        if self._inode is None:
+            self._inode, self._offset = stat.st_ino, 0  # created since we last looked
+        try:
+            with open(self.path, "rb") as journal:
+                journal.seek(self._offset)
+                added = journal.read(stat.st_size - self._offset)
+        except OSError:
+            everything_changed()
+            return
+        complete = added[: added.rfind(b"\n") + 1]  # a line being written waits
+        self._offset += len(complete)
+        own = str(os.getpid()).encode()
+        for entry in complete.splitlines():
+            pid, _, article_id = entry.partition(b" ")
+            if pid != own and article_id.isdigit():
+                article_changed(int(article_id))
+
+
+journal = ChangeJournal()
