@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from broadsheet.articles.models import Article
-from broadsheet.articles.operations import save_article
+from broadsheet.articles.operations import delete_article, save_article
 
 
 @admin.register(Article)
@@ -31,3 +31,18 @@ class ArticleAdmin(admin.ModelAdmin):
         )
         obj.pk = saved.pk
         obj.refresh_from_db()
+
+    def get_deleted_objects(self, objs, request):
+        # The discussion and comments go with their article, by delete_article:
+        # their own admins refuse deleting them one by one, which is no reason to
+        # refuse this.
+        deleted, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, model_count, set(), protected
+
+    def delete_model(self, request, obj):
+        # Through the operation: audited, and the page caches hear of it.
+        delete_article(article=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for article in queryset:
+            delete_article(article=article, actor=request.user)

@@ -2,7 +2,7 @@
 
 `broadsheet publish`, the admin and the demo loader all come through here, so an
 article is rendered and its discussion opened the same way whichever door it
-came in by.
+came in by, and the admin's deletes tell the page caches.
 """
 
 from datetime import datetime
@@ -14,6 +14,7 @@ from broadsheet.articles.models import Article
 from broadsheet.articles.rendering import render_article_markdown
 from broadsheet.discussion.operations import open_discussion
 from broadsheet.live.publishing import announce_page_change
+from broadsheet.moderation.audit import audit
 
 
 @transaction.atomic
@@ -62,3 +63,18 @@ def save_article(
     open_discussion(article=article)
     announce_page_change(article_id=article.pk)
     return article, created
+
+
+@transaction.atomic
+def delete_article(*, article: Article, actor) -> None:
+    """Delete an article for good, with its discussion, comments and votes.
+
+    Audited, because it erases readers' words; and every process's page caches
+    are told, so neither the article's page nor a list that linked it is served
+    from a cache afterwards. Unpublishing (status draft, through save_article)
+    is the gentler way and keeps the discussion.
+    """
+    article_id, slug, title = article.pk, article.slug, article.title
+    article.delete()
+    announce_page_change(article_id=article_id)
+    audit(actor=actor, action="article.deleted", target=f"article {slug}", reason=title)

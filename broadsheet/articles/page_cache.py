@@ -9,7 +9,7 @@ one). Nothing needs deleting: a write makes a new key, and old keys expire.
 Presence markers may be up to BROADSHEET_PAGE_CACHE_SECONDS stale; the page's
 script updates them live anyway.
 
-In front of this, core/front_cache.py keeps the same bytes in each process's
+In front of this, serving/front_cache.py keeps the same bytes in each process's
 memory and answers repeat requests without entering Django at all; this cache
 is what fills it, and what processes share through Redis.
 """

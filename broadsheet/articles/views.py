@@ -7,9 +7,9 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from broadsheet.articles import page_cache
 from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.articles.models import Article
-from broadsheet.core.front_cache import mark_shared
 from broadsheet.discussion.page import build_discussion_context
 from broadsheet.live.publishing import latest_event_id
+from broadsheet.serving.front_cache import mark_shared
 
 
 def home(request):

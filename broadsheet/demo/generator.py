@@ -1,21 +1,19 @@
 """Large made-up sites for benchmarks and development: many articles, many comments.
 
-Comments are written with bulk inserts laid out exactly as post_comment lays
-them out (numbers, threads, paths, counters), because a million comments through
-one transaction each would take hours. tests/discussion/test_scale.py reads
-pages of these as real discussions.
+Comments are written in bulk by discussion.operations.insert_generated_comments,
+which lays them out exactly as post_comment does (numbers, threads, paths,
+counters), because a million comments through one transaction each would take
+hours. tests/discussion/test_scale.py reads pages of these as real discussions.
 """
 
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
 from broadsheet.articles.operations import save_article
-from broadsheet.discussion.models import Comment, Discussion
-from broadsheet.discussion.operations import PATH_DIGITS
+from broadsheet.discussion.operations import GeneratedComment, insert_generated_comments
 from broadsheet.discussion.rendering import render_comment_markdown
-from broadsheet.readers.identity import handle_skeleton
 from broadsheet.readers.models import Reader
+from broadsheet.readers.operations import create_reader_without_password
 
 BODIES = [
     "I read this twice and I still think the ministry has a point.",
@@ -32,53 +30,38 @@ ARTICLE_BODY = (
 
 def generated_readers(count: int = 50) -> list[Reader]:
     existing = list(Reader.objects.filter(handle__startswith="gen-reader-").order_by("pk"))
-    missing = [
-        Reader(
-            handle=f"gen-reader-{n}",
-            # bulk_create skips Reader.save(), which keeps the look-alike skeleton.
-            handle_skeleton=handle_skeleton(f"gen-reader-{n}"),
-            email=f"gen-reader-{n}@example.invalid",
-            display_name=f"Generated Reader {n}",
-            password=make_password(None),
+    for n in range(len(existing), count):
+        existing.append(
+            create_reader_without_password(
+                handle=f"gen-reader-{n}",
+                email=f"gen-reader-{n}@example.invalid",
+                display_name=f"Generated Reader {n}",
+            )
         )
-        for n in range(len(existing), count)
-    ]
-    Reader.objects.bulk_create(missing)
-    return list(Reader.objects.filter(handle__startswith="gen-reader-").order_by("pk"))[:count]
+    return existing[:count]
 
 
 def fill_discussion(article, readers: list[Reader], count: int, *, reply_every: int = 5) -> None:
     """Add `count` comments to an empty discussion: every `reply_every`-th a reply."""
     now = timezone.now()
     rendered = [render_comment_markdown(body) for body in BODIES]
-    rows: list[Comment] = []
+    comments: list[GeneratedComment] = []
     last_root = None
     for number in range(1, count + 1):
-        segment = str(number).zfill(PATH_DIGITS)
         reply = reply_every and number % reply_every == 0 and last_root is not None
         body = number % len(BODIES)
-        comment = Comment(
-            article=article,
-            number=number,
-            author=readers[number % len(readers)],
-            body_markdown=BODIES[body],
-            body_html=rendered[body],
-            created_at=now,
-            thread=last_root.number if reply else number,
-            depth=1 if reply else 0,
-            path=f"{last_root.path}.{segment}" if reply else segment,
+        comments.append(
+            GeneratedComment(
+                author=readers[number % len(readers)],
+                body_markdown=BODIES[body],
+                body_html=rendered[body],
+                created_at=now,
+                reply_to=last_root if reply else None,
+            )
         )
         if not reply:
-            last_root = comment
-        rows.append(comment)
-    Comment.objects.bulk_create(rows, batch_size=2000)
-    replies: dict[int, int] = {}
-    for comment in rows:
-        if comment.depth:
-            replies[comment.thread] = replies.get(comment.thread, 0) + 1
-    for thread, total in replies.items():
-        Comment.objects.filter(article=article, number=thread).update(reply_count=total)
-    Discussion.objects.filter(article=article).update(last_number=count, comment_count=count)
+            last_root = number
+    insert_generated_comments(article=article, comments=comments)
 
 
 @transaction.atomic

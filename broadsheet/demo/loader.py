@@ -14,9 +14,10 @@ from django.utils import timezone
 from broadsheet.articles.front_matter import read_article_source
 from broadsheet.articles.models import Article
 from broadsheet.articles.operations import save_article
-from broadsheet.discussion.operations import post_comment, vote_on_comment
+from broadsheet.discussion.operations import ImportedHistory, post_comment, vote_on_comment
 from broadsheet.discussion.quotes import ArticleQuoteClaim, normalize_passage, split_leading_quote
 from broadsheet.readers.models import Reader
+from broadsheet.readers.operations import create_reader_without_password
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo_content"
 
@@ -83,10 +84,9 @@ def load_demo() -> Article:
     for handle, display_name in DEMO_READERS:
         reader = Reader.objects.by_handle(handle).first()
         if reader is None:
-            reader = Reader.objects.create_user(
+            reader = create_reader_without_password(
                 handle=handle,
                 email=f"{handle}@demo.invalid",
-                password=None,  # unusable: nobody can sign in as a demo reader
                 display_name=display_name,
                 date_joined=_aware("2021-03-01 10:00"),
             )
@@ -125,7 +125,7 @@ def _post_demo_discussion(article: Article, readers: dict[str, Reader]) -> None:
             body=body,
             parent=posted.get(DEMO_REPLIES.get(number, 0)),
             quote=quote,
-            posted_at=_aware(when),
+            history=ImportedHistory(posted_at=_aware(when)),
         )
     for handle, number, value in DEMO_VOTES:
         vote_on_comment(comment=posted[number], voter=readers[handle], value=value)

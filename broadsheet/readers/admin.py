@@ -7,14 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from broadsheet.moderation.operations import (
     ModerationRefused,
-    audit,
     ban_reader,
     check_may_restrict,
     lift_restrictions,
+    set_reader_access,
     suspend_reader,
 )
 from broadsheet.readers.identity import clean_display_name
 from broadsheet.readers.models import Reader
+from broadsheet.readers.operations import change_reader_details, sign_up_reader
 
 RESTRICTIONS = {"suspended_until", "banned_at"}
 
@@ -93,7 +94,13 @@ class ReaderAdmin(UserAdmin):
     add_fieldsets = [
         (None, {"fields": ["handle", "display_name", "email", "password1", "password2"]}),
     ]
+    # Facts, not settings: nobody edits when a reader joined or was last seen.
+    readonly_fields = ["date_joined", "last_seen_at"]
     actions = ["lift_restrictions_action"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Deactivating an account is the audited way to shut it (set_reader_access).
+        return False
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -114,18 +121,29 @@ class ReaderAdmin(UserAdmin):
         return form
 
     def save_model(self, request, obj, form, change):
-        if not (change and RESTRICTIONS & set(form.changed_data)):
-            super().save_model(request, obj, form, change)
+        # Every part of the form is written by the operation that owns it: the
+        # account by sign-up, the details by readers.operations, restrictions and
+        # roles by moderation.operations (which check ceilings and audit).
+        if not change:
+            data = form.cleaned_data
+            created = sign_up_reader(
+                handle=obj.handle,
+                display_name=obj.display_name,
+                email=obj.email,
+                password=data["password1"] if data.get("set_usable_password", True) else None,
+            )
+            obj.pk = created.pk
+            obj._state.adding, obj._state.db = False, created._state.db
+            obj.refresh_from_db()
             return
-        # Save everything else as edited, then change the restrictions through the
-        # operations (which check the role's ceiling again and write the audit).
+        details = {field: getattr(obj, field) for field in ("handle", "display_name", "email")}
         wanted_ban, wanted_until = obj.banned_at, obj.suspended_until
-        obj.banned_at = form.initial.get("banned_at")
-        obj.suspended_until = form.initial.get("suspended_until")
-        super().save_model(request, obj, form, change)
-        self._change_restrictions(
-            request, obj, wanted_ban, wanted_until, form.cleaned_data["restriction_reason"]
-        )
+        obj.refresh_from_db()  # the stored row: the operations below change it
+        change_reader_details(reader=obj, **details)
+        if RESTRICTIONS & set(form.changed_data):
+            self._change_restrictions(
+                request, obj, wanted_ban, wanted_until, form.cleaned_data["restriction_reason"]
+            )
 
     def _change_restrictions(self, request, reader, wanted_ban, wanted_until, reason):
         was_banned, was_until = reader.banned_at is not None, reader.suspended_until
@@ -141,15 +159,23 @@ class ReaderAdmin(UserAdmin):
             suspend_reader(reader=reader, moderator=request.user, until=wanted_until, reason=reason)
 
     def save_related(self, request, form, formsets, change):
-        # Role changes made here are audited like `broadsheet grant` / `revoke`.
-        before = set(form.instance.groups.values_list("name", flat=True)) if change else set()
-        super().save_related(request, form, formsets, change)
-        after = set(form.instance.groups.values_list("name", flat=True))
-        target = f"reader {form.instance.handle}"
-        for name in sorted(after - before):
-            audit(actor=request.user, action="role.granted", target=target, reason=name)
-        for name in sorted(before - after):
-            audit(actor=request.user, action="role.revoked", target=target, reason=name)
+        if not change:  # the add form has no roles
+            super().save_related(request, form, formsets, change)
+            return
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+        # Staff status, superuser status, groups and is_active: audited like
+        # `broadsheet grant` / `revoke` (form.save_m2m is not called: it would
+        # write the groups behind the audit's back).
+        reader, data = form.instance, form.cleaned_data
+        set_reader_access(
+            reader=reader,
+            actor=request.user,
+            is_active=data.get("is_active", reader.is_active),
+            is_staff=data.get("is_staff", reader.is_staff),
+            is_superuser=data.get("is_superuser", reader.is_superuser),
+            groups=data["groups"] if "groups" in data else reader.groups.all(),
+        )
 
     @admin.action(description=_("Lift suspension or ban"), permissions=["view"])
     def lift_restrictions_action(self, request, queryset):

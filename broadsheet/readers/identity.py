@@ -62,9 +62,9 @@ RESERVED_HANDLES = (
 
 
 def reserved_skeletons() -> set[str]:
-    """Skeletons of the reserved handles and of the site's name (settings.SITE_NAME,
+    """Skeletons of the reserved handles and of the site's name (settings.BROADSHEET_SITE_NAME,
     written as a handle: spaces become "-")."""
-    site = "-".join(settings.SITE_NAME.split())
+    site = "-".join(settings.BROADSHEET_SITE_NAME.split())
     return {handle_skeleton(name) for name in (*RESERVED_HANDLES, site) if name}
 
 

@@ -15,8 +15,9 @@ from broadsheet.readers.models import Reader
 
 
 @transaction.atomic
-def sign_up_reader(*, handle: str, display_name: str, email: str, password: str) -> Reader:
-    """Create a reader account; the caller has validated the fields."""
+def sign_up_reader(*, handle: str, display_name: str, email: str, password: str | None) -> Reader:
+    """Create a reader account; the caller has validated the fields. A password of
+    None is unusable (an account made in the admin without one)."""
     return Reader.objects.create_user(
         handle=handle.strip(),
         email=email.strip(),
@@ -27,12 +28,45 @@ def sign_up_reader(*, handle: str, display_name: str, email: str, password: str)
     )
 
 
+@transaction.atomic
+def create_reader_without_password(
+    *, handle: str, display_name: str, email: str, date_joined: datetime | None = None
+) -> Reader:
+    """Create a reader nobody can sign in as: the demo's and generated sites' readers
+    (and, later, the authors of imported comments). Their password is unusable, and
+    a password reset is not offered to an unusable password."""
+    return Reader.objects.create_user(
+        handle=handle.strip(),
+        email=email.strip(),
+        password=None,
+        display_name=clean_display_name(display_name),
+        **({"date_joined": date_joined} if date_joined is not None else {}),
+    )
+
+
+@transaction.atomic
+def change_reader_details(*, reader: Reader, handle: str, display_name: str, email: str) -> Reader:
+    """Change a reader's handle, display name or email (the admin's form has checked
+    them); writes only what changed."""
+    wanted = {
+        "handle": handle.strip(),
+        "display_name": clean_display_name(display_name),
+        "email": email.strip(),
+    }
+    changed = [field for field, value in wanted.items() if getattr(reader, field) != value]
+    for field in changed:
+        setattr(reader, field, wanted[field])
+    if changed:
+        reader.save(update_fields=changed)  # with the handle's skeleton, if it changed
+    return reader
+
+
 def send_sign_up_attempt_notice(*, reader: Reader, sign_in_url: str, password_reset_url: str):
     """Tell a reader that someone tried to sign up with their address: the sign-up
     page says nothing about it (see readers.views), so the owner hears it here."""
     context = {
         "reader": reader,
-        "site_name": settings.SITE_NAME,
+        "site_name": settings.BROADSHEET_SITE_NAME,
         "sign_in_url": sign_in_url,
         "password_reset_url": password_reset_url,
     }

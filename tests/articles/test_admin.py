@@ -60,3 +60,24 @@ def test_a_reader_without_a_role_cannot_reach_the_admin(signed_in_client):
     response = signed_in_client.get("/admin/articles/article/add/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_deleting_an_article_in_the_admin_is_audited_and_tells_the_page_caches(
+    client, make_reader, article, monkeypatch
+):
+    from broadsheet.articles import operations
+    from broadsheet.moderation.models import AuditEntry
+
+    announced = []
+    monkeypatch.setattr(
+        operations, "announce_page_change", lambda *, article_id: announced.append(article_id)
+    )
+    boss = make_reader("boss-1", is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    response = client.post(f"/admin/articles/article/{article.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Article.objects.filter(pk=article.pk).exists()
+    assert announced == [article.pk]
+    entry = AuditEntry.objects.get(action="article.deleted")
+    assert (entry.actor, entry.target) == (boss, "article the-last-ferry")
+    assert client.get("/articles/the-last-ferry/").status_code == 404

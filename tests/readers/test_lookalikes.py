@@ -58,7 +58,7 @@ def test_reserved_handles_are_refused_at_sign_up(client, db, handle):
 
 
 def test_the_sites_own_name_is_reserved(client, db, settings):
-    settings.SITE_NAME = "Daily Planet"
+    settings.BROADSHEET_SITE_NAME = "Daily Planet"
     assert sign_up(client, handle="daily-pIanet").status_code == 400
     assert sign_up(client, handle="broadsheet").status_code == 400
 

@@ -43,5 +43,5 @@ def test_requests_mark_a_signed_in_reader_online_without_a_write_each_time(
     assert Reader.objects.get(pk=kestrel.pk).is_online
     # (session, unless Redis holds it) + reader + article list; no UPDATE of
     # last_seen_at this time
-    with django_assert_num_queries(2 if settings.REDIS_URL else 3):
+    with django_assert_num_queries(2 if settings.BROADSHEET_REDIS_URL else 3):
         client.get(reverse("articles:home"))

@@ -23,6 +23,8 @@ def test_without_redis_sessions_live_in_the_database(client, kestrel):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+@pytest.mark.usefixtures("site_password_hashers")  # the server process knows no MD5
 def test_with_redis_sessions_are_read_from_redis_and_survive_losing_it(tmp_path, redis_url):  # noqa: F811
     import redis
 

@@ -21,7 +21,10 @@ def test_sign_up_page_has_the_four_labelled_fields(client):
         assert f">{label}</label>" in html
 
 
-def test_sign_up_creates_a_reader_signs_them_in_and_hashes_with_argon2(client):
+def test_sign_up_creates_a_reader_signs_them_in_and_hashes_with_argon2(
+    client, site_password_hashers
+):
+    # The site's own hashers, not the fast one the other tests use (tests/conftest.py).
     response = client.post(reverse("readers:sign_up"), SIGN_UP)
     assert response.status_code == 302
     reader = Reader.objects.get(handle="kestrel-7")
