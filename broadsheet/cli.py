@@ -8,6 +8,8 @@ command works on a brand-new data folder.
 import os
 import sys
 
+from broadsheet import __version__
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "serve the site: [--host H] [--port P] [--workers N] [--no-demo]"),
     "publish": ("publish", "publish or update an article from FILE.md with front matter"),
@@ -26,8 +28,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def print_help() -> None:
-    from broadsheet import __version__
-
     print(f"broadsheet {__version__}: a news publication with a reader discussion system\n")
     print("usage: broadsheet COMMAND [options]    (broadsheet COMMAND --help for its options)\n")
     print("commands:")
@@ -38,7 +38,7 @@ def print_help() -> None:
 
 
 def _migrate() -> None:
-    from django.core.management import call_command
+    from django.core.management import call_command  # deferred: see main()
 
     call_command("migrate", interactive=False, verbosity=0)
 
@@ -50,8 +50,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     name, rest = argv[0], argv[1:]
     if name in {"-V", "--version"}:
-        from broadsheet import __version__
-
         print(__version__)
         return 0
     if name not in COMMANDS:
@@ -59,10 +57,18 @@ def main(argv: list[str] | None = None) -> int:
         print_help()
         return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "broadsheet.settings")
+    # Django is imported only now: `--help` and `--version` answer without
+    # loading it, and the settings module is named before anything reads it.
     import django
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import ManagementUtility
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:
+        # A bad setting: its own message names the variable and its value.
+        print(f"broadsheet: {error}", file=sys.stderr)
+        return 2
     target = COMMANDS[name][0]
     if name == "manage":
         if not rest:

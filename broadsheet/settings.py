@@ -1,10 +1,11 @@
 """Django settings for Broadsheet.
 
-Every setting of our own is read from a `BROADSHEET_*` environment variable,
-here and nowhere else; README.md documents each one with its default.
+Every setting of our own is named `BROADSHEET_*` and read from the environment
+variable of the same name, once, here and nowhere else, through the helpers of
+broadsheet/env.py (a bad value stops the start-up naming the variable and the
+value); README.md documents each one with its default.
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,27 +13,16 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from broadsheet.data_dir import get_data_dir, load_or_create_secret_key
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
+from broadsheet.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = get_data_dir()
 
-SECRET_KEY = os.environ.get("BROADSHEET_SECRET_KEY") or load_or_create_secret_key(DATA_DIR)
+SECRET_KEY = env_str("BROADSHEET_SECRET_KEY", "") or load_or_create_secret_key(DATA_DIR)
 DEBUG = env_bool("BROADSHEET_DEBUG", False)
 ALLOWED_HOSTS = env_list("BROADSHEET_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("BROADSHEET_CSRF_TRUSTED_ORIGINS", "")
-SITE_NAME = os.environ.get("BROADSHEET_SITE_NAME", "Broadsheet")
+BROADSHEET_SITE_NAME = env_str("BROADSHEET_SITE_NAME", "Broadsheet")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,12 +43,13 @@ INSTALLED_APPS = [
     "broadsheet.live",
     "broadsheet.demo",
     "broadsheet.core",
+    "broadsheet.serving",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "broadsheet.core.middleware.private_pages_middleware",
-    "broadsheet.core.middleware.StaticFilesMiddleware",
+    "broadsheet.serving.middleware.private_pages_middleware",
+    "broadsheet.serving.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -94,7 +85,7 @@ TEMPLATES = [
 # --- Storage -----------------------------------------------------------------
 
 SQLITE_PATH = DATA_DIR / "broadsheet.sqlite3"
-DATABASE_URL = os.environ.get("BROADSHEET_DATABASE_URL", "")
+BROADSHEET_DATABASE_URL = env_str("BROADSHEET_DATABASE_URL", "")
 
 SQLITE_OPTIONS = {
     # IMMEDIATE takes the write lock when a transaction starts, so two writers
@@ -120,19 +111,19 @@ SQLITE_OPTIONS = {
 # process puts on the database: app processes x BROADSHEET_DATABASE_POOL_MAX must
 # stay below PostgreSQL's max_connections (docs/deploy.md). A maximum of 0 turns
 # the pool off (e.g. behind PgBouncer).
-BROADSHEET_DATABASE_POOL_MIN = int(os.environ.get("BROADSHEET_DATABASE_POOL_MIN", "2"))
-BROADSHEET_DATABASE_POOL_MAX = int(os.environ.get("BROADSHEET_DATABASE_POOL_MAX", "10"))
+BROADSHEET_DATABASE_POOL_MIN = env_int("BROADSHEET_DATABASE_POOL_MIN", 2)
+BROADSHEET_DATABASE_POOL_MAX = env_int("BROADSHEET_DATABASE_POOL_MAX", 10)
 
 # SQLite connections are kept open between requests: each process runs its
-# synchronous code in one thread (core/asgi_handler.py), so the connection is
+# synchronous code in one thread (serving/asgi_handler.py), so the connection is
 # reused, not left behind by a finished request's thread.
 SQLITE_CONN_MAX_AGE = None
 
-if DATABASE_URL:
+if BROADSHEET_DATABASE_URL:
     # PostgreSQL connections are borrowed from the pool for one request (Django's
     # pool requires CONN_MAX_AGE=0), and open live streams give theirs back
-    # between reads (live/views.py), so no stream pins one.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    # between reads (live/streams.py), so no stream pins one.
+    DATABASES = {"default": dj_database_url.parse(BROADSHEET_DATABASE_URL, conn_max_age=0)}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # A SQLite file named by URL gets the same safety settings as the default one.
@@ -156,21 +147,23 @@ else:
             "TEST": {
                 # A file, not memory: concurrency tests need several connections
                 # to see one database, exactly as several app threads do.
-                "NAME": os.environ.get(
-                    "BROADSHEET_TEST_SQLITE_PATH", str(DATA_DIR / "test.sqlite3")
-                ),
+                "NAME": env_str("BROADSHEET_TEST_SQLITE_PATH", str(DATA_DIR / "test.sqlite3")),
             },
         }
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# With Redis, live events and presence reach pages connected to any app process;
+# without it, each process serves the pages connected to it (enough for one process).
+BROADSHEET_REDIS_URL = env_str("BROADSHEET_REDIS_URL", "")
+
 # The cache also holds rate-limit counters: in Redis they hold across processes.
-if os.environ.get("BROADSHEET_REDIS_URL"):
+if BROADSHEET_REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["BROADSHEET_REDIS_URL"],
+            "LOCATION": BROADSHEET_REDIS_URL,
             "KEY_PREFIX": "broadsheet",
         }
     }
@@ -182,12 +175,12 @@ if os.environ.get("BROADSHEET_REDIS_URL"):
     # comment. With cached_db a missing key is read back from the database.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    # Bounded in bytes, not entries: it holds finished pages (core/cache.py).
+    # Bounded in bytes, not entries: it holds finished pages (serving/cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "broadsheet.core.cache.BoundedLocMemCache",
+            "BACKEND": "broadsheet.serving.cache.BoundedLocMemCache",
             "OPTIONS": {
-                "MAX_BYTES": int(os.environ.get("BROADSHEET_CACHE_MB", "64")) * 1024 * 1024,
+                "MAX_BYTES": env_int("BROADSHEET_CACHE_MB", 64) * 1024 * 1024,
                 "MAX_ENTRIES": 100_000,
             },
         }
@@ -226,39 +219,39 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # A reader counts as Online for this long after their last request; their
 # last-seen time is written at most once per BROADSHEET_PRESENCE_WRITE_INTERVAL.
-BROADSHEET_ONLINE_WINDOW_SECONDS = int(os.environ.get("BROADSHEET_ONLINE_WINDOW_SECONDS", "300"))
-BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS = int(
-    os.environ.get("BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS", "60")
+BROADSHEET_ONLINE_WINDOW_SECONDS = env_int("BROADSHEET_ONLINE_WINDOW_SECONDS", 300)
+BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS = env_int(
+    "BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS", 60
 )
 
 # --- Discussion ----------------------------------------------------------------
 
-BROADSHEET_COMMENT_MAX_LENGTH = int(os.environ.get("BROADSHEET_COMMENT_MAX_LENGTH", "5000"))
-BROADSHEET_COMMENTS_PER_PAGE = int(os.environ.get("BROADSHEET_COMMENTS_PER_PAGE", "50"))
+BROADSHEET_COMMENT_MAX_LENGTH = env_int("BROADSHEET_COMMENT_MAX_LENGTH", 5000, minimum=1)
+BROADSHEET_COMMENTS_PER_PAGE = env_int("BROADSHEET_COMMENTS_PER_PAGE", 50, minimum=1)
 # Each emoticon is an <img> element in the stored HTML; past this many in one
 # comment the rest stay as typed text, so a comment of shortcodes stays small.
-BROADSHEET_EMOTICONS_PER_COMMENT = int(os.environ.get("BROADSHEET_EMOTICONS_PER_COMMENT", "20"))
+BROADSHEET_EMOTICONS_PER_COMMENT = env_int("BROADSHEET_EMOTICONS_PER_COMMENT", 20)
 
 # --- Email ----------------------------------------------------------------------
 
-EMAIL_HOST = os.environ.get("BROADSHEET_EMAIL_HOST", "")
+EMAIL_HOST = env_str("BROADSHEET_EMAIL_HOST", "")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_PORT = int(os.environ.get("BROADSHEET_EMAIL_PORT", "587"))
-    EMAIL_HOST_USER = os.environ.get("BROADSHEET_EMAIL_USER", "")
-    EMAIL_HOST_PASSWORD = os.environ.get("BROADSHEET_EMAIL_PASSWORD", "")
+    EMAIL_PORT = env_int("BROADSHEET_EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env_str("BROADSHEET_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("BROADSHEET_EMAIL_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("BROADSHEET_EMAIL_USE_TLS", True)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-DEFAULT_FROM_EMAIL = os.environ.get("BROADSHEET_FROM_EMAIL", "Broadsheet <noreply@localhost>")
+DEFAULT_FROM_EMAIL = env_str("BROADSHEET_FROM_EMAIL", "Broadsheet <noreply@localhost>")
 
 # --- Language and time -------------------------------------------------------
 
-LANGUAGE_CODE = os.environ.get("BROADSHEET_LANGUAGE", "en")
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+LANGUAGE_CODE = env_choice("BROADSHEET_LANGUAGE", "en", [code for code, _name in LANGUAGES])
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["broadsheet.formats"]
-TIME_ZONE = os.environ.get("BROADSHEET_TIME_ZONE", "UTC")
+TIME_ZONE = env_str("BROADSHEET_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -268,9 +261,9 @@ STATIC_URL = "/static/"
 # Pages name static files by hashed names (core/broadsheet.3f2a1c9e0b7d.css),
 # which WhiteNoise serves with far-future, immutable caching; compressed copies
 # are made once, when collected. `broadsheet serve` collects into STATIC_ROOT
-# by itself whenever the files changed (core/static_files.py), so no manual
+# by itself whenever the files changed (serving/static_files.py), so no manual
 # collectstatic step; a proxy may serve this folder directly (docs/deploy.md).
-STATIC_ROOT = Path(os.environ.get("BROADSHEET_STATIC_ROOT") or DATA_DIR / "static")
+STATIC_ROOT = Path(env_str("BROADSHEET_STATIC_ROOT", "") or DATA_DIR / "static")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -302,16 +295,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # Browsers that reached the site over HTTPS keep to HTTPS for this long. Django
 # sends the header only on HTTPS responses (behind a proxy: X-Forwarded-Proto from
 # 127.0.0.1, which Uvicorn trusts), so a plain-HTTP install is never locked out.
-SECURE_HSTS_SECONDS = int(os.environ.get("BROADSHEET_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_HSTS_SECONDS = env_int("BROADSHEET_HSTS_SECONDS", 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("BROADSHEET_HSTS_INCLUDE_SUBDOMAINS", False)
 
 # Request bodies larger than this are refused with 413 before they are read
-# (core/request_limits.py): a comment is at most a few tens of kilobytes, and
+# (serving/request_limits.py): a comment is at most a few tens of kilobytes, and
 # Django's ASGI handler would otherwise spool any body to disk in full first.
-BROADSHEET_MAX_REQUEST_BYTES = int(os.environ.get("BROADSHEET_MAX_REQUEST_KB", "1024")) * 1024
+BROADSHEET_MAX_REQUEST_BYTES = env_int("BROADSHEET_MAX_REQUEST_KB", 1024, minimum=1) * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = BROADSHEET_MAX_REQUEST_BYTES
 # Request lines in the access log are cut to this many characters.
-BROADSHEET_ACCESS_LOG_MAX_PATH = int(os.environ.get("BROADSHEET_ACCESS_LOG_MAX_PATH", "500"))
+BROADSHEET_ACCESS_LOG_MAX_PATH = env_int("BROADSHEET_ACCESS_LOG_MAX_PATH", 500)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
@@ -320,7 +313,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("BROADSHEET_LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice(
+            "BROADSHEET_LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+        ),
+    },
 }
 
 # Reader.handle is unique regardless of case through a functional unique
@@ -328,89 +326,78 @@ LOGGING = {
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 
 # An author may change a comment for this long after posting it.
-BROADSHEET_EDIT_WINDOW_SECONDS = int(os.environ.get("BROADSHEET_EDIT_WINDOW_SECONDS", "900"))
+BROADSHEET_EDIT_WINDOW_SECONDS = env_int("BROADSHEET_EDIT_WINDOW_SECONDS", 900)
 # Replies shown under a top-level comment on a page; the rest are one link away.
-BROADSHEET_REPLIES_PER_THREAD = int(os.environ.get("BROADSHEET_REPLIES_PER_THREAD", "30"))
+BROADSHEET_REPLIES_PER_THREAD = env_int("BROADSHEET_REPLIES_PER_THREAD", 30, minimum=1)
 
 # --- Live updates ------------------------------------------------------------------
 
-# With Redis, live events and presence reach pages connected to any app process;
-# without it, each process serves the pages connected to it (enough for one process).
-REDIS_URL = os.environ.get("BROADSHEET_REDIS_URL", "")
 # A page that missed more events than this reloads its discussion instead.
-BROADSHEET_LIVE_RESUME_LIMIT = int(os.environ.get("BROADSHEET_LIVE_RESUME_LIMIT", "200"))
+BROADSHEET_LIVE_RESUME_LIMIT = env_int("BROADSHEET_LIVE_RESUME_LIMIT", 200)
 # Seconds between keep-alive comments on an idle live connection.
-BROADSHEET_LIVE_KEEPALIVE_SECONDS = float(os.environ.get("BROADSHEET_LIVE_KEEPALIVE_SECONDS", "20"))
+BROADSHEET_LIVE_KEEPALIVE_SECONDS = env_float("BROADSHEET_LIVE_KEEPALIVE_SECONDS", 20)
 # Presence changes are gathered and sent to pages at most this often.
-BROADSHEET_PRESENCE_BATCH_SECONDS = float(os.environ.get("BROADSHEET_PRESENCE_BATCH_SECONDS", "1"))
+BROADSHEET_PRESENCE_BATCH_SECONDS = env_float("BROADSHEET_PRESENCE_BATCH_SECONDS", 1)
 # Live streams one client address may hold open at once, per app process (0: no
 # limit); past it the stream answers 429. Each costs a connection and a share of
 # every fan-out for hours, so one address must not take them all. Twenty covers a
 # reader with many tabs, or an office behind one address; with several processes
 # an address may hold this many in each.
-BROADSHEET_LIVE_STREAMS_PER_ADDRESS = int(
-    os.environ.get("BROADSHEET_LIVE_STREAMS_PER_ADDRESS", "20")
-)
+BROADSHEET_LIVE_STREAMS_PER_ADDRESS = env_int("BROADSHEET_LIVE_STREAMS_PER_ADDRESS", 20)
 
 # --- Page cache ----------------------------------------------------------------------
 
 # Signed-out readers' pages are kept as finished bytes for at most this long
 # (presence markers on them may be this stale; the page's script updates them).
-BROADSHEET_PAGE_CACHE_SECONDS = int(os.environ.get("BROADSHEET_PAGE_CACHE_SECONDS", "60"))
-# The front cache (core/front_cache.py) answers repeat requests before Django.
+BROADSHEET_PAGE_CACHE_SECONDS = env_int("BROADSHEET_PAGE_CACHE_SECONDS", 60)
+# The front cache (serving/front_cache.py) answers repeat requests before Django.
 BROADSHEET_FRONT_CACHE = env_bool("BROADSHEET_FRONT_CACHE", True)
-BROADSHEET_FRONT_CACHE_MB = int(os.environ.get("BROADSHEET_FRONT_CACHE_MB", "64"))
+BROADSHEET_FRONT_CACHE_MB = env_int("BROADSHEET_FRONT_CACHE_MB", 64)
 # `broadsheet serve --workers N` tells its processes N. Several processes without
 # Redis do not hear of each other's writes, so each asks Django again (a cheap
 # 304 when nothing changed) once a stored page is this old; with Redis or one
 # process, writes reach every front cache as they commit.
-BROADSHEET_WORKERS = int(os.environ.get("BROADSHEET_WORKERS", "1"))
-BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS = float(
-    os.environ.get(
-        "BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS",
-        "1" if BROADSHEET_WORKERS > 1 and not REDIS_URL else str(BROADSHEET_PAGE_CACHE_SECONDS),
-    )
+BROADSHEET_WORKERS = env_int("BROADSHEET_WORKERS", 1, minimum=1)
+BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS = env_float(
+    "BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS",
+    1 if BROADSHEET_WORKERS > 1 and not BROADSHEET_REDIS_URL else BROADSHEET_PAGE_CACHE_SECONDS,
 )
 
 # --- Moderation ---------------------------------------------------------------------
 
 # "open" (comments appear at once, moderated after), "premoderated" or "closed".
-BROADSHEET_DISCUSSION_MODE = os.environ.get("BROADSHEET_DISCUSSION_MODE", "open")
-# A new reader's first comments wait for a moderator (0 turns this off).
-BROADSHEET_PREMODERATE_FIRST_COMMENTS = int(
-    os.environ.get("BROADSHEET_PREMODERATE_FIRST_COMMENTS", "0")
+BROADSHEET_DISCUSSION_MODE = env_choice(
+    "BROADSHEET_DISCUSSION_MODE", "open", ["open", "premoderated", "closed"]
 )
+# A new reader's first comments wait for a moderator (0 turns this off).
+BROADSHEET_PREMODERATE_FIRST_COMMENTS = env_int("BROADSHEET_PREMODERATE_FIRST_COMMENTS", 0)
 
 # Rules (comma-separated lists). Banned words and blocked domains refuse a
 # comment; suspect words, too many links and repeated text hold it for a moderator.
 BROADSHEET_BANNED_WORDS = env_list("BROADSHEET_BANNED_WORDS", "")
 BROADSHEET_SUSPECT_WORDS = env_list("BROADSHEET_SUSPECT_WORDS", "")
 BROADSHEET_BLOCKED_DOMAINS = env_list("BROADSHEET_BLOCKED_DOMAINS", "")
-BROADSHEET_MAX_LINKS = int(os.environ.get("BROADSHEET_MAX_LINKS", "3"))
+BROADSHEET_MAX_LINKS = env_int("BROADSHEET_MAX_LINKS", 3)
 # Rate limit, counted in the database so it holds across processes.
-BROADSHEET_COMMENTS_PER_MINUTE = int(os.environ.get("BROADSHEET_COMMENTS_PER_MINUTE", "10"))
-BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE = int(
-    os.environ.get("BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE", "5")
+BROADSHEET_COMMENTS_PER_MINUTE = env_int("BROADSHEET_COMMENTS_PER_MINUTE", 10)
+BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE = env_int(
+    "BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE", 5
 )
 # Breaking-news mode: past this many comments a minute on one article, the
 # article slows down (one comment per reader per BROADSHEET_SLOW_MODE_SECONDS) and
 # holds comments of readers younger than a day; below the calm rate it returns.
-BROADSHEET_BREAKING_NEWS_PER_MINUTE = int(
-    os.environ.get("BROADSHEET_BREAKING_NEWS_PER_MINUTE", "100")
-)
-BROADSHEET_BREAKING_NEWS_CALM_PER_MINUTE = int(
-    os.environ.get("BROADSHEET_BREAKING_NEWS_CALM_PER_MINUTE", "30")
-)
-BROADSHEET_SLOW_MODE_SECONDS = int(os.environ.get("BROADSHEET_SLOW_MODE_SECONDS", "30"))
+BROADSHEET_BREAKING_NEWS_PER_MINUTE = env_int("BROADSHEET_BREAKING_NEWS_PER_MINUTE", 100)
+BROADSHEET_BREAKING_NEWS_CALM_PER_MINUTE = env_int("BROADSHEET_BREAKING_NEWS_CALM_PER_MINUTE", 30)
+BROADSHEET_SLOW_MODE_SECONDS = env_int("BROADSHEET_SLOW_MODE_SECONDS", 30)
 
 # Sign-in lockout (django-axes): after this many failures for one account from one
 # address, that pair is locked out for BROADSHEET_SIGNIN_LOCKOUT_MINUTES. Locking
 # the pair (not the account) means an attacker elsewhere cannot lock a reader out,
 # and the lockout always ends by itself.
-AXES_FAILURE_LIMIT = int(os.environ.get("BROADSHEET_SIGNIN_FAILURES", "5"))
-AXES_COOLOFF_TIME = timedelta(
-    minutes=int(os.environ.get("BROADSHEET_SIGNIN_LOCKOUT_MINUTES", "15"))
-)
+BROADSHEET_SIGNIN_FAILURES = env_int("BROADSHEET_SIGNIN_FAILURES", 5, minimum=1)
+BROADSHEET_SIGNIN_LOCKOUT_MINUTES = env_int("BROADSHEET_SIGNIN_LOCKOUT_MINUTES", 15, minimum=1)
+AXES_FAILURE_LIMIT = BROADSHEET_SIGNIN_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=BROADSHEET_SIGNIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The sign-in form's field is "username" (handle or email), not the model's
 # USERNAME_FIELD; one account is one counter whatever the letter case.
@@ -420,16 +407,16 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "readers/locked_out.html"
 AXES_VERBOSE = False
 # Rate limits (django-ratelimit, counted in the cache), per address or per reader.
-BROADSHEET_SIGNUPS_PER_HOUR = os.environ.get("BROADSHEET_SIGNUPS_PER_HOUR", "5")
-BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR = os.environ.get("BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR", "30")
+BROADSHEET_SIGNUPS_PER_HOUR = env_int("BROADSHEET_SIGNUPS_PER_HOUR", 5)
+BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR = env_int("BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR", 30)
 # Each password reset request may send a mail: limited per address (429 past it),
 # and every mail about signing in (reset links, "someone tried to sign up with
 # your address") per account, quietly, so that the limit never shows whether an
 # account exists and nobody can fill a reader's inbox from many addresses.
-BROADSHEET_PASSWORD_RESETS_PER_HOUR = os.environ.get("BROADSHEET_PASSWORD_RESETS_PER_HOUR", "5")
-BROADSHEET_ACCOUNT_EMAILS_PER_HOUR = os.environ.get("BROADSHEET_ACCOUNT_EMAILS_PER_HOUR", "3")
-BROADSHEET_VOTES_PER_MINUTE = os.environ.get("BROADSHEET_VOTES_PER_MINUTE", "60")
-BROADSHEET_REPORTS_PER_HOUR = os.environ.get("BROADSHEET_REPORTS_PER_HOUR", "20")
+BROADSHEET_PASSWORD_RESETS_PER_HOUR = env_int("BROADSHEET_PASSWORD_RESETS_PER_HOUR", 5)
+BROADSHEET_ACCOUNT_EMAILS_PER_HOUR = env_int("BROADSHEET_ACCOUNT_EMAILS_PER_HOUR", 3)
+BROADSHEET_VOTES_PER_MINUTE = env_int("BROADSHEET_VOTES_PER_MINUTE", 60)
+BROADSHEET_REPORTS_PER_HOUR = env_int("BROADSHEET_REPORTS_PER_HOUR", 20)
 # Every edit is rendered, judged by the rules and sent to every open page of the
 # article: without a limit one reader could keep all of them busy.
-BROADSHEET_EDITS_PER_MINUTE = os.environ.get("BROADSHEET_EDITS_PER_MINUTE", "10")
+BROADSHEET_EDITS_PER_MINUTE = env_int("BROADSHEET_EDITS_PER_MINUTE", 10)

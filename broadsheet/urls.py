@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("broadsheet.readers.urls")),
     path("", include("broadsheet.articles.urls")),
+    path("", include("broadsheet.discussion.urls")),
     path("", include("broadsheet.moderation.urls")),
 ]

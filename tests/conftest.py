@@ -42,10 +42,33 @@ def _connections_close_after_each_request():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Argon2 is slow on purpose (about a tenth of a second and 100 MB per hash),
+    and nearly every test makes readers: tests hash with MD5. The test that a real
+    sign-up stores an Argon2 hash puts the site's own hashers back
+    (tests/readers/test_views.py); servers started as processes use them too."""
+    from django.test import override_settings
+
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    fast.enable()
+    yield
+    fast.disable()
+
+
+@pytest.fixture
+def site_password_hashers(settings):
+    """The site's own password hashers (Argon2 first), for a test of hashing itself
+    and for readers made here who sign in to a server process, which knows no MD5."""
+    from broadsheet import settings as project_settings
+
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _static_files_collected():
     """Pages name static files by the hashed names in the manifest that `broadsheet
     serve` collects before it starts; the test run collects it the same way, once."""
-    from broadsheet.core.static_files import collect_static_files
+    from broadsheet.serving.static_files import collect_static_files
 
     collect_static_files()
 

@@ -18,6 +18,7 @@ def test_an_unknown_command_is_an_error(tmp_path):
     assert "unknown command" in result.stderr
 
 
+@pytest.mark.slow
 def test_serve_on_a_new_data_folder_migrates_makes_a_key_and_shows_the_demo(tmp_path):
     data_dir = tmp_path / "var"
     server = Server(data_dir)
@@ -40,6 +41,7 @@ def test_serve_on_a_new_data_folder_migrates_makes_a_key_and_shows_the_demo(tmp_
     assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
 
 
+@pytest.mark.slow
 def test_serve_with_no_demo_leaves_the_site_empty(tmp_path):
     server = Server(tmp_path / "var", "--no-demo")
     try:
@@ -71,6 +73,7 @@ def test_each_command_explains_its_options(tmp_path, command):
     assert "usage:" in result.stdout
 
 
+@pytest.mark.slow
 def test_an_acknowledged_comment_survives_the_server_being_killed(tmp_path):
     data_dir = tmp_path / "var"
     server = Server(data_dir)
@@ -128,6 +131,7 @@ def test_an_acknowledged_comment_survives_the_server_being_killed(tmp_path):
         server.stop()
 
 
+@pytest.mark.slow
 def test_demo_generates_a_large_site(tmp_path):
 
     result = run(["demo", "--articles", "20", "--comments-per-article", "500"], tmp_path / "var")
@@ -143,6 +147,7 @@ def test_demo_generates_a_large_site(tmp_path):
         server.stop()
 
 
+@pytest.mark.slow
 def test_demo_adds_articles_of_another_size_beside_the_first(tmp_path):
     run(["demo", "--articles", "1", "--comments-per-article", "3"], tmp_path / "var")
     result = run(

@@ -14,7 +14,12 @@ from tests.conftest import ARTICLE_BODY, PASSWORD
 from tests.live.test_across_processes import database_url
 from tests.servers import Browserless, Server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    # Readers made here sign in to server processes, which hash with Argon2.
+    pytest.mark.usefixtures("site_password_hashers"),
+]
 
 ARTICLE = "/articles/durable/"
 

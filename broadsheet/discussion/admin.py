@@ -15,6 +15,16 @@ class CommentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # comments are posted under articles, through post_comment
 
+    def has_change_permission(self, request, obj=None):
+        # Read-only: saving the form would write the whole row back, over votes
+        # and decisions made meanwhile. Moderators decide in the queue.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A comment's number is kept forever: its author deletes it (a tombstone),
+        # a moderator rejects it, both through operations that tell open pages.
+        return False
+
 
 @admin.register(Discussion)
 class DiscussionAdmin(admin.ModelAdmin):

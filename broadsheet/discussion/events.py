@@ -1,8 +1,11 @@
-"""Live events: one builder per event type, each returning the event's exact shape.
+"""Live events about comments: one builder per event type, each returning the
+event's exact shape (tests/discussion/test_events.py pins them).
 
-Comment events carry the comment's HTML rendered by the same template as the
-page, so a live page shows exactly what a reload would show. The HTML is the
-view of a reader who is neither its author nor a voter; the page's script
+The live transport carries them to open pages without knowing what they say
+(live/events.py builds its own few: presence, reload). They carry the comment's
+HTML rendered by the same template as the page, so a live page shows exactly
+what a reload would show. The HTML is the view of a reader who is neither its
+author nor a voter (discussion/controls.py, NEUTRAL_VIEWER); the page's script
 adapts the few controls that differ (and fills in its own CSRF token).
 """
 
@@ -11,16 +14,14 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from broadsheet.discussion.controls import NEUTRAL_VIEWER, controls_for
 from broadsheet.discussion.models import Comment
-
-Event = dict[str, Any]
+from broadsheet.live.events import Event
 
 
 def _comment_html(comment: Comment) -> str:
     comment.parent_number = comment.parent.number if comment.parent_id else None
-    comment.my_vote = 0
-    comment.own = False
-    comment.editable = False
+    comment.controls = controls_for(comment, NEUTRAL_VIEWER, article=comment.article)
     comment.quote_is_current = bool(comment.quote_anchor) and (
         comment.quote_anchor in comment.article.paragraphs
     )
@@ -66,13 +67,3 @@ def comment_voted(comment: Comment) -> Event:
         "upvotes": comment.upvotes,
         "downvotes": comment.downvotes,
     }
-
-
-def presence_changed(seconds_left: dict[str, int]) -> Event:
-    """Readers whose presence changed: handle -> seconds they stay Online (0: Offline)."""
-    return {"type": "presence.changed", "readers": dict(sorted(seconds_left.items()))}
-
-
-def reload_discussion() -> Event:
-    """Sent to a page that missed more than can be replayed: reload the discussion."""
-    return {"type": "discussion.reload"}

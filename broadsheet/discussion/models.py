@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from broadsheet.discussion.links import comment_url
 
 
 class Discussion(models.Model):
@@ -112,8 +113,11 @@ class Comment(models.Model):
     # Pending comments are shown to their author and to moderators only; a
     # rejected one shows as a placeholder that keeps its number.
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.VISIBLE)
-    # Why it is held or was rejected, in words a moderator reads in the queue.
+    # Why it is held: a code of moderation/reasons.py, with the values its words
+    # need in moderation_params, put into words in the reader's language when
+    # shown; or why it was rejected (the moderator's chosen reason).
     moderation_reason = models.CharField(max_length=200, blank=True, default="")
+    moderation_params = models.JSONField(default=dict, blank=True)
     report_count = models.PositiveIntegerField(default=0)
     # What the reader typed, kept as typed; body_html is rendered from it once,
     # on write, by discussion.rendering (Markdown subset, then the nh3 allowlist).
@@ -164,10 +168,7 @@ class Comment(models.Model):
         return f"#{self.number} on {self.article_id}"
 
     def get_absolute_url(self) -> str:
-        return reverse(
-            "articles:comment",
-            kwargs={"slug": self.article.slug, "number": self.number},
-        )
+        return comment_url(self.article, self.number)
 
     @property
     def anchor(self) -> str:

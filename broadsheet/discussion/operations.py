@@ -17,27 +17,27 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from broadsheet.discussion import events
 from broadsheet.discussion.models import MAX_DEPTH, Comment, Discussion, Vote
 from broadsheet.discussion.quotes import (
     AnchoredQuote,
     ArticleQuoteClaim,
     verify_article_quote,
 )
+from broadsheet.discussion.refusals import CommentRejected, check_editable
 from broadsheet.discussion.rendering import render_comment_markdown
-from broadsheet.live import events
 from broadsheet.live.publishing import (
     announce_page_change,
     erase_comment_from_events,
     record_event,
 )
+from broadsheet.moderation import reasons
+from broadsheet.moderation.audit import audit
+from broadsheet.moderation.reasons import Hold
 from broadsheet.moderation.rules import check_comment, check_rate
 from broadsheet.readers.models import Reader
 
 PATH_DIGITS = 10
-
-
-class CommentRejected(ValueError):
-    """The request cannot be carried out; the message is written for the reader."""
 
 
 def open_discussion(*, article) -> Discussion:
@@ -78,7 +78,7 @@ class JudgedText:
 
     body: str
     body_html: str
-    hold: str  # why a rule holds it for a moderator, or ""
+    hold: Hold | None  # why a rule holds it for a moderator, or None
     anchored: AnchoredQuote | None = None
 
 
@@ -121,6 +121,21 @@ def check_may_reply_to(*, parent: Comment, article, reader) -> None:
         raise CommentRejected(_("The comment you are replying to does not exist."))
 
 
+@dataclass(frozen=True)
+class ImportedHistory:
+    """A comment of the past being posted now (by an importer, or the demo): when
+    it was really written.
+
+    Its comments keep that time, and the reader's rate limits are not asked: they
+    judge how fast someone posts now, and an import replays years in seconds.
+    Everything else (the rules, numbering, the discussion's mode) holds as for any
+    post. This is the only way to skip the rate limits, so that no door does it
+    by accident.
+    """
+
+    posted_at: datetime
+
+
 def post_comment(
     *,
     article,
@@ -129,7 +144,7 @@ def post_comment(
     parent: Comment | None = None,
     quote: ArticleQuoteClaim | None = None,
     submission_key: uuid.UUID | None = None,
-    posted_at: datetime | None = None,
+    history: "ImportedHistory | None" = None,
 ) -> Comment:
     """Post a comment (or a reply to `parent`) and give it the next number in the article.
 
@@ -141,6 +156,7 @@ def post_comment(
     the comment that key already made, so a retried form post never doubles.
     A claimed article quote is kept as an anchored quote only if its passage
     really is in that paragraph; otherwise it stays in the body as a plain quote.
+    `history` posts a comment of the past (an import, the demo): see ImportedHistory.
     """
     if parent is not None and parent.article_id != article.pk:
         raise CommentRejected(_("You can only reply to a comment under the same article."))
@@ -159,7 +175,7 @@ def post_comment(
             discussion = Discussion.objects.select_for_update().get(article=article)
             if discussion.effective_mode == Discussion.Mode.CLOSED:
                 raise CommentRejected(_("The discussion of this article is closed."))
-            too_fast = check_rate(author=author, discussion=discussion) if posted_at is None else ""
+            too_fast = check_rate(author=author, discussion=discussion) if history is None else ""
             if too_fast:
                 raise CommentRejected(too_fast)
             held_because = judged.hold or _hold_reason(discussion, author)
@@ -177,13 +193,14 @@ def post_comment(
                 author=author,
                 body_markdown=judged.body,
                 body_html=judged.body_html,
-                created_at=posted_at or timezone.now(),
+                created_at=history.posted_at if history else timezone.now(),
                 submission_key=submission_key,
             )
-            _place_in_thread(comment, parent)
+            place_in_thread(comment, parent)
             if held_because:
                 comment.status = Comment.Status.PENDING
-                comment.moderation_reason = held_because
+                comment.moderation_reason = held_because.code
+                comment.moderation_params = held_because.params
             if anchored is not None:
                 comment.quote_anchor = anchored.anchor
                 comment.quote_text = anchored.text
@@ -238,20 +255,20 @@ def check_may_take_part(reader) -> None:
         )
 
 
-def _hold_reason(discussion: Discussion, author) -> str:
-    """Why a new or edited comment should wait for a moderator, or "" to publish it."""
+def _hold_reason(discussion: Discussion, author) -> Hold | None:
+    """Why a new or edited comment should wait for a moderator, or None to publish it."""
     if discussion.effective_mode == Discussion.Mode.PREMODERATED:
-        return "pre-moderated discussion"
+        return Hold(reasons.PREMODERATED)
     if discussion.in_breaking_news_mode and timezone.now() - author.date_joined < timedelta(days=1):
-        return "breaking news: reader joined less than a day ago"
+        return Hold(reasons.BREAKING_NEWS_NEW_READER)
     first = settings.BROADSHEET_PREMODERATE_FIRST_COMMENTS
     if (
         first
         and not Comment.objects.filter(author=author, status=Comment.Status.VISIBLE)[:first].count()
         >= first
     ):
-        return f"new reader (first {first} comments)"
-    return ""
+        return Hold(reasons.NEW_READER, {"count": first})
+    return None
 
 
 def _update_breaking_news(discussion: Discussion) -> None:
@@ -280,13 +297,11 @@ def _update_breaking_news(discussion: Discussion) -> None:
 
 
 def _switch_breaking_news(discussion: Discussion, *, since, reason: str) -> None:
-    from broadsheet.moderation.models import AuditEntry
-
     discussion.breaking_news_since = since
     discussion.save(update_fields=["breaking_news_since"])
     announce_page_change(article_id=discussion.article_id)
     # The audit log is where moderators look first; the queue shows the held comments.
-    AuditEntry.objects.create(
+    audit(
         actor=None,
         action="discussion.breaking_news_on" if since else "discussion.breaking_news_off",
         target=f"article {discussion.article_id}",
@@ -298,7 +313,13 @@ def _segment(number: int) -> str:
     return str(number).zfill(PATH_DIGITS)
 
 
-def _place_in_thread(comment: Comment, parent: Comment | None) -> None:
+def place_in_thread(comment: Comment, parent: Comment | None) -> None:
+    """Set a numbered comment's parent, thread, depth and path under `parent`.
+
+    The one place the thread layout is written: post_comment and the bulk
+    insertion of generated comments both come here, so pages read every
+    discussion alike.
+    """
     if parent is None:
         comment.thread, comment.depth, comment.path = comment.number, 0, _segment(comment.number)
         return
@@ -313,6 +334,82 @@ def _place_in_thread(comment: Comment, parent: Comment | None) -> None:
         comment.path = f"{parent.path.rsplit('.', 1)[0]}.{_segment(comment.number)}"
 
 
+@dataclass(frozen=True)
+class GeneratedComment:
+    """One made-up comment for insert_generated_comments; `reply_to` is the number
+    of the comment it answers, which must come before it."""
+
+    author: Reader
+    body_markdown: str
+    body_html: str
+    created_at: datetime
+    reply_to: int | None = None
+    quote_anchor: str = ""
+    quote_text: str = ""
+    score: int = 0
+
+
+@transaction.atomic
+def insert_generated_comments(
+    *, article, comments: list[GeneratedComment], batch_size: int = 2000
+) -> list[Comment]:
+    """Add made-up comments to an article with no comments yet, in bulk: for the demo
+    generator's large sites (benchmarks, development) and the scale tests.
+
+    The rows are laid out as post_comment lays them out (numbers from 1, threads,
+    paths, reply and quote counts, the discussion's counters), because a million
+    comments through one transaction each would take hours. Nothing is judged,
+    rate-limited, announced or audited: this is not a door for readers' words.
+    """
+    discussion = Discussion.objects.select_for_update().get(article=article)
+    if discussion.last_number:
+        raise CommentRejected("Generated comments go into an empty discussion only.")
+    rows: list[Comment] = []
+    for number, spec in enumerate(comments, start=1):
+        comment = Comment(
+            article=article,
+            number=number,
+            author=spec.author,
+            body_markdown=spec.body_markdown,
+            body_html=spec.body_html,
+            created_at=spec.created_at,
+            quote_anchor=spec.quote_anchor,
+            quote_text=spec.quote_text,
+            score=spec.score,
+        )
+        place_in_thread(comment, rows[spec.reply_to - 1] if spec.reply_to else None)
+        rows.append(comment)
+    # A parent has no id until it is inserted: replies learn theirs afterwards.
+    replies_to = [(comment, comment.parent) for comment in rows if comment.parent is not None]
+    for comment, _parent in replies_to:
+        comment.parent = None
+    Comment.objects.bulk_create(rows, batch_size=batch_size)
+    if replies_to:
+        if any(comment.pk is None for comment in rows):  # a database that returns no ids
+            ids = dict(Comment.objects.filter(article=article).values_list("number", "pk"))
+            for comment in rows:
+                comment.pk = ids[comment.number]
+        for comment, parent in replies_to:
+            comment.parent = parent
+        Comment.objects.bulk_update([c for c, _p in replies_to], ["parent"], batch_size=batch_size)
+    replies: dict[int, int] = {}
+    for comment in rows:
+        if comment.thread != comment.number:
+            replies[comment.thread] = replies.get(comment.thread, 0) + 1
+    for thread, total in replies.items():
+        Comment.objects.filter(article=article, number=thread).update(reply_count=total)
+    discussion.last_number = len(rows)
+    discussion.comment_count = len(rows)
+    quote_counts: dict[str, int] = {}
+    for comment in rows:
+        if comment.quote_anchor:
+            quote_counts[comment.quote_anchor] = quote_counts.get(comment.quote_anchor, 0) + 1
+    discussion.quote_counts = quote_counts
+    discussion.save(update_fields=["last_number", "comment_count", "quote_counts"])
+    announce_page_change(article_id=article.pk)
+    return rows
+
+
 def _find_submitted(*, author, submission_key: uuid.UUID) -> Comment | None:
     # Almost always there is none: ask for the id alone (a cheap query to build
     # and read), and load the whole comment only for a real retry.
@@ -320,48 +417,6 @@ def _find_submitted(*, author, submission_key: uuid.UUID) -> Comment | None:
     if not found:
         return None
     return Comment.objects.select_related("article", "author").get(pk=found[0]["pk"])
-
-
-def edit_window() -> timedelta:
-    return timedelta(seconds=settings.BROADSHEET_EDIT_WINDOW_SECONDS)
-
-
-def can_edit(comment: Comment, reader, now: datetime | None = None) -> bool:
-    if not reader.is_authenticated:
-        return False
-    try:
-        check_editable(comment=comment, editor=reader, now=now)
-    except CommentRejected:
-        return False
-    return True
-
-
-class EditRefused(CommentRejected):
-    """The comment may not be edited at all (not the author's, deleted, too late)."""
-
-
-def check_editable(*, comment: Comment, editor, now: datetime | None = None) -> None:
-    """Raise EditRefused, saying why, unless `editor` may edit `comment` now."""
-    now = now or timezone.now()
-    if comment.author_id != editor.pk:
-        raise EditRefused(_("Only the author can edit this comment."))
-    if comment.is_deleted:
-        raise EditRefused(_("This comment was deleted and cannot be edited."))
-    if comment.is_rejected:
-        # Otherwise a rejected comment could be rewritten and then restored unread.
-        raise EditRefused(_("This comment was removed by a moderator and cannot be edited."))
-    if now - comment.created_at > edit_window():
-        minutes = settings.BROADSHEET_EDIT_WINDOW_SECONDS // 60
-        raise EditRefused(
-            ngettext(
-                "Comments can be edited for %(minutes)d minute after posting; "
-                "this one can no longer be changed.",
-                "Comments can be edited for %(minutes)d minutes after posting; "
-                "this one can no longer be changed.",
-                minutes,
-            )
-            % {"minutes": minutes}
-        )
 
 
 def edit_comment(*, comment: Comment, editor, body: str, now: datetime | None = None) -> Comment:
@@ -407,8 +462,11 @@ def edit_comment(*, comment: Comment, editor, body: str, now: datetime | None = 
                 erase_comment_from_events(article_id=locked.article_id, number=locked.number)
                 announce_page_change(article_id=locked.article_id)
             locked.status = Comment.Status.PENDING
-            locked.moderation_reason = (held_because or locked.moderation_reason)[:200]
-            update_fields += ["status", "moderation_reason"]
+            update_fields.append("status")
+            if held_because:  # else it was held already, and keeps its reason
+                locked.moderation_reason = held_because.code
+                locked.moderation_params = held_because.params
+                update_fields += ["moderation_reason", "moderation_params"]
         locked.save(update_fields=update_fields)
         if not locked.is_pending:
             record_event(article_id=locked.article_id, event=events.comment_edited(locked))

@@ -1,10 +1,12 @@
 """The discussion part of an article page: which comments, in what order, with which form."""
 
 from django.http import QueryDict
+from django.utils import timezone
 
+from broadsheet.discussion.controls import controls_for
 from broadsheet.discussion.forms import CommentForm
+from broadsheet.discussion.links import comment_url_pattern
 from broadsheet.discussion.models import Comment
-from broadsheet.discussion.operations import can_edit
 from broadsheet.discussion.paragraphs import mark_quoted_paragraphs
 from broadsheet.discussion.queries import (
     SORTS,
@@ -79,9 +81,9 @@ def build_discussion_context(
     else:
         page = list_discussion_page(article, sort=sort, cursor=params.get("from"), viewer=viewer)
     attach_reader_state(page, article, request.user)
+    now = timezone.now()
     for comment in page.comments:
-        comment.editable = can_edit(comment, request.user)
-        comment.own = request.user.is_authenticated and comment.author_id == request.user.pk
+        comment.controls = controls_for(comment, request.user, now, article=article)
     replying_to = None
     if comment_form is None:
         comment_form, replying_to = _prefilled_form(article, params, request.user)
@@ -102,6 +104,7 @@ def build_discussion_context(
             article.body_html, discussion.quote_counts if discussion else {}, article_url
         ),
         "highlighted": highlighted,
+        "comment_url_pattern": comment_url_pattern(article),
         "live_after": live_after
         if live_after is not None
         else latest_event_id(article_id=article.pk),

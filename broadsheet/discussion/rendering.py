@@ -26,6 +26,8 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 
 from broadsheet.discussion.emoticons import EMOTICONS, TEXT_FORMS
+from broadsheet.discussion.links import comment_url
+from broadsheet.readers.models import Reader
 
 _ALLOWED_TAGS = {"p", "br", "em", "strong", "a", "blockquote", "code", "img", "cite"}
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"alt", "width", "height"}}
@@ -82,8 +84,8 @@ def _split_markers(token: Token, env: dict) -> list[Token]:
             if handle:
                 url = reverse("readers:profile", kwargs={"handle": handle})
                 replacement = _link(url, match.group(0), "mention")
-        elif match.group("number") and env.get("article_url"):
-            url = f"{env['article_url']}comments/{match.group('number')}/"
+        elif match.group("number") and env.get("article") is not None:
+            url = comment_url(env["article"], int(match.group("number")))
             replacement = _link(url, match.group(0), "comment-ref")
         if replacement is None:
             continue
@@ -175,8 +177,6 @@ def _emoticon_urls() -> set[str]:
 
 def _mentionable(text: str) -> dict[str, str]:
     """lower-case handle -> handle as spelled, for the readers mentioned who exist."""
-    from broadsheet.readers.models import Reader
-
     wanted = {h.lower() for h in _MENTION.findall(text)}
     if not wanted:
         return {}
@@ -191,7 +191,7 @@ def _mentionable(text: str) -> dict[str, str]:
 def render_comment_markdown(text: str, *, article=None) -> str:
     env = {
         "mentionable": _mentionable(text),
-        "article_url": article.get_absolute_url() if article is not None else None,
+        "article": article,
         "emoticons_left": settings.BROADSHEET_EMOTICONS_PER_COMMENT,
     }
     html = _parser.render(text, env)

@@ -3,8 +3,8 @@ import time
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.validators import slug_re
-from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,14 +12,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from broadsheet.articles import page_cache
 from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.articles.views import render_article_page
-from broadsheet.core.front_cache import mark_shared
 from broadsheet.core.limits import limit
+from broadsheet.discussion.access import (
+    find_visible_comment,
+    get_own_comment_or_404,
+    get_visible_comment_or_404,
+)
 from broadsheet.discussion.forms import CommentForm, EditCommentForm
-from broadsheet.discussion.models import Comment
 from broadsheet.discussion.operations import (
     CommentRejected,
-    EditRefused,
-    check_editable,
     delete_comment,
     edit_comment,
     post_comment,
@@ -27,6 +28,8 @@ from broadsheet.discussion.operations import (
 )
 from broadsheet.discussion.queries import list_comment_counts, locate_comment
 from broadsheet.discussion.quotes import ArticleQuoteClaim
+from broadsheet.discussion.refusals import EditRefused, check_editable
+from broadsheet.serving.front_cache import mark_shared
 
 MAX_COUNTED_ARTICLES = 100
 
@@ -59,20 +62,6 @@ def comment_counts(request):
     return response
 
 
-def get_comment_or_404(article, number: int) -> Comment:
-    return get_object_or_404(
-        Comment.objects.select_related("author", "article"), article=article, number=number
-    )
-
-
-def get_own_comment_or_404(request, slug: str, number: int) -> Comment:
-    """A comment the signed-in reader wrote; anyone else's is as missing as a typo."""
-    comment = get_comment_or_404(get_visible_article_or_404(slug), number)
-    if comment.author_id != request.user.pk:
-        raise Http404(_("No such comment of yours."))
-    return comment
-
-
 def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
@@ -88,11 +77,7 @@ def post_comment_view(request, slug: str):
         if data["parent"]:
             # Only a comment the reader can see: someone else's held comment is as
             # missing as a typo (post_comment checks this again for every door).
-            parent = (
-                Comment.objects.visible_to(request.user)
-                .filter(article=article, number=data["parent"])
-                .first()
-            )
+            parent = find_visible_comment(article, data["parent"], request.user)
             if parent is None:
                 form.add_error("body", _("The comment you are replying to does not exist."))
         quote = None
@@ -119,9 +104,7 @@ def post_comment_view(request, slug: str):
 def comment_permalink(request, slug: str, number: int):
     """Comment n of an article: the page of the discussion that holds it, n highlighted."""
     article = get_visible_article_or_404(slug)
-    comment = get_object_or_404(
-        Comment.objects.visible_to(request.user), article=article, number=number
-    )
+    comment = get_visible_comment_or_404(article, number, request.user)
     return render_article_page(
         request, article, location=locate_comment(article, comment), highlighted=number
     )
@@ -131,7 +114,7 @@ def comment_permalink(request, slug: str, number: int):
 @require_http_methods(["GET", "POST"])
 @limit(key="user", setting="BROADSHEET_EDITS_PER_MINUTE", period="m")
 def edit_comment_view(request, slug: str, number: int):
-    comment = get_own_comment_or_404(request, slug, number)
+    comment = get_own_comment_or_404(get_visible_article_or_404(slug), number, request.user)
     article = comment.article
     form = EditCommentForm(request.POST or None, initial={"body": comment.body_markdown})
     refusal = None
@@ -156,7 +139,7 @@ def edit_comment_view(request, slug: str, number: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_comment_view(request, slug: str, number: int):
-    comment = get_own_comment_or_404(request, slug, number)
+    comment = get_own_comment_or_404(get_visible_article_or_404(slug), number, request.user)
     article = comment.article
     if request.method == "POST":
         delete_comment(comment=comment, deleter=request.user)
@@ -173,7 +156,7 @@ VOTE_VALUES = {"up": 1, "down": -1, "none": 0}
 @limit(key="user", setting="BROADSHEET_VOTES_PER_MINUTE", period="m")
 def vote_view(request, slug: str, number: int):
     article = get_visible_article_or_404(slug)
-    comment = get_comment_or_404(article, number)
+    comment = get_visible_comment_or_404(article, number, request.user)
     if request.method == "GET":
         # Where sign-in sends a reader who pressed a vote button while signed out.
         return redirect(comment.get_absolute_url())

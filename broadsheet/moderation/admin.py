@@ -30,5 +30,13 @@ class ReportAdmin(admin.ModelAdmin):
     list_select_related = ["comment"]
     readonly_fields = ["comment", "reporter", "reason", "text", "created_at"]
 
+    # Reports are made by readers (report_comment) and settled by the moderators'
+    # decisions, which keep the comment's report count: read-only here.
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -1,6 +1,7 @@
 """Write operations of moderation: roles, reports, decisions, suspensions, bans,
 discussion modes. Every one of them writes an AuditEntry with its reason."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import Group, Permission
@@ -9,15 +10,16 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from broadsheet.discussion import events
 from broadsheet.discussion.models import Comment, Discussion
 from broadsheet.discussion.operations import CommentRejected, check_may_take_part, count_as_visible
-from broadsheet.live import events
 from broadsheet.live.publishing import (
     announce_page_change,
     erase_comment_from_events,
     record_event,
 )
-from broadsheet.moderation.models import AuditEntry, Report
+from broadsheet.moderation.audit import audit
+from broadsheet.moderation.models import Report
 from broadsheet.moderation.roles import ROLES
 from broadsheet.readers.models import Reader
 
@@ -28,10 +30,6 @@ class UnknownRole(ValueError):
 
 class ModerationRefused(ValueError):
     """The action cannot be taken; the message is written for the person who tried."""
-
-
-def audit(*, actor, action: str, target: str, reason: str = "") -> AuditEntry:
-    return AuditEntry.objects.create(actor=actor, action=action, target=target, reason=reason[:500])
 
 
 def _comment_label(comment: Comment) -> str:
@@ -81,6 +79,50 @@ def revoke_role(*, reader: Reader, role_name: str, actor=None) -> None:
     audit(actor=actor, action="role.revoked", target=f"reader {reader.handle}", reason=role.name)
 
 
+@transaction.atomic
+def set_reader_access(
+    *,
+    reader: Reader,
+    actor,
+    is_active: bool,
+    is_staff: bool,
+    is_superuser: bool,
+    groups: Iterable[Group],
+) -> list[str]:
+    """Set a reader's account flags and groups as the admin's form asks; returns the
+    audited actions. Each change is audited like `broadsheet grant` and `revoke`:
+    a group as `role.granted` / `role.revoked` with its name, staff and superuser
+    status the same way, and an account switched off or on as
+    `reader.deactivated` / `reader.activated`."""
+    target = f"reader {reader.handle}"
+    done = []
+    flags = {"is_active": is_active, "is_staff": is_staff, "is_superuser": is_superuser}
+    changed = [field for field, value in flags.items() if getattr(reader, field) != value]
+    for field in changed:
+        on = flags[field]
+        setattr(reader, field, on)
+        if field == "is_active":
+            action, reason = ("reader.activated" if on else "reader.deactivated"), ""
+        else:
+            action = "role.granted" if on else "role.revoked"
+            reason = "staff status" if field == "is_staff" else "superuser status"
+        audit(actor=actor, action=action, target=target, reason=reason)
+        done.append(action)
+    if changed:
+        reader.save(update_fields=changed)
+    before = set(reader.groups.all())
+    after = set(groups)
+    reader.groups.add(*(after - before))
+    reader.groups.remove(*(before - after))
+    for group in sorted(after - before, key=lambda g: g.name):
+        audit(actor=actor, action="role.granted", target=target, reason=group.name)
+        done.append("role.granted")
+    for group in sorted(before - after, key=lambda g: g.name):
+        audit(actor=actor, action="role.revoked", target=target, reason=group.name)
+        done.append("role.revoked")
+    return done
+
+
 def report_comment(*, comment: Comment, reporter, reason: str, text: str = "") -> Report:
     """A reader reports a comment; a second report by the same reader is refused, and
     so is any report by a banned or suspended reader."""
@@ -122,8 +164,8 @@ def approve_comment(*, comment: Comment, moderator, reason: str = "") -> Comment
     was_pending = (locked.is_pending or locked.is_rejected) and not locked.is_deleted
     locked.status = Comment.Status.VISIBLE
     locked.report_count = 0
-    locked.moderation_reason = ""
-    locked.save(update_fields=["status", "report_count", "moderation_reason"])
+    locked.moderation_reason, locked.moderation_params = "", {}
+    locked.save(update_fields=["status", "report_count", "moderation_reason", "moderation_params"])
     if was_pending:
         _count_as_visible(locked, +1)
         record_event(article_id=locked.article_id, event=events.comment_posted(locked))
@@ -145,8 +187,8 @@ def reject_comment(*, comment: Comment, moderator, reason: str) -> Comment:
         _count_as_visible(locked, -1)
     locked.status = Comment.Status.REJECTED
     locked.report_count = 0
-    locked.moderation_reason = reason.strip()[:200]
-    locked.save(update_fields=["status", "report_count", "moderation_reason"])
+    locked.moderation_reason, locked.moderation_params = reason.strip()[:200], {}
+    locked.save(update_fields=["status", "report_count", "moderation_reason", "moderation_params"])
     erase_comment_from_events(article_id=locked.article_id, number=locked.number)
     record_event(article_id=locked.article_id, event=events.comment_removed(locked))
     audit(actor=moderator, action="comment.rejected", target=_comment_label(locked), reason=reason)
@@ -237,6 +279,25 @@ def lift_restrictions(*, reader: Reader, moderator, reason: str = "") -> Reader:
         actor=moderator, action="reader.reinstated", target=f"reader {reader.handle}", reason=reason
     )
     return reader
+
+
+@transaction.atomic
+def reject_comment_and_restrict_author(
+    *, comment: Comment, moderator, reason: str, suspend_until: datetime | None = None
+) -> Comment:
+    """Reject a comment and ban its author (or, given `suspend_until`, suspend them).
+
+    One decision, one transaction: if the author is beyond this moderator's reach
+    (staff), the refusal undoes the rejection too, and the item stays in the queue.
+    """
+    rejected = reject_comment(comment=comment, moderator=moderator, reason=reason)
+    if suspend_until is None:
+        ban_reader(reader=rejected.author, moderator=moderator, reason=reason)
+    else:
+        suspend_reader(
+            reader=rejected.author, moderator=moderator, until=suspend_until, reason=reason
+        )
+    return rejected
 
 
 @transaction.atomic

@@ -1,7 +1,8 @@
 """Rules that stop or hold back a comment before it is posted or edited.
 
 Each rule names itself: a refused comment tells its author why; a held one
-carries the rule's words as its reason in the moderation queue. The word lists
+carries the rule's code and values (moderation/reasons.py), which the
+moderation queue puts into words in the moderator's language. The word lists
 are settings, matched on word boundaries after undoing simple disguises
 (letter case, digits for letters, dots or spaces between letters), in the text
 as typed and in the text the page will show (so `scum&#98;ag` is caught too).
@@ -25,6 +26,11 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from broadsheet.discussion.models import Comment
+from broadsheet.discussion.rendering import render_comment_markdown
+from broadsheet.moderation import reasons
+from broadsheet.moderation.reasons import Hold
+
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
@@ -40,7 +46,7 @@ _OWN_LINK_CLASSES = {"mention", "comment-ref"}
 @dataclass(frozen=True)
 class Verdict:
     refuse: str = ""  # a message for the author: the comment is not posted
-    hold: str = ""  # a reason for the queue: the comment waits for a moderator
+    hold: Hold | None = None  # a reason for the queue: the comment waits for a moderator
 
 
 def _word_pattern(word: str) -> re.Pattern:
@@ -156,8 +162,6 @@ def check_comment(*, body: str, author, body_html: str | None = None, editing=No
     given); `editing` is the comment being edited, which is not a repeat of itself.
     """
     if body_html is None:
-        from broadsheet.discussion.rendering import render_comment_markdown
-
         body_html = render_comment_markdown(body)
     page = read_page_content(body_html)
     both = f"{body}\n{page.text}"
@@ -171,11 +175,11 @@ def check_comment(*, body: str, author, body_html: str | None = None, editing=No
                 return Verdict(refuse=_("Links to %(host)s are not allowed here.") % {"host": host})
     suspect = _find_word(both, settings.BROADSHEET_SUSPECT_WORDS)
     if suspect:
-        return Verdict(hold=f"suspect word “{suspect}”")
+        return Verdict(hold=Hold(reasons.SUSPECT_WORD, {"word": suspect}))
     if len(page.link_hosts) > settings.BROADSHEET_MAX_LINKS:
-        return Verdict(hold=f"too many links ({len(page.link_hosts)})")
+        return Verdict(hold=Hold(reasons.TOO_MANY_LINKS, {"count": len(page.link_hosts)}))
     if _posted_same_text_recently(author, body, editing=editing):
-        return Verdict(hold="same text posted again")
+        return Verdict(hold=Hold(reasons.REPEATED_TEXT))
     return Verdict()
 
 
@@ -186,8 +190,6 @@ REPEATS_COMPARED = 20
 
 
 def _posted_same_text_recently(author, body: str, *, editing=None) -> bool:
-    from broadsheet.discussion.models import Comment
-
     since = timezone.now() - timedelta(minutes=10)
     recent = Comment.objects.filter(author=author, created_at__gte=since)
     if editing is not None:
@@ -204,8 +206,6 @@ def check_rate(*, author, discussion) -> str:
     Called by post_comment with the discussion row it has just locked, so slow
     mode is read from the row itself, not fetched again.
     """
-    from broadsheet.discussion.models import Comment
-
     now = timezone.now()
     per_minute = settings.BROADSHEET_COMMENTS_PER_MINUTE
     recent = Comment.objects.filter(author=author, created_at__gte=now - timedelta(minutes=1))

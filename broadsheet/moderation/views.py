@@ -2,32 +2,29 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.http import Http404, HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.core.limits import limit
-from broadsheet.discussion.models import Comment, Discussion
+from broadsheet.discussion.models import Discussion
+from broadsheet.moderation.access import (
+    get_comment_to_decide_or_404,
+    get_reportable_comment_or_404,
+    require_moderator,
+)
 from broadsheet.moderation.forms import REJECT_REASONS, ReportForm
 from broadsheet.moderation.operations import (
     ModerationRefused,
     approve_comment,
-    ban_reader,
     reject_comment,
+    reject_comment_and_restrict_author,
     report_comment,
-    suspend_reader,
 )
 from broadsheet.moderation.queries import list_queue
-
-
-def require_moderator(request) -> None:
-    """A reader who is not a moderator gets what a missing page gets: 404."""
-    if not (request.user.is_authenticated and request.user.has_perm("discussion.moderate_comment")):
-        raise Http404("No such page")
 
 
 @login_required
@@ -35,13 +32,7 @@ def require_moderator(request) -> None:
 @limit(key="user", setting="BROADSHEET_REPORTS_PER_HOUR", period="h")
 def report_view(request, slug: str, number: int):
     article = get_visible_article_or_404(slug)
-    comment = get_object_or_404(
-        Comment.objects.select_related("author"),
-        article=article,
-        number=number,
-        status=Comment.Status.VISIBLE,
-        deleted_at__isnull=True,
-    )
+    comment = get_reportable_comment_or_404(article, number, request.user)
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -66,7 +57,7 @@ def report_view(request, slug: str, number: int):
 
 
 def queue(request):
-    require_moderator(request)
+    require_moderator(request.user)
     breaking = Discussion.objects.filter(breaking_news_since__isnull=False).select_related(
         "article"
     )
@@ -76,11 +67,13 @@ def queue(request):
 
 def decide(request, comment_id: int):
     """Approve, reject, or ban the author of, one comment in the queue."""
-    require_moderator(request)  # before anything else: to a reader this URL does not exist
+    require_moderator(request.user)  # before anything else: to a reader this URL does not exist
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    comment = get_object_or_404(Comment.objects.select_related("article", "author"), pk=comment_id)
+    comment = get_comment_to_decide_or_404(comment_id, request.user)
     action = request.POST.get("action")
+    # Stored as chosen (the label's English words, its code), not translated:
+    # the moderator's language must not change what the record says.
     reason = (request.POST.get("reason") or "").strip()
     try:
         if action == "approve":
@@ -89,21 +82,21 @@ def decide(request, comment_id: int):
         elif action == "reject":
             reject_comment(comment=comment, moderator=request.user, reason=reason)
             done = _("Rejected comment %(number)d.")
-        elif action in {"ban", "suspend"}:
-            reason = reason or _("Breaks the discussion rules")
-            # One decision: if the author is beyond this moderator's reach (staff),
-            # the refusal undoes the rejection too, and the item stays in the queue.
-            with transaction.atomic():
-                reject_comment(comment=comment, moderator=request.user, reason=reason)
-                if action == "ban":
-                    ban_reader(reader=comment.author, moderator=request.user, reason=reason)
-                    done = _("Rejected comment %(number)d and banned its author.")
-                else:
-                    until = timezone.now() + dt.timedelta(days=7)
-                    suspend_reader(
-                        reader=comment.author, moderator=request.user, until=until, reason=reason
-                    )
-                    done = _("Rejected comment %(number)d and suspended its author for a week.")
+        elif action == "ban":
+            reject_comment_and_restrict_author(
+                comment=comment,
+                moderator=request.user,
+                reason=reason or REJECT_REASONS[0][0],
+            )
+            done = _("Rejected comment %(number)d and banned its author.")
+        elif action == "suspend":
+            reject_comment_and_restrict_author(
+                comment=comment,
+                moderator=request.user,
+                reason=reason or REJECT_REASONS[0][0],
+                suspend_until=timezone.now() + dt.timedelta(days=7),
+            )
+            done = _("Rejected comment %(number)d and suspended its author for a week.")
         else:
             raise ModerationRefused(_("Unknown decision."))
     except ModerationRefused as error:

@@ -111,3 +111,29 @@ def test_counts_stay_right_when_posting_and_deleting_race(article, make_reader):
     live = Comment.objects.filter(article=article, deleted_at__isnull=True).count()
     assert discussion.comment_count == live == 10
     assert discussion.last_number == 20
+
+
+def test_posted_history_keeps_its_time_and_is_not_rate_limited(settings, article, kestrel):
+    import datetime as dt
+
+    from broadsheet.discussion.operations import ImportedHistory
+
+    settings.BROADSHEET_COMMENTS_PER_MINUTE = 2
+    when = dt.datetime(2019, 5, 1, 12, 0, tzinfo=dt.UTC)
+    history = ImportedHistory(posted_at=when)
+    old = [
+        post_comment(article=article, author=kestrel, body=f"Old {n}", history=history)
+        for n in range(5)
+    ]
+    assert [comment.created_at for comment in old] == [when] * 5
+    # Posting now is limited as ever: history is the one named way past the limits.
+    for n in range(2):
+        post_comment(article=article, author=kestrel, body=f"New {n}")
+    with pytest.raises(CommentRejected, match="at most 2 comments a minute"):
+        post_comment(article=article, author=kestrel, body="One too many")
+
+
+def test_no_unnamed_argument_turns_the_rate_limits_off():
+    import inspect
+
+    assert "posted_at" not in inspect.signature(post_comment).parameters

@@ -30,7 +30,7 @@ def test_nesting_stops_at_a_readable_depth_but_still_names_the_parent(article, k
 def test_replying_to_a_comment_of_another_article_is_refused(make_article, kestrel):
     a, b = make_article(), make_article()
     on_a = post_comment(article=a, author=kestrel, body="On a")
-    with pytest.raises(CommentRejected):
+    with pytest.raises(CommentRejected, match="under the same article"):
         post_comment(article=b, author=kestrel, body="Sneaky", parent=on_a)
 
 
@@ -127,3 +127,51 @@ def test_the_reply_form_gives_a_held_parent_the_answer_a_missing_one_gets(
     assert "does not exist" in hidden.content.decode()
     assert "You idiot" not in hidden.content.decode()
     assert Comment.objects.count() == 1
+
+
+def test_generated_comments_are_laid_out_as_posted_ones(make_article, kestrel, nikolai):
+    """The scale tests and benchmark sites insert comments in bulk; pages must read
+    them exactly as comments posted one by one (threads deeper than MAX_DEPTH too)."""
+    from django.utils import timezone
+
+    from broadsheet.discussion.models import Discussion
+    from broadsheet.discussion.operations import GeneratedComment, insert_generated_comments
+
+    posted, generated = make_article(), make_article()
+    replies_to = [None, 1, 2, 3, 4, 5, None, 7, 1, None]  # 1 ← 2 ← 3 ← 4 ← 5 ← 6, ...
+    made: dict[int, Comment] = {}
+    for number, reply_to in enumerate(replies_to, start=1):
+        made[number] = post_comment(
+            article=posted,
+            author=(kestrel, nikolai)[number % 2],
+            body=f"Comment {number}",
+            parent=made.get(reply_to),
+        )
+    insert_generated_comments(
+        article=generated,
+        comments=[
+            GeneratedComment(
+                author=(kestrel, nikolai)[number % 2],
+                body_markdown=f"Comment {number}",
+                body_html=f"<p>Comment {number}</p>",
+                created_at=timezone.now(),
+                reply_to=reply_to,
+            )
+            for number, reply_to in enumerate(replies_to, start=1)
+        ],
+    )
+
+    def layout(article):
+        return list(
+            Comment.objects.filter(article=article)
+            .order_by("number")
+            .values_list("number", "thread", "depth", "path", "parent__number", "reply_count")
+        )
+
+    def counters(article):
+        return Discussion.objects.filter(article=article).values_list(
+            "last_number", "comment_count", "quote_counts"
+        )[0]
+
+    assert layout(generated) == layout(posted)
+    assert counters(generated) == counters(posted)

@@ -3,49 +3,44 @@
 import pytest
 from django.utils import timezone
 
-from broadsheet.discussion.models import Comment, Discussion, Vote
-from broadsheet.discussion.operations import PATH_DIGITS
+from broadsheet.discussion.models import Vote
+from broadsheet.discussion.operations import GeneratedComment, insert_generated_comments
 
 pytestmark = pytest.mark.django_db
 
 
 def fill_thread(article, readers, count: int) -> None:
     """Write `count` comments fast: every fifth a reply, every seventh quoting the
-    article, with votes. Rows are laid out exactly as post_comment lays them out
-    (tests/discussion/test_replies.py pins that), so pages read them as real."""
+    article, with votes. insert_generated_comments lays the rows out as post_comment
+    does (tests/discussion/test_replies.py pins that), so pages read them as real."""
     now = timezone.now()
     anchor = next(iter(article.paragraphs))
-    rows, last_root = [], None
+    specs, last_root = [], None
     for number in range(1, count + 1):
-        segment = str(number).zfill(PATH_DIGITS)
         reply = number % 5 == 0 and last_root is not None
-        comment = Comment(
-            article=article,
-            number=number,
-            author=readers[number % len(readers)],
-            body_markdown=f"Comment {number}",
-            body_html=f"<p>Comment {number}</p>",
-            created_at=now,
-            thread=last_root.number if reply else number,
-            depth=1 if reply else 0,
-            path=f"{last_root.path}.{segment}" if reply else segment,
-            quote_anchor=anchor if number % 7 == 0 else "",
-            quote_text="x" if number % 7 == 0 else "",
-            score=number % 3,
+        specs.append(
+            GeneratedComment(
+                author=readers[number % len(readers)],
+                body_markdown=f"Comment {number}",
+                body_html=f"<p>Comment {number}</p>",
+                created_at=now,
+                reply_to=last_root if reply else None,
+                quote_anchor=anchor if number % 7 == 0 else "",
+                quote_text="x" if number % 7 == 0 else "",
+                score=number % 3,
+            )
         )
         if not reply:
-            last_root = comment
-        rows.append(comment)
-    Comment.objects.bulk_create(rows, batch_size=2000)
-    created = {c.number: c.pk for c in Comment.objects.filter(article=article).only("pk", "number")}
+            last_root = number
+    rows = insert_generated_comments(article=article, comments=specs)
+    # Votes only as rows to read (the reader's own votes on a page), not counted.
     Vote.objects.bulk_create(
         [
-            Vote(comment_id=created[n], voter=readers[(n + 1) % len(readers)], value=1)
+            Vote(comment_id=rows[n - 1].pk, voter=readers[(n + 1) % len(readers)], value=1)
             for n in range(1, count + 1, 2)
         ],
         batch_size=2000,
     )
-    Discussion.objects.filter(article=article).update(last_number=count, comment_count=count)
 
 
 @pytest.fixture

@@ -35,8 +35,13 @@ def test_each_comment_shows_number_handle_presence_display_name_and_time(
 ):
     import datetime as dt
 
+    from broadsheet.discussion.operations import ImportedHistory
+
     make_comment(
-        article, nikolai, "Hello", posted_at=dt.datetime(2023, 6, 20, 14, 30, tzinfo=dt.UTC)
+        article,
+        nikolai,
+        "Hello",
+        history=ImportedHistory(posted_at=dt.datetime(2023, 6, 20, 14, 30, tzinfo=dt.UTC)),
     )
     html = client.get("/articles/the-last-ferry/").content.decode()
     header = re.search(r'<header class="comment__header".*?</header>', html, re.S).group(0)
@@ -127,7 +132,7 @@ def test_the_article_page_costs_the_same_queries_for_20_or_200_comments(
     # article+discussion, top-level comments+authors, replies+authors, the latest
     # live event id (+ session, reader and the reader's votes when signed in; with
     # Redis the session is read from there)
-    session_reads = 0 if settings.REDIS_URL else 1
+    session_reads = 0 if settings.BROADSHEET_REDIS_URL else 1
     expected = 6 + session_reads if signed_in else 4
     for slug in ["small", "large"]:
         with django_assert_num_queries(expected):

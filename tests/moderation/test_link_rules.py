@@ -82,7 +82,8 @@ def test_a_link_is_judged_by_the_host_a_browser_would_visit(href, host):
 def test_the_link_count_counts_autolinks_and_markdown_links(rules, article, kestrel):
     body = "See <https://a.example>, [b](https://b.example) and [c](//c.example)."
     comment = post_comment(article=article, author=kestrel, body=body)
-    assert (comment.status, comment.moderation_reason) == ("pending", "too many links (3)")
+    assert (comment.status, comment.moderation_reason) == ("pending", "too_many_links")
+    assert comment.moderation_params == {"count": 3}
 
 
 def test_bare_addresses_are_text_not_links_and_are_not_counted(rules, article, kestrel):

@@ -58,7 +58,7 @@ def test_a_moderator_cannot_ban_suspend_or_reinstate_staff(moderator, make_staff
 def test_a_role_given_only_through_the_group_still_protects_its_holder(moderator, make_reader):
     colleague = make_reader("colleague")
     colleague.groups.add(Group.objects.get(name="Moderators"))  # is_staff left unticked
-    with pytest.raises(ModerationRefused):
+    with pytest.raises(ModerationRefused, match="is a member of staff"):
         ban_reader(reader=colleague, moderator=moderator, reason="x")
 
 
@@ -84,7 +84,7 @@ def test_an_administrator_restricts_staff_and_lifts_bans(administrator, moderato
 
 
 def test_a_reader_without_a_role_cannot_restrict_anyone(kestrel, nikolai):
-    with pytest.raises(ModerationRefused):
+    with pytest.raises(ModerationRefused, match="Only moderators can ban"):
         ban_reader(reader=nikolai, moderator=kestrel, reason="I do not like him")
 
 
@@ -195,3 +195,62 @@ def test_the_admins_lift_action_refuses_a_moderator_what_is_above_them(
     kestrel.refresh_from_db()
     nikolai.refresh_from_db()
     assert kestrel.is_banned and not nikolai.is_suspended
+
+
+def test_reject_and_restrict_is_one_operation_refused_whole(article, moderator, make_staff):
+    from broadsheet.moderation.operations import reject_comment_and_restrict_author
+
+    editor = make_staff("ed-1", "editor")
+    comment = post_comment(article=article, author=editor, body="Editorial aside")
+    with pytest.raises(ModerationRefused, match="ed-1 is a member of staff"):
+        reject_comment_and_restrict_author(comment=comment, moderator=moderator, reason="Spam")
+    comment.refresh_from_db()
+    assert comment.status == Comment.Status.VISIBLE
+    assert not AuditEntry.objects.filter(action="comment.rejected").exists()
+
+
+def test_staff_status_superuser_status_and_deactivation_in_the_admin_are_audited(
+    client, administrator, kestrel
+):
+    client.force_login(administrator)
+    response = change_reader_in_the_admin(client, kestrel, is_staff="on", is_superuser="on")
+    assert response.status_code == 302
+    kestrel.refresh_from_db()
+    assert kestrel.is_staff and kestrel.is_superuser
+    response = change_reader_in_the_admin(
+        client, kestrel, is_active="", is_staff="on", is_superuser="on"
+    )
+    assert response.status_code == 302
+    kestrel.refresh_from_db()
+    assert not kestrel.is_active
+    entries = AuditEntry.objects.filter(target="reader kestrel-7").order_by("id")
+    assert [(e.actor, e.action, e.reason) for e in entries] == [
+        (administrator, "role.granted", "staff status"),
+        (administrator, "role.granted", "superuser status"),
+        (administrator, "reader.deactivated", ""),
+    ]
+
+
+def test_the_admin_does_not_delete_readers(client, administrator, kestrel):
+    client.force_login(administrator)
+    response = client.post(f"/admin/readers/reader/{kestrel.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert Reader.objects.filter(pk=kestrel.pk).exists()
+
+
+def test_a_reader_added_in_the_admin_is_signed_up_by_the_operation(client, administrator):
+    client.force_login(administrator)
+    response = client.post(
+        "/admin/readers/reader/add/",
+        {
+            "handle": "new-desk",
+            "display_name": "New\u202e Desk",  # a bidi control, which sign-up strips
+            "email": "desk@example.org",
+            "password1": "a long enough pass phrase",
+            "password2": "a long enough pass phrase",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    reader = Reader.objects.get(handle="new-desk")
+    assert reader.display_name == "New Desk"
+    assert reader.check_password("a long enough pass phrase")

@@ -42,22 +42,28 @@ def test_a_refused_comment_says_why_and_stores_nothing(rules, article, kestrel):
 
 
 @pytest.mark.parametrize(
-    ("body", "reason"),
+    ("body", "reason", "params"),
     [
-        ("You 1d1ot", "suspect word"),
-        ("<https://a.example> <https://b.example> <https://c.example>", "too many links (3)"),
+        ("You 1d1ot", "suspect_word", {"word": "idiot"}),
+        (
+            "<https://a.example> <https://b.example> <https://c.example>",
+            "too_many_links",
+            {"count": 3},
+        ),
     ],
 )
-def test_suspect_comments_are_held_with_the_rule_as_reason(rules, article, kestrel, body, reason):
+def test_suspect_comments_are_held_with_the_rule_as_reason(
+    rules, article, kestrel, body, reason, params
+):
     comment = post_comment(article=article, author=kestrel, body=body)
     assert comment.status == "pending"
-    assert reason in comment.moderation_reason
+    assert (comment.moderation_reason, comment.moderation_params) == (reason, params)
 
 
 def test_the_same_text_twice_is_held(article, kestrel):
     post_comment(article=article, author=kestrel, body="Vote for the ferry!")
     again = post_comment(article=article, author=kestrel, body="Vote for the ferry!")
-    assert (again.status, again.moderation_reason) == ("pending", "same text posted again")
+    assert (again.status, again.moderation_reason) == ("pending", "repeated_text")
 
 
 def test_the_honeypot_field_catches_bots(signed_in_client, article):
