@@ -35,13 +35,11 @@ def create_reader_without_password(
     """Create a reader nobody can sign in as: the demo's and generated sites' readers
     (and, later, the authors of imported comments). Their password is unusable, and
     a password reset is not offered to an unusable password."""
-    return Reader.objects.create_user(
-        handle=handle.strip(),
-        email=email.strip(),
-        password=None,
-        display_name=clean_display_name(display_name),
-        **({"date_joined": date_joined} if date_joined is not None else {}),
-    )
+    reader = sign_up_reader(handle=handle, display_name=display_name, email=email, password=None)
+    if date_joined is not None:
+        reader.date_joined = date_joined
+        reader.save(update_fields=["date_joined"])
+    return reader
 
 
 @transaction.atomic
