@@ -98,6 +98,22 @@ def set_reader_access(
     done = []
     flags = {"is_active": is_active, "is_staff": is_staff, "is_superuser": is_superuser}
     changed = [field for field, value in flags.items() if getattr(reader, field) != value]
+    groups = list(groups)
+    roles_change = bool({"is_staff", "is_superuser"} & set(changed)) or set(groups) != set(
+        reader.groups.all()
+    )
+    if actor is not None and not actor.is_superuser:
+        # The ceiling: whoever may change readers but is not an administrator must
+        # not be able to make anyone (themselves included) staff or an administrator,
+        # nor switch a staff account off.
+        if roles_change:
+            raise ModerationRefused(
+                _("Only an administrator can change roles, staff or administrator status.")
+            )
+        if "is_active" in changed and (reader.is_staff or reader.is_superuser):
+            raise ModerationRefused(
+                _("Only an administrator can switch a staff account off or on.")
+            )
     for field in changed:
         on = flags[field]
         setattr(reader, field, on)

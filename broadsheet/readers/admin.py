@@ -98,6 +98,13 @@ class ReaderAdmin(UserAdmin):
     readonly_fields = ["date_joined", "last_seen_at"]
     actions = ["lift_restrictions_action"]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Roles are an administrator's to give (set_reader_access refuses the rest).
+            fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
+        return fields
+
     def has_delete_permission(self, request, obj=None):
         # Deactivating an account is the audited way to shut it (set_reader_access).
         return False

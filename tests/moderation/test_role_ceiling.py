@@ -254,3 +254,58 @@ def test_a_reader_added_in_the_admin_is_signed_up_by_the_operation(client, admin
     reader = Reader.objects.get(handle="new-desk")
     assert reader.display_name == "New Desk"
     assert reader.check_password("a long enough pass phrase")
+
+
+@pytest.fixture
+def account_manager(make_reader):
+    """Staff who may change readers' accounts, but is no administrator."""
+    from django.contrib.auth.models import Permission
+
+    manager = make_reader("accounts-1")
+    group = Group.objects.create(name="Account managers")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="readers", codename__in=["view_reader", "change_reader"]
+        )
+    )
+    manager.groups.add(group)
+    Reader.objects.filter(pk=manager.pk).update(is_staff=True)
+    return Reader.objects.get(pk=manager.pk)
+
+
+def test_who_may_change_readers_but_is_no_administrator_cannot_raise_anyones_role(
+    account_manager, kestrel
+):
+    from broadsheet.moderation.operations import set_reader_access
+
+    managers = Group.objects.get(name="Account managers")
+    own_groups = [managers]
+    attempts = [
+        (account_manager, {"is_staff": True, "is_superuser": True, "groups": own_groups}),
+        (kestrel, {"is_staff": False, "is_superuser": True, "groups": []}),
+        (kestrel, {"is_staff": True, "is_superuser": False, "groups": []}),
+        (kestrel, {"is_staff": False, "is_superuser": False, "groups": [managers]}),
+    ]
+    for target, access in attempts:
+        with pytest.raises(ModerationRefused, match="Only an administrator"):
+            set_reader_access(reader=target, actor=account_manager, is_active=True, **access)
+    kestrel.refresh_from_db()
+    account_manager.refresh_from_db()
+    assert not kestrel.is_superuser and not kestrel.is_staff
+    assert not kestrel.groups.exists()
+    assert not account_manager.is_superuser
+    assert not AuditEntry.objects.filter(action="role.granted").exists()
+
+
+def test_the_admin_shows_roles_read_only_to_who_is_no_administrator(
+    client, account_manager, kestrel
+):
+    client.force_login(account_manager)
+    response = change_reader_in_the_admin(client, account_manager, is_staff="on", is_superuser="on")
+    assert response.status_code == 302  # the details saved; the roles were not fields
+    account_manager.refresh_from_db()
+    assert not account_manager.is_superuser
+    response = change_reader_in_the_admin(client, kestrel, display_name="Anna P.")
+    assert response.status_code == 302
+    kestrel.refresh_from_db()
+    assert kestrel.display_name == "Anna P."
