@@ -59,6 +59,12 @@ def comment_removed(comment: Comment) -> Event:
     return {"type": "comment.removed", **_placement(comment), "html": _comment_html(comment)}
 
 
+def comment_withdrawn(comment: Comment) -> Event:
+    """A published comment went back to the moderators (an edit was held): pages take
+    it away, as a reload would. No HTML: its words, old or new, are not public now."""
+    return {"type": "comment.withdrawn", **_placement(comment)}
+
+
 def comment_voted(comment: Comment) -> Event:
     return {
         "type": "comment.voted",

@@ -457,10 +457,11 @@ def edit_comment(*, comment: Comment, editor, body: str, now: datetime | None = 
                         discussion, quote_anchor=locked.quote_anchor, delta=-1
                     )
                 )
-                # No event (it would carry the held text), and the stored ones of its
-                # public version go: a replay must not show what a reload hides.
+                # The stored events of its public version go (a replay must not show
+                # what a reload hides), and open pages take it away; no event carries
+                # the held text.
                 erase_comment_from_events(article_id=locked.article_id, number=locked.number)
-                announce_page_change(article_id=locked.article_id)
+                record_event(article_id=locked.article_id, event=events.comment_withdrawn(locked))
             locked.status = Comment.Status.PENDING
             update_fields.append("status")
             if held_because:  # else it was held already, and keeps its reason

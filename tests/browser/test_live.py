@@ -111,3 +111,16 @@ def test_a_comment_that_arrived_live_takes_votes_and_replies_without_wiring(
     assert page.evaluate("window.sameDocument") is True
     assert Comment.objects.get(number=1).score == 1
     assert page.console_errors == []
+
+
+def test_a_comment_whose_edit_is_held_leaves_open_pages(new_page, article, kestrel, settings):
+    from broadsheet.discussion.operations import edit_comment
+
+    settings.BROADSHEET_SUSPECT_WORDS = ["idiot"]
+    comment = post_comment(article=article, author=kestrel, body="A fair point")
+    page = new_page()
+    open_live(page)
+    expect(page.locator("#comment-1")).to_contain_text("A fair point")
+    edit_comment(comment=comment, editor=kestrel, body="Only an idiot disagrees")
+    expect(page.locator("#comment-1")).to_have_count(0)
+    expect(page.locator("#discussion")).not_to_contain_text("idiot")

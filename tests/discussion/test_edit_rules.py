@@ -61,7 +61,7 @@ def test_an_edit_the_rules_refuse_is_refused_and_the_text_stays(
     assert not LiveEvent.objects.filter(id__gt=newest_before).exists()
 
 
-def test_an_edit_held_by_a_rule_leaves_the_public_page_and_sends_no_event(
+def test_an_edit_held_by_a_rule_leaves_the_public_page_and_open_pages(
     rules, client, posted, kestrel, nikolai
 ):
     # A signed-out page is stored before the edit: the edit must not leave it standing.
@@ -71,8 +71,10 @@ def test_an_edit_held_by_a_rule_leaves_the_public_page_and_sends_no_event(
     edited = edit_comment(comment=posted, editor=kestrel, body="Only an idiot stops a ferry")
 
     assert (edited.status, edited.moderation_reason) == ("pending", "suspect_word")
-    # Nothing public, not even a row to replay; nor its public version's events.
-    assert not LiveEvent.objects.filter(id__gt=newest_before).exists()
+    # Open pages are told to take it away, with no words; its public version's
+    # events are gone from the replay.
+    sent = list(LiveEvent.objects.filter(id__gt=newest_before))
+    assert [(event.type, "html" in event.data) for event in sent] == [("comment.withdrawn", False)]
     stored = [str(event.data) for event in LiveEvent.objects.all()]
     assert not any("keep running" in data or "idiot" in data for data in stored)
     assert Discussion.objects.get(article=posted.article).comment_count == 0
@@ -107,7 +109,8 @@ def test_an_edit_in_a_premoderated_discussion_waits_for_a_moderator(posted, kest
     newest_before = _newest_event()
     edited = edit_comment(comment=posted, editor=kestrel, body="Now with new words")
     assert (edited.status, edited.moderation_reason) == ("pending", "premoderated")
-    assert not LiveEvent.objects.filter(id__gt=newest_before).exists()
+    sent = LiveEvent.objects.filter(id__gt=newest_before).values_list("type", flat=True)
+    assert list(sent) == ["comment.withdrawn"]
 
 
 def test_an_edit_of_a_held_comment_stays_held_and_sends_nothing(rules, article, kestrel):

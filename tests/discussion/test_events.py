@@ -81,3 +81,15 @@ def test_a_refused_comment_records_no_event(article, kestrel):
         post_comment(article=article, author=kestrel, body="   ")
     assert not LiveEvent.objects.exists()
     assert not Comment.objects.exists()
+
+
+def test_comment_withdrawn_carries_placement_and_no_words(article, kestrel):
+    comment = post_comment(article=article, author=kestrel, body="Soon held again")
+    assert events.comment_withdrawn(comment) == {
+        "type": "comment.withdrawn",
+        "number": 1,
+        "parent": None,
+        "thread": 1,
+        "path": comment.path,
+        "author": "kestrel-7",
+    }

@@ -184,6 +184,17 @@
     "comment.edited": replaceComment,
     "comment.deleted": replaceComment,
     "comment.removed": replaceComment,
+    "comment.withdrawn": function (event) {
+      // Held again for a moderator: gone from this page, as from a reload.
+      pending = pending.filter(function (waiting) {
+        return waiting.number !== event.number;
+      });
+      updateBar();
+      var existing = findComment(event.number);
+      if (existing) {
+        existing.remove();
+      }
+    },
     "comment.voted": function (event) {
       var comment = findComment(event.number);
       if (comment) {
