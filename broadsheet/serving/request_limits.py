@@ -20,15 +20,18 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def _declared_length(scope: Scope) -> int | None:
-    """The Content-Length the client declared, None if none; ValueError if nonsense."""
+def _body_framing(scope: Scope) -> tuple[int | None, bool]:
+    """The Content-Length the client declared (None if none) and whether the body
+    is chunked; ValueError if the length is nonsense."""
+    length, chunked = None, False
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             length = int(value)
             if length < 0:
                 raise ValueError(value)
-            return length
-    return None
+        elif name == b"transfer-encoding":
+            chunked = True
+    return length, chunked
 
 
 async def _refuse(send: Send, status: int, message: str) -> None:
@@ -62,12 +65,17 @@ class RequestSizeLimit:
             return
         limit = settings.BROADSHEET_MAX_REQUEST_BYTES
         try:
-            declared = _declared_length(scope)
+            declared, chunked = _body_framing(scope)
         except ValueError:
             await _refuse(send, 400, _("The Content-Length header is not a number."))
             return
         if declared is not None and declared > limit:
             await _refuse(send, 413, _too_large_message(limit))
+            return
+        if not chunked:
+            # No body, or one the server stops at its declared length: nothing to
+            # count (and the cached pages' path pays one look at the headers).
+            await self.app(scope, receive, send)
             return
 
         received = 0
