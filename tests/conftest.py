@@ -93,6 +93,17 @@ def _no_rate_limit(settings):
 
 
 @pytest.fixture
+def rules(settings):
+    """The moderation rules configured: one banned word, one suspect word, one
+    blocked domain, at most two links."""
+    settings.BROADSHEET_BANNED_WORDS = ["scumbag"]
+    settings.BROADSHEET_SUSPECT_WORDS = ["idiot"]
+    settings.BROADSHEET_BLOCKED_DOMAINS = ["spam.example"]
+    settings.BROADSHEET_MAX_LINKS = 2
+    return settings
+
+
+@pytest.fixture
 def make_reader(db):
     def make(handle: str | None = None, display_name: str | None = None, **fields) -> Reader:
         n = next(_sequence)

@@ -75,17 +75,16 @@ def canonical_query(params) -> str:
     return urlencode(kept)
 
 
-def is_canonical(request) -> bool:
-    """Whether the query names each parameter at most once, each with a value the
-    page uses (in any order)."""
+def is_canonical(request, query: str) -> bool:
+    """Whether the request's query is `query` (its canonical form) in some order:
+    each parameter once, each with a value the page uses."""
     params = request.GET
     if any(len(params.getlist(name)) > 1 for name in params):
         return False
-    kept = QueryDict(canonical_query(params))
-    return kept.dict() == params.dict()
+    return QueryDict(query).dict() == params.dict()
 
 
-def page_key(request, article, *, newest_event: int) -> str:
+def page_key(request, article, *, newest_event: int, query: str) -> str:
     discussion = getattr(article, "discussion", None)
     parts = [
         str(article.pk),
@@ -101,7 +100,7 @@ def page_key(request, article, *, newest_event: int) -> str:
         request.scheme,
         request.get_host(),
         request.path,
-        canonical_query(request.GET),
+        query,
     ]
     return "page:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 

@@ -29,14 +29,14 @@ def detail(request, slug: str):
     article = get_visible_article_or_404(slug)
     if not page_cache.is_cacheable(request):
         return render_article_page(request, article)
-    if not page_cache.is_canonical(request):
+    query = page_cache.canonical_query(request.GET)
+    if not page_cache.is_canonical(request, query):
         # One address per page: values the page would ignore (`?sort=zzz`) lead
         # to the page that is shown anyway, so they cannot multiply cache entries.
-        query = page_cache.canonical_query(request.GET)
         return redirect(f"{request.path}?{query}" if query else request.path)
     # Read once: it is part of the cache key and, on a miss, of the page itself.
     newest_event = latest_event_id(article_id=article.pk)
-    key = page_cache.page_key(request, article, newest_event=newest_event)
+    key = page_cache.page_key(request, article, newest_event=newest_event, query=query)
     etag = page_cache.etag_for(key)
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()

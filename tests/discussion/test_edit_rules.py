@@ -25,15 +25,6 @@ PAGE = "/articles/the-last-ferry/"
 
 
 @pytest.fixture
-def rules(settings):
-    settings.BROADSHEET_BANNED_WORDS = ["scumbag"]
-    settings.BROADSHEET_SUSPECT_WORDS = ["idiot"]
-    settings.BROADSHEET_BLOCKED_DOMAINS = ["spam.example"]
-    settings.BROADSHEET_MAX_LINKS = 2
-    return settings
-
-
-@pytest.fixture
 def posted(article, kestrel, make_comment) -> Comment:
     return make_comment(article, kestrel, "The ferry should keep running.")
 

@@ -10,15 +10,6 @@ from broadsheet.moderation.rules import check_comment
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def rules(settings):
-    settings.BROADSHEET_BANNED_WORDS = ["scumbag"]
-    settings.BROADSHEET_SUSPECT_WORDS = ["idiot"]
-    settings.BROADSHEET_BLOCKED_DOMAINS = ["spam.example"]
-    settings.BROADSHEET_MAX_LINKS = 2
-    return settings
-
-
 @pytest.mark.parametrize(
     "text", ["You scumbag", "you SCUMBAG!", "s.c.u.m.b.a.g", "scumb4g", "s c u m b a g"]
 )
