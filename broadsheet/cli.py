@@ -11,7 +11,11 @@ import sys
 from broadsheet import __version__
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("serve", "serve the site: [--host H] [--port P] [--workers N] [--no-demo]"),
+    "serve": (
+        "serve",
+        "serve the site: [--host H] [--port P] [--workers N] [--no-demo] [--no-worker]",
+    ),
+    "worker": ("worker", "run background tasks (notifications, e-mail); serve runs one itself"),
     "publish": ("publish", "publish or update an article from FILE.md with front matter"),
     "grant": ("grant", "give a reader a role: broadsheet grant HANDLE moderator|editor|admin"),
     "revoke": ("revoke", "take a role away: broadsheet revoke HANDLE moderator|editor|admin"),

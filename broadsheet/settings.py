@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
     "broadsheet.readers",
     "broadsheet.articles",
     "broadsheet.discussion",
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
     "broadsheet.demo",
     "broadsheet.core",
     "broadsheet.serving",
+    "broadsheet.background",
 ]
 
 MIDDLEWARE = [
@@ -420,3 +423,22 @@ BROADSHEET_REPORTS_PER_HOUR = env_int("BROADSHEET_REPORTS_PER_HOUR", 20)
 # Every edit is rendered, judged by the rules and sent to every open page of the
 # article: without a limit one reader could keep all of them busy.
 BROADSHEET_EDITS_PER_MINUTE = env_int("BROADSHEET_EDITS_PER_MINUTE", 10)
+
+# --- background work -------------------------------------------------------------
+# django-tasks (the backport of Django 6's tasks framework) with its database
+# backend: a task is a row written in the transaction that enqueues it, so one that
+# commits is never lost and one that rolls back never runs, and one machine needs
+# nothing else. `broadsheet worker` runs them (`serve` starts one itself).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "email"],
+    }
+}
+BROADSHEET_WORKER_INTERVAL_SECONDS = env_float("BROADSHEET_WORKER_INTERVAL_SECONDS", 1)
+# A task that fails in a way that may pass (a mail server away) runs again this
+# much later, doubling each time, up to BROADSHEET_TASK_ATTEMPTS attempts in all.
+BROADSHEET_TASK_RETRY_SECONDS = env_int("BROADSHEET_TASK_RETRY_SECONDS", 30, minimum=1)
+BROADSHEET_TASK_ATTEMPTS = env_int("BROADSHEET_TASK_ATTEMPTS", 6, minimum=1)
+# A task still running after this long lost its worker and is put back.
+BROADSHEET_TASK_STALE_SECONDS = env_int("BROADSHEET_TASK_STALE_SECONDS", 300, minimum=1)

@@ -1,5 +1,7 @@
 import logging
 import os
+import subprocess
+import sys
 
 import uvicorn
 from django.conf import settings
@@ -27,6 +29,23 @@ def _allow_many_open_files() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
+def _start_task_worker() -> subprocess.Popen:
+    """The background worker as a child process: its own database connection and
+    its own pace, out of the event loop's way; it leaves when this process does,
+    even one killed without the chance to stop it."""
+    command = [sys.executable, "-m", "broadsheet.cli", "worker", "--exit-with", str(os.getpid())]
+    return subprocess.Popen(command)  # noqa: S603 (our own command, no user input)
+
+
+def _stop_task_worker(worker: subprocess.Popen) -> None:
+    worker.terminate()
+    try:
+        worker.wait(timeout=GRACEFUL_SHUTDOWN_SECONDS * 2)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
 class Command(BaseCommand):
     # Uvicorn, chosen by measurement: see docs/adr/0001-asgi-server.md.
     help = "Serve the site (pages, admin, static files) with Uvicorn; a new site gets demo content."
@@ -41,6 +60,11 @@ class Command(BaseCommand):
             "--no-demo", action="store_true", help="do not fill an empty site with demo content"
         )
         parser.add_argument("--no-access-log", action="store_true", help="do not log every request")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not run background tasks here (run `broadsheet worker` elsewhere)",
+        )
 
     def handle(
         self,
@@ -50,6 +74,7 @@ class Command(BaseCommand):
         workers: int,
         no_demo: bool,
         no_access_log: bool,
+        no_worker: bool,
         **options,
     ):
         _allow_many_open_files()
@@ -62,6 +87,14 @@ class Command(BaseCommand):
         self.stdout.write(f"Broadsheet is serving on http://{host}:{port}/")
         # The worker processes read it (settings.BROADSHEET_WORKERS): see front_cache.
         os.environ["BROADSHEET_WORKERS"] = str(workers)
+        worker = None if no_worker else _start_task_worker()
+        try:
+            self._serve(host=host, port=port, workers=workers, no_access_log=no_access_log)
+        finally:
+            if worker is not None:
+                _stop_task_worker(worker)
+
+    def _serve(self, *, host: str, port: int, workers: int, no_access_log: bool) -> None:
         uvicorn.run(
             "broadsheet.asgi:application",
             host=host,

@@ -1,0 +1,23 @@
+"""Writes to the task queue's own rows that are not enqueueing a task."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+
+def requeue_stale_tasks() -> int:
+    """Put back tasks whose worker vanished mid-run (killed, machine lost).
+
+    A claimed task is RUNNING until its worker records the outcome; one still
+    RUNNING after BROADSHEET_TASK_STALE_SECONDS belongs to a worker that is gone
+    (tasks here take seconds), so it is made READY again. Every task is
+    idempotent, so running one twice is safe; the e-mail outbox makes sure a
+    message whose sending was interrupted is not sent twice.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.BROADSHEET_TASK_STALE_SECONDS)
+    return DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, started_at__lt=cutoff
+    ).update(status=TaskResultStatus.READY, started_at=None)
