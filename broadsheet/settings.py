@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from broadsheet.data_dir import get_data_dir, load_or_create_secret_key
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "broadsheet.core",
     "broadsheet.serving",
     "broadsheet.background",
+    "broadsheet.notifications",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "broadsheet.core.context_processors.site",
+                "broadsheet.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -442,3 +445,28 @@ BROADSHEET_TASK_RETRY_SECONDS = env_int("BROADSHEET_TASK_RETRY_SECONDS", 30, min
 BROADSHEET_TASK_ATTEMPTS = env_int("BROADSHEET_TASK_ATTEMPTS", 6, minimum=1)
 # A task still running after this long lost its worker and is put back.
 BROADSHEET_TASK_STALE_SECONDS = env_int("BROADSHEET_TASK_STALE_SECONDS", 300, minimum=1)
+
+# --- notifications -----------------------------------------------------------------
+# The site's public address, for links in e-mail (sent by the worker, which has
+# no request to take it from).
+BROADSHEET_SITE_URL = env_str("BROADSHEET_SITE_URL", "http://127.0.0.1:8000")
+# A notification's e-mail waits this long, so several become one message, and a
+# reader who saw them on the site in the meantime gets none.
+BROADSHEET_NOTIFICATION_EMAIL_DELAY_SECONDS = env_int(
+    "BROADSHEET_NOTIFICATION_EMAIL_DELAY_SECONDS", 300
+)
+# The local hour (BROADSHEET_TIME_ZONE) daily digests go out.
+BROADSHEET_DIGEST_HOUR = env_int("BROADSHEET_DIGEST_HOUR", 8)
+if BROADSHEET_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured(
+        f"BROADSHEET_DIGEST_HOUR is {BROADSHEET_DIGEST_HOUR!r}; expected an hour from 0 to 23"
+    )
+# At most this many readers are told of one comment's @mentions and quotes.
+BROADSHEET_NOTIFIED_MENTIONS = env_int("BROADSHEET_NOTIFIED_MENTIONS", 10)
+# Permanent refusals (5xx) of an address before we stop sending to it.
+BROADSHEET_EMAIL_FAILURES_BEFORE_SUPPRESSION = env_int(
+    "BROADSHEET_EMAIL_FAILURES_BEFORE_SUPPRESSION", 3, minimum=1
+)
+BROADSHEET_EMAIL_TIMEOUT_SECONDS = env_int("BROADSHEET_EMAIL_TIMEOUT_SECONDS", 30, minimum=1)
+# Open pages report the comments they showed live (so no e-mail repeats them).
+BROADSHEET_SEEN_REPORTS_PER_MINUTE = env_int("BROADSHEET_SEEN_REPORTS_PER_MINUTE", 60)

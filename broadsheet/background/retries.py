@@ -34,14 +34,15 @@ def retrying_task(*, queue_name: str = "default", priority: int = 0) -> Callable
     """Like `@task()`, for a task that raises `TryAgainLater` when it should run
     again: up to BROADSHEET_TASK_ATTEMPTS attempts, further apart each time.
 
-    The wrapped function must be idempotent (every task here is): a retry may
-    follow an attempt that did part of its work."""
+    The wrapped function takes an `attempt` keyword (1 for the first) and must
+    be idempotent (every task here is): a retry may follow an attempt that did
+    part of its work."""
 
     def decorate(function: Callable[..., Any]) -> Task:
         @functools.wraps(function)
         def run(*args: Any, attempt: int = 1, **kwargs: Any) -> Any:
             try:
-                return function(*args, **kwargs)
+                return function(*args, attempt=attempt, **kwargs)
             except TryAgainLater:
                 if attempt >= settings.BROADSHEET_TASK_ATTEMPTS:
                     raise

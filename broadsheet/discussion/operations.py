@@ -35,6 +35,8 @@ from broadsheet.moderation import reasons
 from broadsheet.moderation.audit import audit
 from broadsheet.moderation.reasons import Hold
 from broadsheet.moderation.rules import check_comment, check_rate
+from broadsheet.notifications import tasks as notification_tasks
+from broadsheet.notifications.operations import withdraw_notifications_about
 from broadsheet.readers.models import Reader
 
 PATH_DIGITS = 10
@@ -214,6 +216,10 @@ def post_comment(
             if not held_because:
                 # A held comment is news only to its author; pages learn of it on approval.
                 record_event(article_id=article.pk, event=events.comment_posted(comment))
+                if history is None:
+                    # A task row in this transaction: whoever it concerns is told
+                    # by the worker, never while the poster waits.
+                    notification_tasks.notify_about_comment.enqueue(comment.pk)
             _update_breaking_news(discussion)
     except IntegrityError:
         # Two copies of one submission racing: the other one won, return it.
@@ -461,6 +467,7 @@ def edit_comment(*, comment: Comment, editor, body: str, now: datetime | None = 
                 # what a reload hides), and open pages take it away; no event carries
                 # the held text.
                 erase_comment_from_events(article_id=locked.article_id, number=locked.number)
+                withdraw_notifications_about(comment=locked)
                 record_event(article_id=locked.article_id, event=events.comment_withdrawn(locked))
             locked.status = Comment.Status.PENDING
             update_fields.append("status")
@@ -498,6 +505,7 @@ def delete_comment(*, comment: Comment, deleter, now: datetime | None = None) ->
         locked.quote_text = ""
         locked.save(update_fields=["deleted_at", "body_markdown", "body_html", "quote_text"])
         erase_comment_from_events(article_id=locked.article_id, number=locked.number)
+        withdraw_notifications_about(comment=locked)
         record_event(article_id=locked.article_id, event=events.comment_deleted(locked))
     return locked
 

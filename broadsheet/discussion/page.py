@@ -18,6 +18,7 @@ from broadsheet.discussion.queries import (
 )
 from broadsheet.discussion.quotes import quote_as_markdown
 from broadsheet.live.publishing import latest_event_id
+from broadsheet.notifications.queries import is_following
 
 
 def _int(value: str | None) -> int | None:
@@ -91,6 +92,8 @@ def build_discussion_context(
     article_url = article.get_absolute_url()
     closed = discussion is not None and discussion.effective_mode == "closed"
     return {
+        # Only on a signed-in reader's page, which is never a shared one.
+        "following": viewer.is_authenticated and is_following(reader=viewer, article=article),
         "discussion_closed": closed,
         "discussion_premoderated": discussion is not None
         and discussion.effective_mode == "premoderated",

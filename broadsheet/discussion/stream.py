@@ -24,4 +24,9 @@ async def discussion_stream(request, slug: str):
     article = await sync_to_async(get_visible_article_or_404)(slug)
     reader = await sync_to_async(_current_reader)(request)
     heartbeat = None if reader is None else partial(record_reader_connected, reader=reader)
-    return await open_stream(request, article_id=article.pk, heartbeat=heartbeat)
+    return await open_stream(
+        request,
+        article_id=article.pk,
+        reader_id=None if reader is None else reader.pk,
+        heartbeat=heartbeat,
+    )

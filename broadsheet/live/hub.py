@@ -40,11 +40,14 @@ OVERFLOW = object()
 
 @dataclass(frozen=True)
 class LiveMessage:
-    """An event on its way to pages: `article` None means every page (presence)."""
+    """An event on its way to pages: `article` None means every page (presence),
+    unless `reader` is set: then it is private to that reader's own connections
+    (their notifications), never offered to anyone else's."""
 
     event: dict[str, Any]
     article: int | None = None
     id: int | None = None
+    reader: int | None = None
 
     @cached_property
     def sse(self) -> str:
@@ -52,23 +55,32 @@ class LiveMessage:
         return format_sse(self.event, self.id)
 
     def to_json(self) -> str:
-        return json.dumps({"event": self.event, "article": self.article, "id": self.id})
+        return json.dumps(
+            {"event": self.event, "article": self.article, "id": self.id, "reader": self.reader}
+        )
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> "LiveMessage":
         data = json.loads(raw)
-        return cls(event=data["event"], article=data["article"], id=data["id"])
+        return cls(
+            event=data["event"], article=data["article"], id=data["id"], reader=data.get("reader")
+        )
 
 
 @dataclass(eq=False)
 class Subscription:
-    article: int
+    """One open page: the article it shows (None: a page that follows no
+    discussion) and the signed-in reader whose private events it also gets."""
+
+    article: int | None
+    reader: int | None = None
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
 
 
 class LiveHub:
     def __init__(self) -> None:
         self._by_article: dict[int, set[Subscription]] = defaultdict(set)
+        self._by_reader: dict[int, set[Subscription]] = defaultdict(set)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener: asyncio.Task | None = None
         self._presence_pending: dict[str, int] = {}
@@ -79,10 +91,14 @@ class LiveHub:
 
     # --- connections (called in the event loop) ------------------------------
 
-    def subscribe(self, article_id: int) -> Subscription:
+    def subscribe(self, article_id: int | None, reader_id: int | None = None) -> Subscription:
+        """`reader_id` only for a connection authenticated as that reader."""
         self.start_listening()
-        subscription = Subscription(article_id)
-        self._by_article[article_id].add(subscription)
+        subscription = Subscription(article_id, reader_id)
+        if article_id is not None:
+            self._by_article[article_id].add(subscription)
+        if reader_id is not None:
+            self._by_reader[reader_id].add(subscription)
         return subscription
 
     def start_listening(self) -> None:
@@ -109,16 +125,20 @@ class LiveHub:
                     await self._listening.wait()
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        subscribers = self._by_article.get(subscription.article)
-        if subscribers is not None:
-            subscribers.discard(subscription)
-            if not subscribers:
-                del self._by_article[subscription.article]
+        for index, key in (
+            (self._by_article, subscription.article),
+            (self._by_reader, subscription.reader),
+        ):
+            subscribers = index.get(key) if key is not None else None
+            if subscribers is not None:
+                subscribers.discard(subscription)
+                if not subscribers:
+                    del index[key]
 
     # --- publishing (called from any thread) -----------------------------------
 
     def publish(self, message: LiveMessage) -> None:
-        if message.article is not None:
+        if message.article is not None and message.reader is None:
             # At once, in this thread: the writer's next request must not be
             # answered from a page stored before its write.
             changes.clock.article_changed(message.article)
@@ -152,6 +172,10 @@ class LiveHub:
     # --- delivery (in the event loop) -------------------------------------------
 
     def dispatch(self, message: LiveMessage) -> None:
+        if message.reader is not None:
+            for subscription in list(self._by_reader.get(message.reader, ())):
+                self._offer(subscription, message)
+            return
         if message.article is None:
             self._gather_presence(message.event.get("readers", {}))
             return
@@ -188,6 +212,7 @@ class LiveHub:
         for subscribers in list(self._by_article.values()):
             for subscription in list(subscribers):
                 self._offer(subscription, message)
+        # Pages that follow no discussion show no one's presence.
 
     async def _listen_to_redis(self) -> None:
         import redis.asyncio as aioredis  # deferred, as in _redis: only with Redis

@@ -79,6 +79,15 @@ def _publish_seconds_left(handle: str, seconds: int) -> None:
     transaction.on_commit(lambda: hub.publish(message))
 
 
+def publish_to_reader(*, reader_id: int, event: Event) -> None:
+    """After the commit, send `event` to `reader_id`'s own open pages only.
+
+    Private events are not stored: a page that was away gets the current state
+    when it loads (what it is about, a notification count, is in the page)."""
+    message = LiveMessage(event=event, reader=reader_id)
+    transaction.on_commit(lambda: hub.publish(message))
+
+
 def list_events_after(*, article_id: int, after: int) -> list[LiveEvent] | None:
     """The events a page missed since event `after`, or None if too many to replay."""
     limit = settings.BROADSHEET_LIVE_RESUME_LIMIT

@@ -125,11 +125,17 @@ def _then_close_connection(function):
 
 
 async def open_stream(
-    request, *, article_id: int, heartbeat: Heartbeat | None = None
+    request,
+    *,
+    article_id: int | None,
+    reader_id: int | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> HttpResponse | StreamingHttpResponse:
     """The live stream of `article_id`'s events for this request, resuming after
     `Last-Event-ID` (or `?after=`); the caller has checked the article may be seen.
 
+    `reader_id` (the authenticated reader, and only them) adds that reader's
+    private events; `article_id` None gives a stream of those alone.
     `heartbeat`, if given, runs every BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS
     while the stream is open."""
     after = _parse_id(request.headers.get("Last-Event-ID")) or _parse_id(request.GET.get("after"))
@@ -139,7 +145,7 @@ async def open_stream(
     if not streams_per_address.take(client):
         return _too_many_streams()
     # Subscribe before reading what was missed, so nothing falls between the two.
-    subscription = hub.subscribe(article_id)
+    subscription = hub.subscribe(article_id, reader_id)
     released = False
 
     def release() -> None:
@@ -161,7 +167,7 @@ async def open_stream(
 
 async def _events(
     subscription: Subscription,
-    article_id: int,
+    article_id: int | None,
     after: int | None,
     heartbeat: Heartbeat | None,
     release=None,
@@ -171,7 +177,7 @@ async def _events(
     last_heartbeat = 0.0
     try:
         yield "retry: 2000\n: connected\n\n"
-        if after is not None:
+        if after is not None and article_id is not None:
             missed = await sync_to_async(_then_close_connection(list_events_after))(
                 article_id=article_id, after=after
             )

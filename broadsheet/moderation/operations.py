@@ -21,6 +21,8 @@ from broadsheet.live.publishing import (
 from broadsheet.moderation.audit import audit
 from broadsheet.moderation.models import Report
 from broadsheet.moderation.roles import ROLES
+from broadsheet.notifications import tasks as notification_tasks
+from broadsheet.notifications.operations import withdraw_notifications_about
 from broadsheet.readers.models import Reader
 
 
@@ -185,6 +187,8 @@ def approve_comment(*, comment: Comment, moderator, reason: str = "") -> Comment
     if was_pending:
         _count_as_visible(locked, +1)
         record_event(article_id=locked.article_id, event=events.comment_posted(locked))
+        notification_tasks.notify_about_comment.enqueue(locked.pk)
+        notification_tasks.notify_about_decision.enqueue(locked.pk, "approved")
     audit(actor=moderator, action="comment.approved", target=_comment_label(locked), reason=reason)
     return locked
 
@@ -206,7 +210,9 @@ def reject_comment(*, comment: Comment, moderator, reason: str) -> Comment:
     locked.moderation_reason, locked.moderation_params = reason.strip()[:200], {}
     locked.save(update_fields=["status", "report_count", "moderation_reason", "moderation_params"])
     erase_comment_from_events(article_id=locked.article_id, number=locked.number)
+    withdraw_notifications_about(comment=locked)
     record_event(article_id=locked.article_id, event=events.comment_removed(locked))
+    notification_tasks.notify_about_decision.enqueue(locked.pk, "rejected")
     audit(actor=moderator, action="comment.rejected", target=_comment_label(locked), reason=reason)
     return locked
 

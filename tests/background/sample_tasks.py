@@ -26,11 +26,12 @@ def note_then_hang(path: str, text: str, hang_while: str) -> None:
 
 
 @retrying_task()
-def fail_until(path: str, succeed_on: int) -> None:
+def fail_until(path: str, succeed_on: int, attempt: int) -> None:
     """Fails (may pass) until it has been tried `succeed_on` times."""
     notes = Path(path)
     tries = len(notes.read_text().splitlines()) + 1 if notes.exists() else 1
     with notes.open("a") as file:
         file.write(f"try {tries}\n")
+    assert tries == attempt
     if tries < succeed_on:
         raise TryAgainLater(f"try {tries} of {succeed_on}")

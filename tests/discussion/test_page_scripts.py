@@ -41,7 +41,11 @@ def test_an_article_page_loads_the_discussion_behaviours_only(client, article):
 @pytest.mark.django_db
 def test_the_moderation_queue_loads_its_keyboard_program_only(client, moderator):
     client.force_login(moderator)
-    assert scripts_of(client.get("/moderation/")) == {"moderation/queue"}
+    # Every signed-in page also keeps the header's notification count live.
+    assert scripts_of(client.get("/moderation/")) == {
+        "moderation/queue",
+        "notifications/notifications",
+    }
 
 
 def test_no_template_holds_an_inline_script():

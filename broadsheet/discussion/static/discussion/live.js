@@ -13,8 +13,10 @@
  *   data-new-one, data-new-many      the bar's labels ("{count}")
  * and holds [data-live-bar] with its button [data-live-show], [data-live-status]
  * and ol.comments of li.comment (id "comment-N", data-thread, data-path).
- * It sets data-live to connecting / open / reconnecting, and passes presence
- * news on as "discussion:presence" events (presence.js). Inserted comments need
+ * It sets data-live to connecting / open / reconnecting, passes presence
+ * news on as "discussion:presence" events (presence.js), and the signed-in
+ * reader's private news (notification.*) as "broadsheet:private" events on the
+ * document (notifications.js). Inserted comments need
  * no wiring: the other behaviours listen on the discussion itself.
  */
 (function () {
@@ -207,7 +209,13 @@
     "discussion.reload": function () {
       window.location.reload();
     },
+    "notification.created": passPrivateNews,
+    "notifications.read": passPrivateNews,
   };
+
+  function passPrivateNews(event) {
+    document.dispatchEvent(new CustomEvent("broadsheet:private", { detail: event }));
+  }
 
   function connect() {
     var url = discussion.dataset.liveUrl + "?after=" + encodeURIComponent(discussion.dataset.liveAfter || "0");
@@ -229,5 +237,7 @@
   }
 
   discussion.querySelector("[data-live-show]").addEventListener("click", showPending);
+  // notifications.js needs no stream of its own on this page.
+  discussion.dataset.carriesPrivateNews = "";
   connect();
 })();

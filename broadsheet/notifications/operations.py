@@ -1,0 +1,371 @@
+"""Notifications' writes: telling readers, their choices, and the e-mail outbox.
+
+Everything here runs in the task worker except the reader's own choices and
+marking things read: posting a comment only enqueues a task (one row, in the
+comment's transaction), so notifications cost a post nothing it would wait for.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from broadsheet.discussion.models import Comment
+from broadsheet.live.publishing import publish_to_reader
+from broadsheet.notifications import events
+from broadsheet.notifications.detection import readers_concerned
+from broadsheet.notifications.emails import render_notification_email
+from broadsheet.notifications.models import (
+    Cadence,
+    Following,
+    Kind,
+    Mailbox,
+    Notification,
+    NotificationSettings,
+    OutboxMessage,
+)
+from broadsheet.notifications.queries import STILL_VISIBLE, count_unread_for, default_settings
+from broadsheet.readers.models import Reader
+
+# --- the reader's choices ------------------------------------------------------------
+
+
+def change_notification_settings(
+    *,
+    reader: Reader,
+    site_kinds: Iterable[str],
+    email_kinds: Iterable[str],
+    cadence: str,
+    language: str,
+) -> NotificationSettings:
+    known = set(Kind.values)
+    chosen, _created = NotificationSettings.objects.update_or_create(
+        reader=reader,
+        defaults={
+            "site_kinds": sorted(set(site_kinds) & known),
+            "email_kinds": sorted(set(email_kinds) & known),
+            "cadence": cadence if cadence in Cadence.values else Cadence.SOON,
+            "language": language if language in dict(settings.LANGUAGES) else "en",
+        },
+    )
+    return chosen
+
+
+def unsubscribe_from_email(*, reader: Reader) -> NotificationSettings:
+    """No more notification e-mail for this reader (the one-click unsubscribe);
+    what waits to be e-mailed is dropped too."""
+    with transaction.atomic():
+        current = NotificationSettings.objects.select_for_update().filter(reader=reader).first()
+        if current is None:
+            current = default_settings(reader)
+        current.email_kinds = []
+        current.save()
+        Notification.objects.filter(recipient=reader, email=Notification.Email.WAITING).update(
+            email=Notification.Email.NOT_WANTED
+        )
+    return current
+
+
+def follow_discussion(*, reader: Reader, article) -> None:
+    Following.objects.get_or_create(reader=reader, article=article)
+
+
+def unfollow_discussion(*, reader: Reader, article) -> None:
+    Following.objects.filter(reader=reader, article=article).delete()
+
+
+# --- telling readers -------------------------------------------------------------------
+
+
+def _settings_by_reader(reader_ids: Iterable[int]) -> dict[int, NotificationSettings]:
+    readers = Reader.objects.filter(pk__in=list(reader_ids), is_active=True)
+    chosen = {s.reader_id: s for s in NotificationSettings.objects.filter(reader__in=readers)}
+    return {reader.pk: chosen.get(reader.pk) or default_settings(reader) for reader in readers}
+
+
+def _email_due(choice: NotificationSettings, now: datetime, waiting_since: datetime | None):
+    """When the e-mail with a notification made `now` goes out."""
+    if choice.cadence == Cadence.SOON:
+        # Joins a message already waiting: several replies, one e-mail.
+        due = now + timedelta(seconds=settings.BROADSHEET_NOTIFICATION_EMAIL_DELAY_SECONDS)
+        return min(due, waiting_since) if waiting_since else due
+    local = timezone.localtime(now, ZoneInfo(settings.TIME_ZONE))
+    if choice.cadence == Cadence.HOURLY:
+        return local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    due = local.replace(hour=settings.BROADSHEET_DIGEST_HOUR, minute=0, second=0, microsecond=0)
+    return due if due > local else due + timedelta(days=1)
+
+
+def _tell(
+    *, comment: Comment, kinds: dict[int, str], decision: str = "", now: datetime | None = None
+) -> list[Notification]:
+    """Store the notifications (once each, whatever the retries), schedule their
+    e-mail and tell open pages; returns the ones made now."""
+    now = now or timezone.now()
+    chosen = _settings_by_reader(kinds)
+    may_email = set(
+        Reader.objects.may_receive_email()
+        .filter(pk__in=list(chosen))
+        .exclude(email__in=Mailbox.objects.filter(suppressed_at__isnull=False).values("address"))
+        .values_list("pk", flat=True)
+    )
+    waiting_since = dict(
+        Notification.objects.filter(recipient__in=list(may_email), email=Notification.Email.WAITING)
+        .values("recipient")
+        .annotate(first_due=Min("email_due_at"))
+        .values_list("recipient", "first_due")
+    )
+    made: list[Notification] = []
+    for reader_id, kind in kinds.items():
+        choice = chosen.get(reader_id)
+        if choice is None:
+            continue  # gone or deactivated
+        in_site = kind in choice.site_kinds
+        by_email = kind in choice.email_kinds and reader_id in may_email
+        if not (in_site or by_email):
+            continue
+        made.append(
+            Notification(
+                recipient_id=reader_id,
+                kind=kind,
+                comment=comment,
+                decision=decision,
+                in_site=in_site,
+                created_at=now,
+                email=Notification.Email.WAITING if by_email else Notification.Email.NOT_WANTED,
+                email_due_at=_email_due(choice, now, waiting_since.get(reader_id))
+                if by_email
+                else None,
+            )
+        )
+    with transaction.atomic():
+        already = set(
+            Notification.objects.filter(
+                comment=comment, decision=decision, recipient__in=[n.recipient_id for n in made]
+            ).values_list("recipient_id", flat=True)
+        )
+        made = [n for n in made if n.recipient_id not in already]
+        Notification.objects.bulk_create(made, ignore_conflicts=True)
+        _announce(comment, [n for n in made if n.in_site])
+    return made
+
+
+def _announce(comment: Comment, made: list[Notification]) -> None:
+    if not made:
+        return
+    unread = dict(
+        Notification.objects.filter(
+            recipient__in=[n.recipient_id for n in made], in_site=True, read_at__isnull=True
+        )
+        .filter(STILL_VISIBLE)
+        .values("recipient")
+        .annotate(unread=Count("id"))
+        .values_list("recipient", "unread")
+    )
+    for notification in made:
+        publish_to_reader(
+            reader_id=notification.recipient_id,
+            event=events.notification_created(
+                notification, comment, unread=unread.get(notification.recipient_id, 0)
+            ),
+        )
+
+
+def notify_about_comment(*, comment_id: int, now: datetime | None = None) -> list[Notification]:
+    """Tell everyone a published comment concerns; returns the notifications made
+    (the caller schedules the e-mail of those waiting for one, in its transaction).
+    A comment no longer public (deleted, rejected, held again) tells no one."""
+    comment = (
+        Comment.objects.select_related("article")
+        .filter(pk=comment_id, status=Comment.Status.VISIBLE, deleted_at__isnull=True)
+        .first()
+    )
+    if comment is None:
+        return []
+    return _tell(comment=comment, kinds=readers_concerned(comment), now=now)
+
+
+def notify_about_decision(
+    *, comment_id: int, decision: str, now: datetime | None = None
+) -> list[Notification]:
+    """Tell a comment's author a moderator approved or rejected it."""
+    comment = Comment.objects.select_related("article").filter(pk=comment_id).first()
+    if comment is None:
+        return []
+    return _tell(
+        comment=comment, kinds={comment.author_id: Kind.DECISION}, decision=decision, now=now
+    )
+
+
+def withdraw_notifications_about(*, comment: Comment) -> None:
+    """A comment left the public page (deleted, rejected, held): what told readers
+    of it goes, e-mail not yet sent included. A decision for its author stays."""
+    Notification.objects.filter(comment=comment).exclude(kind=Kind.DECISION).delete()
+
+
+def mark_notifications_read(
+    *, reader: Reader, ids: Iterable[int] | None = None, now: datetime | None = None
+) -> int:
+    """Mark the reader's notifications read (those of `ids`, or all): read on the
+    site, they are not e-mailed any more."""
+    unread = Notification.objects.filter(recipient=reader, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    marked = unread.update(read_at=now or timezone.now())
+    if marked:
+        _skip_waiting_email(reader)
+        publish_to_reader(
+            reader_id=reader.pk,
+            event=events.notifications_read(unread=count_unread_for(reader)),
+        )
+    return marked
+
+
+def mark_seen_on_page(
+    *, reader: Reader, article_id: int, numbers: Iterable[int], now: datetime | None = None
+) -> int:
+    """The reader's open page showed these comments live: they are read, and no
+    e-mail will tell of them."""
+    now = now or timezone.now()
+    numbers = [n for n in numbers if isinstance(n, int)][:100]
+    seen = Notification.objects.filter(
+        recipient=reader,
+        comment__article_id=article_id,
+        comment__number__in=numbers,
+        read_at__isnull=True,
+    )
+    marked = seen.update(read_at=now, seen_live_at=now)
+    if marked:
+        _skip_waiting_email(reader)
+        publish_to_reader(
+            reader_id=reader.pk,
+            event=events.notifications_read(unread=count_unread_for(reader)),
+        )
+    return marked
+
+
+def _skip_waiting_email(reader: Reader) -> None:
+    Notification.objects.filter(
+        recipient=reader, email=Notification.Email.WAITING, read_at__isnull=False
+    ).update(email=Notification.Email.SKIPPED)
+
+
+# --- the outbox --------------------------------------------------------------------------
+
+
+def compose_notification_email(
+    *, reader_id: int, now: datetime | None = None
+) -> OutboxMessage | None:
+    """Put the reader's due notifications into one e-mail in the outbox; returns
+    it, or None when nothing is due (seen meanwhile, or sent by an earlier run).
+    The caller enqueues its delivery in the same transaction."""
+    now = now or timezone.now()
+    reader = Reader.objects.filter(pk=reader_id).first()
+    with transaction.atomic():
+        due = list(
+            Notification.objects.select_for_update()
+            .filter(
+                recipient_id=reader_id,
+                email=Notification.Email.WAITING,
+                email_due_at__lte=now,
+            )
+            .order_by("created_at", "id")
+        )
+        if not due:
+            return None
+        ids = [n.pk for n in due]
+        keep = list(
+            Notification.objects.filter(pk__in=ids, read_at__isnull=True)
+            .filter(STILL_VISIBLE)
+            .select_related("comment__article", "comment__author")
+            .order_by("created_at", "id")
+        )
+        suppressed = (
+            reader is None
+            or not reader.may_receive_email
+            or Mailbox.objects.filter(
+                address=reader.email.lower(), suppressed_at__isnull=False
+            ).exists()
+        )
+        if suppressed or not keep:
+            Notification.objects.filter(pk__in=ids).update(email=Notification.Email.SKIPPED)
+            return None
+        choice = NotificationSettings.objects.filter(reader=reader).first() or default_settings(
+            reader
+        )
+        rendered = render_notification_email(reader=reader, notifications=keep, choice=choice)
+        message = OutboxMessage.objects.create(
+            reader=reader,
+            to=reader.email,
+            subject=rendered.subject,
+            text_body=rendered.text,
+            html_body=rendered.html,
+            headers=rendered.headers,
+            created_at=now,
+        )
+        kept = [n.pk for n in keep]
+        Notification.objects.filter(pk__in=kept).update(
+            email=Notification.Email.EMAILED, email_message=message
+        )
+        Notification.objects.filter(pk__in=set(ids) - set(kept)).update(
+            email=Notification.Email.SKIPPED
+        )
+    return message
+
+
+def claim_outbox_message(*, message_id: int) -> OutboxMessage | None:
+    """Mark a pending message as being sent, committed before anything is sent:
+    only one attempt ever holds it, and an interrupted one is never repeated."""
+    claimed = OutboxMessage.objects.filter(pk=message_id, state=OutboxMessage.State.PENDING).update(
+        state=OutboxMessage.State.SENDING
+    )
+    if not claimed:
+        return None
+    message = OutboxMessage.objects.get(pk=message_id)
+    message.attempts += 1
+    message.save(update_fields=["attempts"])
+    return message
+
+
+def record_sent(*, message: OutboxMessage, now: datetime | None = None) -> None:
+    message.state = OutboxMessage.State.SENT
+    message.sent_at = now or timezone.now()
+    message.last_error = ""
+    message.save(update_fields=["state", "sent_at", "last_error"])
+    Mailbox.objects.filter(address=message.to.lower(), suppressed_at__isnull=True).update(
+        failures=0
+    )
+
+
+def record_temporary_failure(*, message: OutboxMessage, error: str, final: bool) -> None:
+    """The server could not take it now: pending again for the next attempt, or
+    failed when that was the last."""
+    message.state = OutboxMessage.State.FAILED if final else OutboxMessage.State.PENDING
+    message.last_error = error[:500]
+    message.save(update_fields=["state", "last_error"])
+
+
+def record_refusal(*, message: OutboxMessage, error: str, now: datetime | None = None) -> Mailbox:
+    """The server refused the address for good: the message failed, and after
+    BROADSHEET_EMAIL_FAILURES_BEFORE_SUPPRESSION refusals the address gets no
+    more mail from us."""
+    message.state = OutboxMessage.State.FAILED
+    message.last_error = error[:500]
+    message.save(update_fields=["state", "last_error"])
+    with transaction.atomic():
+        mailbox, _created = Mailbox.objects.select_for_update().get_or_create(
+            address=message.to.lower()
+        )
+        mailbox.failures += 1
+        mailbox.last_failure = error[:500]
+        if (
+            mailbox.suppressed_at is None
+            and mailbox.failures >= settings.BROADSHEET_EMAIL_FAILURES_BEFORE_SUPPRESSION
+        ):
+            mailbox.suppressed_at = now or timezone.now()
+        mailbox.save()
+    return mailbox

@@ -1,0 +1,89 @@
+"""Notifications' background work. Tasks take ids and are idempotent: a
+notification is stored once per reader and comment, an e-mail is composed from
+what is still due, and a message leaves the outbox at most once."""
+
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django_tasks import task
+
+from broadsheet.background.retries import TryAgainLater, retrying_task
+from broadsheet.notifications import operations
+from broadsheet.notifications.models import Notification
+
+
+def _schedule_emails(made: list[Notification]) -> None:
+    for notification in made:
+        if notification.email == Notification.Email.WAITING:
+            send_notification_email.using(run_after=notification.email_due_at).enqueue(
+                notification.recipient_id
+            )
+
+
+@task()
+def notify_about_comment(comment_id: int) -> int:
+    with transaction.atomic():
+        made = operations.notify_about_comment(comment_id=comment_id)
+        _schedule_emails(made)
+    return len(made)
+
+
+@task()
+def notify_about_decision(comment_id: int, decision: str) -> int:
+    with transaction.atomic():
+        made = operations.notify_about_decision(comment_id=comment_id, decision=decision)
+        _schedule_emails(made)
+    return len(made)
+
+
+@task()
+def send_notification_email(reader_id: int) -> int | None:
+    """Compose what is due for the reader into one e-mail (several tasks for one
+    reader are harmless: the first takes everything due, the others find nothing)."""
+    with transaction.atomic():
+        message = operations.compose_notification_email(reader_id=reader_id)
+        if message is not None:
+            deliver_email.enqueue(message.pk)
+    return None if message is None else message.pk
+
+
+# SMTP answers that say "never to this address" rather than "not now".
+def _is_permanent(error: smtplib.SMTPException) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _text in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    code = getattr(error, "smtp_code", None)
+    return isinstance(code, int) and 500 <= code < 600
+
+
+@retrying_task(queue_name="email")
+def deliver_email(message_id: int, attempt: int = 1) -> str:
+    message = operations.claim_outbox_message(message_id=message_id)
+    if message is None:
+        return "not pending"  # sent, being sent, or interrupted mid-send: never twice
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.text_body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to],
+        headers=message.headers,
+    )
+    email.attach_alternative(message.html_body, "text/html")
+    try:
+        with get_connection(timeout=settings.BROADSHEET_EMAIL_TIMEOUT_SECONDS) as connection:
+            connection.send_messages([email])
+    except smtplib.SMTPException as error:
+        if _is_permanent(error):
+            operations.record_refusal(message=message, error=repr(error))
+            return "refused"
+        final = attempt >= settings.BROADSHEET_TASK_ATTEMPTS
+        operations.record_temporary_failure(message=message, error=repr(error), final=final)
+        raise TryAgainLater(repr(error)) from error
+    except OSError as error:  # the server could not be reached
+        final = attempt >= settings.BROADSHEET_TASK_ATTEMPTS
+        operations.record_temporary_failure(message=message, error=repr(error), final=final)
+        raise TryAgainLater(repr(error)) from error
+    operations.record_sent(message=message)
+    return "sent"
