@@ -14,6 +14,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import to_locale
 
 from broadsheet.articles.models import Article
+from broadsheet.discussion.links import comment_url
 
 # The first image of the article's (sanitized) body: the page's picture.
 _FIRST_IMAGE = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
@@ -66,7 +67,7 @@ def build_article_metadata(request, article: Article, *, comments, comment_count
         "comment": [
             {
                 "@type": "Comment",
-                "url": request.build_absolute_uri(comment.get_absolute_url()),
+                "url": request.build_absolute_uri(comment_url(article, comment.number)),
                 "dateCreated": comment.created_at.isoformat(),
                 "author": _person(comment.author, request),
                 "text": _plain_text(comment.body_html),

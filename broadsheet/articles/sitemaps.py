@@ -31,6 +31,10 @@ def editions_of(article: Article) -> list[Article]:
     return [article]
 
 
+def _w3c(moment) -> str:
+    return moment.replace(microsecond=0).isoformat()
+
+
 class PagesSitemap(Sitemap):
     """The site's own pages that are not articles: the home page."""
 
@@ -91,6 +95,9 @@ class NewsSitemap(Sitemap):
         urls = super().get_urls(page=page, site=site, protocol=protocol)
         for url in urls:
             url["publication_name"] = settings.BROADSHEET_SITE_NAME
+            # W3C datetimes to the second, as Google News documents them.
+            url["publication_date"] = _w3c(url["item"].published_at)
+            url["lastmod_w3c"] = _w3c(url["lastmod"])
         return urls
 
 
