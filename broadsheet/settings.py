@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "csp",
     "axes",
     "template_partials",
@@ -237,6 +238,16 @@ BROADSHEET_COMMENTS_PER_PAGE = env_int("BROADSHEET_COMMENTS_PER_PAGE", 50, minim
 # Each emoticon is an <img> element in the stored HTML; past this many in one
 # comment the rest stay as typed text, so a comment of shortcodes stays small.
 BROADSHEET_EMOTICONS_PER_COMMENT = env_int("BROADSHEET_EMOTICONS_PER_COMMENT", 20)
+
+# --- Feeds and sitemaps --------------------------------------------------------
+
+# Items in one feed (the site's articles, an article's comments, a reader's
+# comments, replies to a reader): each feed is one bounded query.
+BROADSHEET_FEED_ITEMS = env_int("BROADSHEET_FEED_ITEMS", 50, minimum=1)
+# Articles listed on one page of /sitemap.xml (`?p=2` for the next; the sitemap
+# index names every page). The sitemap protocol allows 50,000; fewer keep one
+# request's cost down.
+BROADSHEET_SITEMAP_PAGE_SIZE = env_int("BROADSHEET_SITEMAP_PAGE_SIZE", 10000, minimum=1)
 
 # --- Email ----------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 
 from broadsheet.core.views import healthz
 from broadsheet.readers.views import admin_sign_in
@@ -7,6 +8,12 @@ from broadsheet.readers.views import admin_sign_in
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/", healthz),
+    # What crawlers may read, and where the sitemaps are (templates/robots.txt).
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain; charset=utf-8"),
+        name="robots",
+    ),
     # Before the admin's own URLs: its sign-in under the site's sign-in limit.
     path("admin/login/", admin_sign_in),
     path("admin/", admin.site.urls),

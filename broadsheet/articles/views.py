@@ -6,6 +6,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from broadsheet.articles import page_cache
 from broadsheet.articles.access import get_visible_article_or_404
+from broadsheet.articles.metadata import build_article_metadata
 from broadsheet.articles.models import Article
 from broadsheet.discussion.page import build_discussion_context
 from broadsheet.live.publishing import latest_event_id
@@ -18,9 +19,16 @@ def home(request):
 
 
 def render_article_page(request, article: Article, *, status: int = 200, **discussion_options):
+    discussion = build_discussion_context(request, article, **discussion_options)
     context = {
         "article": article,
-        **build_discussion_context(request, article, **discussion_options),
+        **discussion,
+        **build_article_metadata(
+            request,
+            article,
+            comments=discussion["page"].comments,
+            comment_count=discussion["comment_count"],
+        ),
     }
     return render(request, "articles/detail.html", context, status=status)
 

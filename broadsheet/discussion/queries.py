@@ -259,3 +259,23 @@ def list_comment_counts(slugs: list[str]) -> list[tuple[int, str, int]]:
         .filter(slug__in=slugs)
         .values_list("pk", "slug", "discussion__comment_count")
     )
+
+
+def list_newest_comments_of_article(article: Article, *, limit: int) -> list[Comment]:
+    """The article's newest comments that everyone sees (no held, rejected or
+    deleted ones), with their authors: its comments feed."""
+    return list(
+        Comment.objects.for_article(article).live().with_authors().order_by("-number")[:limit]
+    )
+
+
+def list_replies_to_reader(reader, *, limit: int) -> list[Comment]:
+    """The newest replies by others to the reader's comments that everyone sees,
+    on published articles, with their authors and articles: the replies feed."""
+    return list(
+        Comment.objects.filter(parent__author=reader, article__in=Article.objects.published())
+        .live()
+        .exclude(author=reader)
+        .select_related("author", "article", "parent")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -165,3 +165,26 @@ class Reader(AbstractBaseUser, PermissionsMixin):
     @property
     def is_online(self) -> bool:
         return self.presence_seconds_left > 0
+
+
+class ReplyFeedKey(models.Model):
+    """The key of a reader's private "replies to me" feed, at most one per reader.
+
+    Only a random id is stored. The address also carries an HMAC of that id under
+    the site's SECRET_KEY (readers.access), never stored: the reader can see the
+    address again at any time, while a copy of the database alone opens no feed.
+    Deleting the row (or making a new one) is revoking the address.
+    """
+
+    reader = models.OneToOneField(
+        Reader, on_delete=models.CASCADE, primary_key=True, related_name="reply_feed_key"
+    )
+    key_id = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("replies feed key")
+        verbose_name_plural = _("replies feed keys")
+
+    def __str__(self) -> str:
+        return f"replies feed of {self.reader_id}"

@@ -1,5 +1,6 @@
 """Write operations on readers. The only code that creates or changes a Reader."""
 
+import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from broadsheet.live.publishing import publish_gone_offline, publish_presence
 from broadsheet.readers.identity import clean_display_name
-from broadsheet.readers.models import Reader
+from broadsheet.readers.models import Reader, ReplyFeedKey
 
 
 @transaction.atomic
@@ -118,3 +119,16 @@ def set_appear_offline(*, reader: Reader, appear_offline: bool) -> None:
         publish_gone_offline(reader)
     else:
         publish_presence(reader)
+
+
+def create_reply_feed_key(*, reader: Reader) -> ReplyFeedKey:
+    """Give the reader a new address for their private replies feed; the old one,
+    if any, stops working at once."""
+    with transaction.atomic():
+        ReplyFeedKey.objects.filter(reader=reader).delete()
+        return ReplyFeedKey.objects.create(reader=reader, key_id=secrets.token_hex(8))
+
+
+def revoke_reply_feed_key(*, reader: Reader) -> None:
+    """Turn the reader's private replies feed off: its address answers 404."""
+    ReplyFeedKey.objects.filter(reader=reader).delete()

@@ -26,4 +26,5 @@ urlpatterns = [
     ),
     path("readers/<str:handle>/", views.profile, name="profile"),
     path("readers/<str:handle>/presence/", views.presence_setting, name="presence"),
+    path("readers/<str:handle>/replies-feed/", views.reply_feed_setting, name="reply_feed"),
 ]

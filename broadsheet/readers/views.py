@@ -4,7 +4,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -15,9 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from broadsheet.core.limits import limit, within_limit
 from broadsheet.discussion.queries import list_comments_by_reader
+from broadsheet.readers.access import get_reply_feed_token
 from broadsheet.readers.forms import SignInForm, SignUpForm
 from broadsheet.readers.models import Reader
 from broadsheet.readers.operations import (
+    create_reply_feed_key,
+    revoke_reply_feed_key,
     send_sign_up_attempt_notice,
     set_appear_offline,
     sign_up_reader,
@@ -185,7 +188,16 @@ admin_sign_in = SIGN_IN_LIMIT(admin.site.login)
 def profile(request, handle: str):
     reader = get_object_or_404(Reader, handle__iexact=handle, is_active=True)
     comments = list_comments_by_reader(reader, limit=50)
-    return render(request, "readers/profile.html", {"profile": reader, "comments": comments})
+    context = {"profile": reader, "comments": comments, "reply_feed_url": None}
+    if request.user.is_authenticated and request.user.pk == reader.pk:
+        # Only its owner ever sees the address (the page is private to them:
+        # a signed-in reader's responses say Cache-Control: private).
+        token = get_reply_feed_token(reader)
+        if token is not None:
+            context["reply_feed_url"] = request.build_absolute_uri(
+                reverse("discussion:replies_feed", kwargs={"token": token})
+            )
+    return render(request, "readers/profile.html", context)
 
 
 @login_required
@@ -201,3 +213,24 @@ def presence_setting(request, handle: str):
     else:
         messages.success(request, _("Other readers can see when you are online."))
     return redirect(request.user.get_absolute_url())
+
+
+@login_required
+@require_POST
+def reply_feed_setting(request, handle: str):
+    """Create, replace or turn off a reader's own private replies feed address."""
+    if request.user.handle.lower() != handle.lower():
+        raise Http404(_("No such reader."))
+    action = request.POST.get("action")
+    if action == "create":
+        create_reply_feed_key(reader=request.user)
+        messages.success(
+            request,
+            _("Your private replies feed has a new address. Any earlier address no longer works."),
+        )
+    elif action == "revoke":
+        revoke_reply_feed_key(reader=request.user)
+        messages.success(request, _("Your private replies feed is turned off."))
+    else:
+        return HttpResponseBadRequest(_("Choose whether to create or turn off the address."))
+    return redirect(request.user.get_absolute_url() + "#replies-feed")
