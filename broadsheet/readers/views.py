@@ -107,11 +107,12 @@ def _email_already_used(request, email: str):
     "An account with this email already exists" would tell anyone whether an
     address has an account here. Instead the owner is told by mail that someone
     tried (with a way to sign in or reset the password), and the visitor sees a
-    page that says to check their email. Until sign-up verifies addresses (then
-    every sign-up ends on this page), a new address is still signed in at once,
-    so a visitor who notices that they were not signed in can still tell: this
-    costs them an address they control no more than before, but no longer shows
-    the answer on the form, and each try alerts the owner. Sign-ups per address
+    page that says to check their email. A new address is mailed a verification
+    link but still signed in at once (unverified readers may read, and comment
+    unless BROADSHEET_UNVERIFIED_MAY_COMMENT is off), so a visitor who notices
+    that they were not signed in can still tell: this costs them an address they
+    control no more than before, but no longer shows the answer on the form, and
+    each try alerts the owner. Sign-ups per address
     (BROADSHEET_SIGNUPS_PER_HOUR) bound how many addresses can be tried.
     """
     owner = Reader.objects.filter(email__iexact=email).first()

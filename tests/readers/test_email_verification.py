@@ -532,3 +532,15 @@ def test_a_blank_or_inactive_address_receives_nothing(make_reader):
     make_reader("gone-1", is_active=False, email_verified_at=now)
     kept = make_reader("kept-1", email_verified_at=now)
     assert list(Reader.objects.may_receive_email()) == [kept]
+
+
+def test_the_pages_and_the_mail_speak_russian(client, commits, mailoutbox, kestrel):
+    client.force_login(kestrel)
+    html = client.get(reverse("readers:settings"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Настройки учётной записи" in html and "Не подтверждён" in html  # noqa: RUF001 - Russian
+    with commits():
+        client.post(reverse("readers:resend_verification"), HTTP_ACCEPT_LANGUAGE="ru")
+    assert "Подтвердите адрес электронной почты" in mailoutbox[0].subject
+    assert "Ссылка действует 72 часа." in mailoutbox[0].body
+    page = client.get(link_in(mailoutbox[0]), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Подтвердить адрес</button>" in page
