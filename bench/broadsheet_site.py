@@ -113,7 +113,8 @@ reader = Reader.objects.filter(handle="{POSTER}").first()
 if reader is None:
     from broadsheet.readers.operations import sign_up_reader
     reader = sign_up_reader(handle="{POSTER}", display_name="Bench Poster",
-                            email="{POSTER}@example.invalid", password="{POSTER_PASSWORD}")
+                            email="{POSTER}@example.invalid", password="{POSTER_PASSWORD}",
+                            site_url=None)
 client = Client()
 client.force_login(reader)
 print(client.cookies["sessionid"].value)

@@ -432,6 +432,11 @@ BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR = env_int("BROADSHEET_SIGNIN_ATTEMPTS_PER_HO
 # account exists and nobody can fill a reader's inbox from many addresses.
 BROADSHEET_PASSWORD_RESETS_PER_HOUR = env_int("BROADSHEET_PASSWORD_RESETS_PER_HOUR", 5)
 BROADSHEET_ACCOUNT_EMAILS_PER_HOUR = env_int("BROADSHEET_ACCOUNT_EMAILS_PER_HOUR", 3)
+# Email verification: how long a link sent to an address stays good, and whether
+# a reader whose address is not verified yet may post, reply and vote (reading
+# never needs it; notifications always do).
+BROADSHEET_EMAIL_VERIFICATION_HOURS = env_int("BROADSHEET_EMAIL_VERIFICATION_HOURS", 72, minimum=1)
+BROADSHEET_UNVERIFIED_MAY_COMMENT = env_bool("BROADSHEET_UNVERIFIED_MAY_COMMENT", True)
 BROADSHEET_VOTES_PER_MINUTE = env_int("BROADSHEET_VOTES_PER_MINUTE", 60)
 BROADSHEET_REPORTS_PER_HOUR = env_int("BROADSHEET_REPORTS_PER_HOUR", 20)
 # Every edit is rendered, judged by the rules and sent to every open page of the

@@ -250,9 +250,19 @@ def count_as_visible(discussion: Discussion, *, quote_anchor: str, delta: int) -
 
 
 def check_may_take_part(reader) -> None:
-    """Refuse, saying why, a banned or suspended reader's post, edit, vote or report."""
+    """Refuse, saying why, a banned or suspended reader's post, edit, vote or report,
+    and an unverified one's when the site asks for verified addresses
+    (BROADSHEET_UNVERIFIED_MAY_COMMENT off)."""
     if getattr(reader, "is_banned", False):
         raise CommentRejected(_("Your account may no longer post or vote."))
+    if getattr(reader, "must_verify_email_to_take_part", False):
+        raise CommentRejected(
+            _(
+                "Please verify your email address first: open the link we sent you, or send "
+                "it again from your account settings. Until then you can read, but not "
+                "post, reply or vote."
+            )
+        )
     if getattr(reader, "is_suspended", False):
         until = timezone.localtime(reader.suspended_until)
         raise CommentRejected(

@@ -86,7 +86,19 @@ class ReaderAdmin(UserAdmin):
     list_filter = ["is_staff", "is_superuser", "groups"]
     search_fields = ["handle", "display_name", "email"]
     fieldsets = [
-        (None, {"fields": ["handle", "display_name", "email", "password"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "handle",
+                    "display_name",
+                    "email",
+                    "email_verified_at",
+                    "pending_email",
+                    "password",
+                ]
+            },
+        ),
         (_("Roles"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         (_("Restrictions"), {"fields": ["suspended_until", "banned_at"]}),
         (_("Dates"), {"fields": ["date_joined", "last_seen_at"]}),
@@ -94,8 +106,9 @@ class ReaderAdmin(UserAdmin):
     add_fieldsets = [
         (None, {"fields": ["handle", "display_name", "email", "password1", "password2"]}),
     ]
-    # Facts, not settings: nobody edits when a reader joined or was last seen.
-    readonly_fields = ["date_joined", "last_seen_at"]
+    # Facts, not settings: nobody edits when a reader joined or was last seen, or
+    # verifies an address for its owner (only the link mailed to it does).
+    readonly_fields = ["date_joined", "last_seen_at", "email_verified_at", "pending_email"]
     actions = ["lift_restrictions_action"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -138,6 +151,7 @@ class ReaderAdmin(UserAdmin):
                 display_name=obj.display_name,
                 email=obj.email,
                 password=data["password1"] if data.get("set_usable_password", True) else None,
+                site_url=request.build_absolute_uri("/").rstrip("/"),
             )
             obj.pk = created.pk
             obj._state.adding, obj._state.db = False, created._state.db
@@ -146,7 +160,17 @@ class ReaderAdmin(UserAdmin):
         details = {field: getattr(obj, field) for field in ("handle", "display_name", "email")}
         wanted_ban, wanted_until = obj.banned_at, obj.suspended_until
         obj.refresh_from_db()  # the stored row: the operations below change it
-        change_reader_details(reader=obj, **details)
+        change_reader_details(
+            reader=obj, **details, site_url=request.build_absolute_uri("/").rstrip("/")
+        )
+        if details["email"].strip().lower() != obj.email.lower():
+            messages.info(
+                request,
+                _(
+                    "The new email address is used once its owner opens the link sent to it; "
+                    "until then the account keeps its current one."
+                ),
+            )
         if RESTRICTIONS & set(form.changed_data):
             self._change_restrictions(
                 request, obj, wanted_ban, wanted_until, form.cleaned_data["restriction_reason"]

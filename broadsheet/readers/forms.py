@@ -96,3 +96,43 @@ class SignInForm(AuthenticationForm):
         "invalid_login": _("That handle or email and password do not match an account."),
         "inactive": _("This account is inactive."),
     }
+
+
+class EmailChangeForm(forms.Form):
+    """A reader's own change of address. The current password is asked for (when the
+    account has one), so that someone in a borrowed or stolen session cannot move
+    the account, and with it its password resets, to an address of theirs."""
+
+    new_email = forms.EmailField(
+        label=_("New email"),
+        max_length=254,
+        help_text=_("We send a link to it; your current address stays in use until you open it."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, reader: Reader, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reader = reader
+        if not reader.has_usable_password():
+            del self.fields["password"]
+
+    def clean_new_email(self) -> str:
+        email = Reader.objects.normalize_email(self.cleaned_data["new_email"].strip())
+        if email.lower() == self.reader.email.lower():
+            raise forms.ValidationError(
+                _("This is the address your account uses already."), code="same_email"
+            )
+        return email
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.reader.check_password(password):
+            raise forms.ValidationError(
+                _("That is not your current password."), code="wrong_password"
+            )
+        return password

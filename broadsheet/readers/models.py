@@ -42,6 +42,11 @@ class ReaderQuerySet(models.QuerySet):
     def by_handle(self, handle: str) -> "ReaderQuerySet":
         return self.filter(handle__iexact=handle)
 
+    def may_receive_email(self) -> "ReaderQuerySet":
+        """Readers the site may send mail of its own accord (notifications): an active
+        account whose current address is not empty and was verified."""
+        return self.filter(is_active=True, email_verified_at__isnull=False).exclude(email="")
+
 
 class ReaderManager(BaseUserManager.from_queryset(ReaderQuerySet)):
     use_in_migrations = True
@@ -63,6 +68,10 @@ class ReaderManager(BaseUserManager.from_queryset(ReaderQuerySet)):
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
         fields.setdefault("display_name", handle)
+        # The operator typed this address into `broadsheet createsuperuser` on the
+        # server itself: it is taken as verified (nobody else could have given it).
+        if email:
+            fields.setdefault("email_verified_at", timezone.now())
         return self.create_user(handle, email, password, **fields)
 
 
@@ -82,7 +91,16 @@ class Reader(AbstractBaseUser, PermissionsMixin):
     # “kestreI-7” cannot both win. Up to twice the handle's length ("m" → "rn").
     handle_skeleton = models.CharField(max_length=60, editable=False)
     display_name = models.CharField(_("display name"), max_length=64)
+    # The address the site writes to, signs in by and resets passwords through.
     email = models.EmailField(_("email"), max_length=254)
+    # When `email` was shown to be the reader's (they opened a link sent to it);
+    # None: not verified. Only verified addresses get notifications.
+    email_verified_at = models.DateTimeField(_("email verified at"), null=True, blank=True)
+    # A new address the reader asked for, waiting for its link to be opened: until
+    # then `email` stays in use, so a typo or a stolen session cannot move the
+    # account to an address its owner never had (readers.operations.request_email_change).
+    pending_email = models.EmailField(_("new email, not yet verified"), max_length=254, blank=True)
+    pending_email_since = models.DateTimeField(null=True, blank=True, editable=False)
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
@@ -145,6 +163,21 @@ class Reader(AbstractBaseUser, PermissionsMixin):
     @property
     def is_banned(self) -> bool:
         return self.banned_at is not None
+
+    @property
+    def email_is_verified(self) -> bool:
+        return self.email_verified_at is not None and bool(self.email)
+
+    @property
+    def may_receive_email(self) -> bool:
+        """The one-reader form of ReaderQuerySet.may_receive_email."""
+        return self.is_active and self.email_is_verified
+
+    @property
+    def must_verify_email_to_take_part(self) -> bool:
+        """Whether this reader may read but not post, reply or vote until their address
+        is verified (only when BROADSHEET_UNVERIFIED_MAY_COMMENT is off)."""
+        return not settings.BROADSHEET_UNVERIFIED_MAY_COMMENT and not self.email_is_verified
 
     @property
     def is_suspended(self) -> bool:

@@ -1,25 +1,36 @@
 """Write operations on readers. The only code that creates or changes a Reader."""
 
+import enum
 import secrets
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from broadsheet.live.publishing import publish_gone_offline, publish_presence
+from broadsheet.readers import emails
 from broadsheet.readers.identity import clean_display_name
 from broadsheet.readers.models import Reader, ReplyFeedKey
+from broadsheet.readers.verification import UsedLink, address_to_verify, read_verification_token
 
 
 @transaction.atomic
-def sign_up_reader(*, handle: str, display_name: str, email: str, password: str | None) -> Reader:
+def sign_up_reader(
+    *, handle: str, display_name: str, email: str, password: str | None, site_url: str | None
+) -> Reader:
     """Create a reader account; the caller has validated the fields. A password of
-    None is unusable (an account made in the admin without one)."""
-    return Reader.objects.create_user(
+    None is unusable (an account made in the admin without one).
+
+    Once the account is committed, a link that verifies its address is mailed to
+    it, with links to `site_url` (the site's own address, from the door the reader
+    came through); None sends nothing (the reader can ask for it in their settings).
+    """
+    reader = Reader.objects.create_user(
         handle=handle.strip(),
         email=email.strip(),
         password=password,
@@ -27,36 +38,170 @@ def sign_up_reader(*, handle: str, display_name: str, email: str, password: str 
         # the text after it around or hides characters in it.
         display_name=clean_display_name(display_name),
     )
-
-
-@transaction.atomic
-def create_reader_without_password(
-    *, handle: str, display_name: str, email: str, date_joined: datetime | None = None
-) -> Reader:
-    """Create a reader nobody can sign in as: the demo's and generated sites' readers
-    (and, later, the authors of imported comments). Their password is unusable, and
-    a password reset is not offered to an unusable password."""
-    reader = sign_up_reader(handle=handle, display_name=display_name, email=email, password=None)
-    if date_joined is not None:
-        reader.date_joined = date_joined
-        reader.save(update_fields=["date_joined"])
+    if site_url is not None and reader.email:
+        _mail_on_commit(emails.send_verification_email, reader.pk, site_url)
     return reader
 
 
 @transaction.atomic
-def change_reader_details(*, reader: Reader, handle: str, display_name: str, email: str) -> Reader:
+def create_reader_without_password(
+    *,
+    handle: str,
+    display_name: str,
+    email: str,
+    date_joined: datetime | None = None,
+    email_verified: bool = False,
+) -> Reader:
+    """Create a reader nobody can sign in as: the demo's and generated sites' readers
+    (and, later, the authors of imported comments). Their password is unusable, and
+    a password reset is not offered to an unusable password.
+
+    No verification link is mailed: nobody asked for these accounts, so their
+    addresses get no mail they did not ask for. `email_verified` marks the address
+    verified (the demo's readers, whose addresses the site made up).
+    """
+    reader = sign_up_reader(
+        handle=handle, display_name=display_name, email=email, password=None, site_url=None
+    )
+    changed = []
+    if date_joined is not None:
+        reader.date_joined = date_joined
+        changed.append("date_joined")
+    if email_verified and reader.email:
+        reader.email_verified_at = timezone.now()
+        changed.append("email_verified_at")
+    if changed:
+        reader.save(update_fields=changed)
+    return reader
+
+
+@transaction.atomic
+def change_reader_details(
+    *, reader: Reader, handle: str, display_name: str, email: str, site_url: str = ""
+) -> Reader:
     """Change a reader's handle, display name or email (the admin's form has checked
-    them); writes only what changed."""
+    them); writes only what changed. A new email is not used until it is verified:
+    see request_email_change, which needs `site_url` for the link it mails."""
     wanted = {
         "handle": handle.strip(),
         "display_name": clean_display_name(display_name),
-        "email": email.strip(),
     }
     changed = [field for field, value in wanted.items() if getattr(reader, field) != value]
     for field in changed:
         setattr(reader, field, wanted[field])
     if changed:
         reader.save(update_fields=changed)  # with the handle's skeleton, if it changed
+    if email.strip() != reader.email:
+        if not site_url:
+            raise ValueError("a new email needs site_url for the link that verifies it")
+        request_email_change(reader=reader, new_email=email, site_url=site_url)
+    return reader
+
+
+def _mail_on_commit(send, *args) -> None:
+    # After the commit, so no mail tells of a change that was rolled back; robust,
+    # so a mail server that is down does not turn a committed change into an error
+    # page (the reader can send a link again from their settings).
+    transaction.on_commit(partial(send, *args), robust=True)
+
+
+class EmailChange(enum.Enum):
+    """What request_email_change did."""
+
+    UNCHANGED = "unchanged"  # the address in use: any pending change was dropped
+    PENDING = "pending"  # waiting for the new address's link to be opened
+
+
+@transaction.atomic
+def request_email_change(*, reader: Reader, new_email: str, site_url: str) -> EmailChange:
+    """Ask to move the reader to a new address: it is kept as pending, and the one in
+    use stays (for signing in, password resets and every mail) until the link mailed
+    to the new one is opened (confirm_email_address).
+
+    Why pending, not switch-and-mark-unverified: a typo or someone in a stolen
+    session would otherwise move the account, and its password resets, at once to
+    an address its owner never had. The address in use is told of the request
+    (the new one named only in part). If the new address belongs to another
+    account, its owner is told instead of being sent a link, and the change stays
+    pending and can never be confirmed: to the reader who asked it looks the same,
+    so the settings page does not tell anyone whose address has an account here.
+    """
+    new_email = Reader.objects.normalize_email(new_email.strip())
+    if new_email.lower() == reader.email.lower():
+        cancel_email_change(reader=reader)
+        return EmailChange.UNCHANGED
+    if new_email.lower() != reader.pending_email.lower():
+        reader.pending_email = new_email
+        reader.pending_email_since = timezone.now()
+        reader.save(update_fields=["pending_email", "pending_email_since"])
+        if reader.email:
+            _mail_on_commit(emails.send_email_change_notice, reader.pk, reader.email, site_url)
+    owner = Reader.objects.filter(email__iexact=new_email).exclude(pk=reader.pk).first()
+    if owner is not None:
+        _mail_on_commit(emails.send_address_in_use_notice, owner.pk, site_url)
+    else:
+        _mail_on_commit(emails.send_verification_email, reader.pk, site_url)
+    return EmailChange.PENDING
+
+
+def cancel_email_change(*, reader: Reader) -> None:
+    """Drop a pending new address; links sent to it stop working."""
+    if reader.pending_email or reader.pending_email_since:
+        reader.pending_email, reader.pending_email_since = "", None
+        reader.save(update_fields=["pending_email", "pending_email_since"])
+
+
+def send_verification_again(*, reader: Reader, site_url: str) -> bool:
+    """Mail the link for the address the reader has to verify again; False if there
+    is none. The caller bounds how often (BROADSHEET_ACCOUNT_EMAILS_PER_HOUR)."""
+    if not address_to_verify(reader):
+        return False
+    if reader.pending_email and (
+        Reader.objects.filter(email__iexact=reader.pending_email).exclude(pk=reader.pk).exists()
+    ):
+        return True  # as request_email_change: nothing to send, and nothing said
+    _mail_on_commit(emails.send_verification_email, reader.pk, site_url)
+    return True
+
+
+class AddressTaken(ValueError):
+    """The address a link verifies became another account's in the meantime."""
+
+
+@transaction.atomic
+def confirm_email_address(*, token: str) -> Reader:
+    """Verify the address a link was mailed to: the pending new one becomes the
+    address in use, or the address in use is marked verified.
+
+    Raises verification.InvalidLink (ExpiredLink, UsedLink) for a link that does
+    not verify anything now, and AddressTaken if another account has the address.
+    The write is a compare-and-set on the state the link was made for, so two
+    clicks at once verify once, and a change in between wins over the older link.
+    """
+    claim = read_verification_token(token)
+    reader, address, now = claim.reader, claim.address, timezone.now()
+    if reader.pending_email:
+        if Reader.objects.filter(email__iexact=address).exclude(pk=reader.pk).exists():
+            raise AddressTaken(address)
+        try:
+            with transaction.atomic():
+                switched = Reader.objects.filter(
+                    pk=reader.pk,
+                    email=reader.email,
+                    pending_email=address,
+                    pending_email_since=reader.pending_email_since,
+                ).update(
+                    email=address, email_verified_at=now, pending_email="", pending_email_since=None
+                )
+        except IntegrityError as error:  # another account took it a moment ago
+            raise AddressTaken(address) from error
+    else:
+        switched = Reader.objects.filter(
+            pk=reader.pk, email=address, email_verified_at__isnull=True
+        ).update(email_verified_at=now)
+    if not switched:
+        raise UsedLink("verified by another request a moment ago")
+    reader.refresh_from_db()
     return reader
 
 

@@ -24,6 +24,18 @@ urlpatterns = [
         views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("accounts/settings/", views.account_settings, name="settings"),
+    path(
+        "accounts/settings/email/resend/",
+        views.resend_verification,
+        name="resend_verification",
+    ),
+    path(
+        "accounts/settings/email/cancel/",
+        views.cancel_email_change_view,
+        name="cancel_email_change",
+    ),
+    path("accounts/verify-email/<str:token>/", views.verify_email, name="verify_email"),
     path("readers/<str:handle>/", views.profile, name="profile"),
     path("readers/<str:handle>/presence/", views.presence_setting, name="presence"),
     path("readers/<str:handle>/replies-feed/", views.reply_feed_setting, name="reply_feed"),

@@ -10,20 +10,33 @@ from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from broadsheet.core.limits import limit, within_limit
+from broadsheet.core.limits import limit, too_many_requests, within_limit
 from broadsheet.discussion.queries import list_comments_by_reader
 from broadsheet.readers.access import get_reply_feed_token
-from broadsheet.readers.forms import SignInForm, SignUpForm
+from broadsheet.readers.emails import mask_address
+from broadsheet.readers.forms import EmailChangeForm, SignInForm, SignUpForm
 from broadsheet.readers.models import Reader
 from broadsheet.readers.operations import (
+    AddressTaken,
+    cancel_email_change,
+    confirm_email_address,
     create_reply_feed_key,
+    request_email_change,
     revoke_reply_feed_key,
     send_sign_up_attempt_notice,
+    send_verification_again,
     set_appear_offline,
     sign_up_reader,
+)
+from broadsheet.readers.verification import (
+    ExpiredLink,
+    InvalidLink,
+    UsedLink,
+    address_to_verify,
+    read_verification_token,
 )
 
 # The site's sign-in form and the admin's count against one limit per address.
@@ -47,6 +60,11 @@ def _account_mail_within_limit(request, email: str) -> bool:
     )
 
 
+def _site_url(request) -> str:
+    """The site's own address as this request reached it, for links in mails."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
@@ -67,7 +85,7 @@ def sign_up(request):
         if Reader.objects.filter(email__iexact=email).exists():
             return _email_already_used(request, email)
         try:
-            reader = sign_up_reader(**form.cleaned_data)
+            reader = sign_up_reader(**form.cleaned_data, site_url=_site_url(request))
         except IntegrityError:
             # Lost a race against another sign-up: for the email (say nothing about
             # it, as above) or for the handle (public, so say so).
@@ -92,11 +110,12 @@ def _email_already_used(request, email: str):
     "An account with this email already exists" would tell anyone whether an
     address has an account here. Instead the owner is told by mail that someone
     tried (with a way to sign in or reset the password), and the visitor sees a
-    page that says to check their email. Until sign-up verifies addresses (then
-    every sign-up ends on this page), a new address is still signed in at once,
-    so a visitor who notices that they were not signed in can still tell: this
-    costs them an address they control no more than before, but no longer shows
-    the answer on the form, and each try alerts the owner. Sign-ups per address
+    page that says to check their email. A new address is mailed a verification
+    link but still signed in at once (unverified readers may read, and comment
+    unless BROADSHEET_UNVERIFIED_MAY_COMMENT is off), so a visitor who notices
+    that they were not signed in can still tell: this costs them an address they
+    control no more than before, but no longer shows the answer on the form, and
+    each try alerts the owner. Sign-ups per address
     (BROADSHEET_SIGNUPS_PER_HOUR) bound how many addresses can be tried.
     """
     owner = Reader.objects.filter(email__iexact=email).first()
@@ -234,3 +253,144 @@ def reply_feed_setting(request, handle: str):
     else:
         return HttpResponseBadRequest(_("Choose whether to create or turn off the address."))
     return redirect(request.user.get_absolute_url() + "#replies-feed")
+
+
+# Each mail a signed-in reader asks for (a link to a new address, a link sent
+# again) counts against BROADSHEET_ACCOUNT_EMAILS_PER_HOUR twice: for the reader,
+# and for the address it goes to, which sign-ups and password resets count too.
+# Past either, 429: the reader asks about their own account, so saying so tells
+# nobody anything, and the address is counted whether or not it has an account.
+def _verification_mail_within_limit(request, address: str) -> bool:
+    for_reader = within_limit(
+        request,
+        group="readers.verification_mail",
+        value=str(request.user.pk),
+        setting="BROADSHEET_ACCOUNT_EMAILS_PER_HOUR",
+        period="h",
+    )
+    return for_reader and _account_mail_within_limit(request, address)
+
+
+# Guesses at the current password on the change-of-address form count like sign-in
+# attempts, per reader (the form is behind sign-in).
+EMAIL_CHANGE_LIMIT = limit(
+    key="user", setting="BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR", period="h", group="readers.email"
+)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@EMAIL_CHANGE_LIMIT
+def account_settings(request):
+    """The reader's own account: their address, whether it is verified, changing it."""
+    reader = request.user
+    form = EmailChangeForm(request.POST or None, reader=reader)
+    if request.method == "POST" and form.is_valid():
+        new_email = form.cleaned_data["new_email"]
+        if not _verification_mail_within_limit(request, new_email):
+            return too_many_requests(request, retry_after=3600)
+        request_email_change(reader=reader, new_email=new_email, site_url=_site_url(request))
+        messages.success(
+            request,
+            _(
+                "We have sent a link to %(address)s. Your account keeps using its current "
+                "address until you open it."
+            )
+            % {"address": new_email},
+        )
+        return redirect("readers:settings")
+    context = {"form": form, "reader": reader, "address_to_verify": address_to_verify(reader)}
+    return render(
+        request,
+        "readers/settings.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def resend_verification(request):
+    reader = request.user
+    address = address_to_verify(reader)
+    if not address:
+        messages.info(request, _("Your email address is verified already."))
+        return redirect("readers:settings")
+    if not _verification_mail_within_limit(request, address):
+        return too_many_requests(request, retry_after=3600)
+    send_verification_again(reader=reader, site_url=_site_url(request))
+    messages.success(
+        request, _("We have sent the link again to %(address)s.") % {"address": address}
+    )
+    return redirect("readers:settings")
+
+
+@login_required
+@require_POST
+def cancel_email_change_view(request):
+    cancel_email_change(reader=request.user)
+    messages.success(request, _("The change of address is cancelled; nothing has changed."))
+    return redirect("readers:settings")
+
+
+def _link_failed(request, error: InvalidLink | AddressTaken):
+    """A link that verifies nothing: a page that says why and what to do, never a 500."""
+    if isinstance(error, ExpiredLink):
+        title, status = _("This link has expired"), 410
+        hours = settings.BROADSHEET_EMAIL_VERIFICATION_HOURS
+        text = ngettext(
+            "Links to verify an address work for %(hours)d hour. "
+            "Send a new one from your account settings.",
+            "Links to verify an address work for %(hours)d hours. "
+            "Send a new one from your account settings.",
+            hours,
+        ) % {"hours": hours}
+    elif isinstance(error, UsedLink):
+        title, status = _("This address is verified already"), 410
+        text = _("This link has been used. There is nothing more to do.")
+    elif isinstance(error, AddressTaken):
+        title, status = _("This address belongs to another account"), 409
+        text = _(
+            "Another account uses this address now, so yours keeps its current one. "
+            "You can choose another address in your account settings."
+        )
+    else:
+        title, status = _("This link does not work"), 400
+        text = _(
+            "The link is incomplete or no longer valid: perhaps the address was changed "
+            "since it was sent. Open the newest link we sent, or ask for a new one in your "
+            "account settings."
+        )
+    context = {
+        "notice_title": title,
+        "notice_text": text,
+        "notice_action_url": reverse("readers:settings"),
+        "notice_action_label": _("Account settings"),
+    }
+    return render(request, "readers/notice.html", context, status=status)
+
+
+# Mail scanners and link previews open links by themselves: GET only shows a button,
+# and only its POST verifies, so an address is verified by a person who chose to.
+@require_http_methods(["GET", "POST"])
+def verify_email(request, token: str):
+    try:
+        claim = read_verification_token(token)
+        if request.method == "POST":
+            reader = confirm_email_address(token=token)
+    except (InvalidLink, AddressTaken) as error:
+        return _link_failed(request, error)
+    if request.method == "GET":
+        context = {"token": token, "address": mask_address(claim.address)}
+        return render(request, "readers/verify_email.html", context)
+    return render(
+        request,
+        "readers/notice.html",
+        {
+            "notice_title": _("Email address verified"),
+            "notice_text": _("Thank you: %(address)s is verified and in use for your account.")
+            % {"address": mask_address(reader.email)},
+            "notice_action_url": reverse("readers:settings"),
+            "notice_action_label": _("Account settings"),
+        },
+    )
