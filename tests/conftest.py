@@ -104,6 +104,14 @@ def rules(settings):
 
 
 @pytest.fixture
+def mailoutbox(mailoutbox):
+    """Django's test outbox as the worker fills it (tests/mail.py)."""
+    from tests.mail import WorkerOutbox
+
+    return WorkerOutbox(mailoutbox)
+
+
+@pytest.fixture
 def make_reader(db):
     def make(handle: str | None = None, display_name: str | None = None, **fields) -> Reader:
         n = next(_sequence)

@@ -1,18 +1,22 @@
 """The mails about a reader's address: one plain function per message.
 
 Each takes ids and strings, never model instances, and reads the reader again
-itself, so that an operation can hand it to `transaction.on_commit` now and to a
-background task later without its meaning changing: whatever the row says when
-the mail goes out is what the mail says. `site_url` is the site's own address
-("https://news.example.org"), given by the door the change came through, so the
-links in a mail point where the reader came from.
+itself: operations enqueue it (`send_account_email_later`) in their transaction
+and the background worker sends it, so whatever the row says when the mail goes
+out is what the mail says, and no request waits for a mail server. `site_url` is
+the site's own address ("https://news.example.org"), given by the door the change
+came through, so the links in a mail point where the reader came from.
 """
+
+import smtplib
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
+from broadsheet.background.retries import TryAgainLater, retrying_task
 from broadsheet.readers.models import Reader
 from broadsheet.readers.verification import address_to_verify, make_verification_token
 
@@ -23,6 +27,13 @@ def _send(template: str, context: dict, to: str) -> None:
     body = render_to_string(f"readers/{template}_email.txt", context)
     # A subject is one line whatever the template or a translation did with it.
     send_mail(" ".join(subject.split()), body, None, [to])
+
+
+def send_prepared_email(subject: str, body: str, to: str) -> bool:
+    """A message rendered in the request (Django's password reset renders its
+    own, with the link's one-time token), sent by the worker."""
+    send_mail(" ".join(subject.split()), body, None, [to])
+    return True
 
 
 def _absolute(site_url: str, path: str) -> str:
@@ -90,3 +101,52 @@ def send_address_in_use_notice(owner_id: int, site_url: str) -> bool:
     }
     _send("address_in_use", context, owner.email)
     return True
+
+
+def send_sign_up_attempt_notice(owner_id: int, site_url: str) -> bool:
+    """Tell a reader that someone tried to sign up with their address: the sign-up
+    page says nothing about it (see readers.views), so the owner hears it here."""
+    owner = Reader.objects.filter(pk=owner_id).first()
+    if owner is None or not owner.email:
+        return False
+    context = {
+        "reader": owner,
+        "sign_in_url": _absolute(site_url, reverse("readers:sign_in")),
+        "password_reset_url": _absolute(site_url, reverse("readers:password_reset")),
+    }
+    _send("sign_up_attempt", context, owner.email)
+    return True
+
+
+# The account mails the worker may send, by name (a task's arguments are JSON).
+ACCOUNT_EMAILS = {
+    function.__name__: function
+    for function in (
+        send_verification_email,
+        send_email_change_notice,
+        send_address_in_use_notice,
+        send_sign_up_attempt_notice,
+        send_prepared_email,
+    )
+}
+
+
+@retrying_task(queue_name="email")
+def send_account_email(name: str, args: list, language: str, attempt: int = 1) -> bool:
+    """Send one account mail from the worker, in the language of the request that
+    asked for it; a mail server that is away is tried again later."""
+    try:
+        with translation.override(language):
+            return ACCOUNT_EMAILS[name](*args)
+    except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as error:
+        raise TryAgainLater(repr(error)) from error
+    except smtplib.SMTPResponseException as error:
+        if 400 <= error.smtp_code < 500:
+            raise TryAgainLater(repr(error)) from error
+        raise
+
+
+def send_account_email_later(send, *args) -> None:
+    """Enqueue `send(*args)` for the worker, in the caller's transaction: a change
+    that rolls back sends nothing, and the request never waits for a mail server."""
+    send_account_email.enqueue(send.__name__, list(args), translation.get_language() or "en")

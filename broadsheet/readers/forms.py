@@ -1,10 +1,13 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from broadsheet.readers import identity
+from broadsheet.readers.emails import send_account_email_later, send_prepared_email
 from broadsheet.readers.models import Reader, handle_validator
 
 
@@ -136,3 +139,21 @@ class EmailChangeForm(forms.Form):
                 _("That is not your current password."), code="wrong_password"
             )
         return password
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's, with the mail sent by the worker: the message (and its one-time
+    link) is rendered here, where the request says the site's address."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        subject = render_to_string(subject_template_name, context)
+        body = render_to_string(email_template_name, context)
+        send_account_email_later(send_prepared_email, subject, body, to_email)

@@ -3,13 +3,10 @@
 import enum
 import secrets
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from broadsheet.live.publishing import publish_gone_offline, publish_presence
@@ -99,10 +96,10 @@ def change_reader_details(
 
 
 def _mail_on_commit(send, *args) -> None:
-    # After the commit, so no mail tells of a change that was rolled back; robust,
-    # so a mail server that is down does not turn a committed change into an error
-    # page (the reader can send a link again from their settings).
-    transaction.on_commit(partial(send, *args), robust=True)
+    # A task row in the change's transaction: no mail tells of a change that was
+    # rolled back, and a mail server that is down delays the mail (the worker
+    # tries again) instead of turning a committed change into an error page.
+    emails.send_account_email_later(send, *args)
 
 
 class EmailChange(enum.Enum):
@@ -205,18 +202,10 @@ def confirm_email_address(*, token: str) -> Reader:
     return reader
 
 
-def send_sign_up_attempt_notice(*, reader: Reader, sign_in_url: str, password_reset_url: str):
+def send_sign_up_attempt_notice(*, reader: Reader, site_url: str) -> None:
     """Tell a reader that someone tried to sign up with their address: the sign-up
     page says nothing about it (see readers.views), so the owner hears it here."""
-    context = {
-        "reader": reader,
-        "site_name": settings.BROADSHEET_SITE_NAME,
-        "sign_in_url": sign_in_url,
-        "password_reset_url": password_reset_url,
-    }
-    subject = render_to_string("readers/sign_up_attempt_subject.txt", context)
-    body = render_to_string("readers/sign_up_attempt_email.txt", context)
-    send_mail(" ".join(subject.split()), body, None, [reader.email])
+    _mail_on_commit(emails.send_sign_up_attempt_notice, reader.pk, site_url)
 
 
 def _record_presence(reader: Reader, field: str, now: datetime | None) -> bool:

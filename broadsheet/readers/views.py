@@ -17,7 +17,7 @@ from broadsheet.core.limits import limit, too_many_requests, within_limit
 from broadsheet.discussion.queries import list_comments_by_reader
 from broadsheet.readers.access import get_reply_feed_token
 from broadsheet.readers.emails import mask_address
-from broadsheet.readers.forms import EmailChangeForm, SignInForm, SignUpForm
+from broadsheet.readers.forms import EmailChangeForm, PasswordResetForm, SignInForm, SignUpForm
 from broadsheet.readers.models import Reader
 from broadsheet.readers.operations import (
     AddressTaken,
@@ -120,11 +120,7 @@ def _email_already_used(request, email: str):
     """
     owner = Reader.objects.filter(email__iexact=email).first()
     if owner is not None and _account_mail_within_limit(request, email):
-        send_sign_up_attempt_notice(
-            reader=owner,
-            sign_in_url=request.build_absolute_uri(reverse("readers:sign_in")),
-            password_reset_url=request.build_absolute_uri(reverse("readers:password_reset")),
-        )
+        send_sign_up_attempt_notice(reader=owner, site_url=_site_url(request))
     return render(
         request,
         "readers/notice.html",
@@ -165,6 +161,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     (quietly, so the limit does not show whether the account exists)."""
 
     template_name = "readers/password_reset.html"
+    form_class = PasswordResetForm
     email_template_name = "readers/password_reset_email.txt"
     subject_template_name = "readers/password_reset_subject.txt"
     success_url = reverse_lazy("readers:password_reset_done")

@@ -54,9 +54,7 @@ def test_a_reply_shown_live_is_read_and_not_emailed(
     assert mailoutbox == []
 
 
-def test_the_notifications_page_by_keyboard_and_on_a_phone(
-    new_page, article, kestrel, nikolai
-):
+def test_the_notifications_page_by_keyboard_and_on_a_phone(new_page, article, kestrel, nikolai):
     first = post_comment(article=article, author=kestrel, body="Is the ferry on time?")
     post_comment(article=article, author=nikolai, parent=first, body="@kestrel-7 on time today.")
     post_comment(article=article, author=nikolai, body="Hello @kestrel-7, see #1")

@@ -67,6 +67,6 @@ def test_only_the_readers_own_pages_hear_of_their_notifications(article, make_re
     assert heard["carol/after read"] == []
 
 
-def test_the_private_stream_is_for_signed_in_readers_only(client, make_reader):
-    response = client.get(reverse("notifications:live"))
+def test_the_private_stream_is_for_signed_in_readers_only(async_client):
+    response = run(async_client.get(reverse("notifications:live")))
     assert response.status_code == 403

@@ -1,9 +1,9 @@
 import pytest
-from django.core import mail
 from django.urls import reverse
 
 from broadsheet.readers.models import Reader
 from tests.conftest import PASSWORD
+from tests.mail import sent_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -76,8 +76,8 @@ def test_sign_up_with_an_email_in_use_makes_no_account_says_nothing_and_tells_it
     assert "already" not in html and kestrel.email not in html
     assert not Reader.objects.filter(handle="another").exists()
     assert not client.get("/").context["user"].is_authenticated
-    assert [message.to for message in mail.outbox] == [[kestrel.email]]
-    assert "kestrel-7" in mail.outbox[0].body and "/accounts/sign-in/" in mail.outbox[0].body
+    assert [message.to for message in sent_mail()] == [[kestrel.email]]
+    assert "kestrel-7" in sent_mail()[0].body and "/accounts/sign-in/" in sent_mail()[0].body
 
 
 def test_sign_in_page_labels(client):
@@ -119,8 +119,8 @@ def test_sign_out_ends_the_session(signed_in_client):
 def test_password_reset_by_email_lets_the_reader_choose_a_new_password(client, kestrel):
     response = client.post(reverse("readers:password_reset"), {"email": "Kestrel-7@Example.org"})
     assert response.status_code == 302
-    assert len(mail.outbox) == 1
-    link = next(line for line in mail.outbox[0].body.splitlines() if "/password-reset/" in line)
+    assert len(sent_mail()) == 1
+    link = next(line for line in sent_mail()[0].body.splitlines() if "/password-reset/" in line)
     path = link.split("://", 1)[1].split("/", 1)[1]
     response = client.get("/" + path, follow=True)
     new_password = "a brand new passphrase 42"
@@ -136,7 +136,7 @@ def test_password_reset_by_email_lets_the_reader_choose_a_new_password(client, k
 def test_password_reset_for_an_unknown_email_sends_nothing_and_reveals_nothing(client):
     response = client.post(reverse("readers:password_reset"), {"email": "nobody@example.org"})
     assert response.status_code == 302
-    assert mail.outbox == []
+    assert sent_mail() == []
 
 
 def test_profile_shows_display_name_presence_and_comments_newest_first(
