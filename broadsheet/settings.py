@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "broadsheet.articles",
     "broadsheet.discussion",
     "broadsheet.moderation",
+    "broadsheet.search",
     "broadsheet.live",
     "broadsheet.demo",
     "broadsheet.core",
@@ -420,3 +421,11 @@ BROADSHEET_REPORTS_PER_HOUR = env_int("BROADSHEET_REPORTS_PER_HOUR", 20)
 # Every edit is rendered, judged by the rules and sent to every open page of the
 # article: without a limit one reader could keep all of them busy.
 BROADSHEET_EDITS_PER_MINUTE = env_int("BROADSHEET_EDITS_PER_MINUTE", 10)
+
+# Search (/search/): what one query may cost. A longer query is refused with a
+# message; pages past the last one are not served (a stranger cannot make the
+# database skip a million matches); searches per minute per address.
+BROADSHEET_SEARCH_MAX_QUERY_LENGTH = env_int("BROADSHEET_SEARCH_MAX_QUERY_LENGTH", 200, minimum=1)
+BROADSHEET_SEARCH_RESULTS_PER_PAGE = env_int("BROADSHEET_SEARCH_RESULTS_PER_PAGE", 20, minimum=1)
+BROADSHEET_SEARCH_MAX_PAGES = env_int("BROADSHEET_SEARCH_MAX_PAGES", 10, minimum=1)
+BROADSHEET_SEARCHES_PER_MINUTE = env_int("BROADSHEET_SEARCHES_PER_MINUTE", 30)

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("broadsheet.articles.urls")),
     path("", include("broadsheet.discussion.urls")),
     path("", include("broadsheet.moderation.urls")),
+    path("", include("broadsheet.search.urls")),
 ]
