@@ -1,13 +1,14 @@
 """Full-text matching, one interface over the two databases Broadsheet runs on.
 
-SQLite: an FTS5 table (`search_entry_fts`) over SearchEntry.stems, kept in step by
+SQLite: an FTS5 table (`search_entry_fts`) over SearchEntry.terms, kept in step by
 triggers on the entry table. FTS5's only stemmer is Porter's English one, so the
 stems are made in Python (search.text, Snowball for Russian and English) and a
 query is stemmed the same way.
 
-PostgreSQL: a generated `tsvector` column (`document`) with a GIN index, made with
-the `russian` configuration, which stems Cyrillic words with the Russian Snowball
-stemmer and ASCII words with the English one, and knows both languages' stop words.
+PostgreSQL: a generated `tsvector` column (`document`) with a GIN index, made from
+the same words (SearchEntry.terms) with the `russian` configuration, which stems
+Cyrillic words with the Russian Snowball stemmer and ASCII words with the English
+one, and knows both languages' stop words.
 
 Both answer `match(entries, words)`: the entries whose text holds every word (AND),
 newest indexed first, so a page of results is read from the top of the index and
@@ -31,19 +32,19 @@ class SQLiteSearch:
     # Fixed SQL, no outside value in it (ENTRY_TABLE, FTS_TABLE spelled out).
     create_sql = [
         "CREATE VIRTUAL TABLE search_entry_fts USING fts5("
-        "stems, content='search_searchentry', content_rowid='id', "
+        "terms, content='search_searchentry', content_rowid='id', "
         "tokenize='unicode61 remove_diacritics 0')",
         # External content: the triggers keep the index in step with every insert,
         # update and delete of an entry, cascades from a deleted article included.
         "CREATE TRIGGER search_entry_ai AFTER INSERT ON search_searchentry BEGIN "
-        "INSERT INTO search_entry_fts(rowid, stems) VALUES (new.id, new.stems); END",
+        "INSERT INTO search_entry_fts(rowid, terms) VALUES (new.id, new.terms); END",
         "CREATE TRIGGER search_entry_ad AFTER DELETE ON search_searchentry BEGIN "
-        "INSERT INTO search_entry_fts(search_entry_fts, rowid, stems) "
-        "VALUES ('delete', old.id, old.stems); END",
-        "CREATE TRIGGER search_entry_au AFTER UPDATE OF stems ON search_searchentry BEGIN "
-        "INSERT INTO search_entry_fts(search_entry_fts, rowid, stems) "
-        "VALUES ('delete', old.id, old.stems); "
-        "INSERT INTO search_entry_fts(rowid, stems) VALUES (new.id, new.stems); END",
+        "INSERT INTO search_entry_fts(search_entry_fts, rowid, terms) "
+        "VALUES ('delete', old.id, old.terms); END",
+        "CREATE TRIGGER search_entry_au AFTER UPDATE OF terms ON search_searchentry BEGIN "
+        "INSERT INTO search_entry_fts(search_entry_fts, rowid, terms) "
+        "VALUES ('delete', old.id, old.terms); "
+        "INSERT INTO search_entry_fts(rowid, terms) VALUES (new.id, new.terms); END",
     ]
     drop_sql = [
         "DROP TRIGGER IF EXISTS search_entry_ai",
@@ -52,7 +53,7 @@ class SQLiteSearch:
         f"DROP TABLE IF EXISTS {FTS_TABLE}",
     ]
 
-    def stems_to_store(self, *texts: str) -> str:
+    def terms_to_store(self, *texts: str) -> str:
         return " ".join(stem for part in texts for stem in text.stems(part))
 
     def match(self, entries: QuerySet, words: list[str]) -> QuerySet:
@@ -74,7 +75,7 @@ class PostgreSQLSearch:
 
     create_sql = [
         f"ALTER TABLE {ENTRY_TABLE} ADD COLUMN document tsvector GENERATED ALWAYS AS "
-        "(to_tsvector('russian'::regconfig, title || ' ' || text)) STORED",
+        "(to_tsvector('russian'::regconfig, terms)) STORED",
         f"CREATE INDEX search_entry_document ON {ENTRY_TABLE} USING GIN (document)",
     ]
     drop_sql = [
@@ -82,8 +83,9 @@ class PostgreSQLSearch:
         f"ALTER TABLE {ENTRY_TABLE} DROP COLUMN IF EXISTS document",
     ]
 
-    def stems_to_store(self, *texts: str) -> str:
-        return ""  # the generated column stems on write
+    def terms_to_store(self, *texts: str) -> str:
+        # Our words, not the raw text: the generated column stems these.
+        return " ".join(word for part in texts for word in text.words(part))
 
     def match(self, entries: QuerySet, words: list[str]) -> QuerySet:
         # The words our parser found (search.text.words), for PostgreSQL to stem

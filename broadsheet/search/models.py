@@ -6,7 +6,7 @@ class SearchEntry(models.Model):
     """One searchable thing: an article, or a comment that is not deleted.
 
     The full-text index itself is the database's own and lives beside this table
-    (migration 0001): an FTS5 table over `stems` on SQLite, a generated `tsvector`
+    (migration 0001): an FTS5 table over `terms` on SQLite, a generated `tsvector`
     column with a GIN index on PostgreSQL. The rows are written only by
     search.operations, inside the transaction of the write that changed the text,
     so the index is never stale; who may find a row is decided when searching
@@ -35,9 +35,11 @@ class SearchEntry(models.Model):
     title = models.CharField(max_length=300, blank=True, default="")
     # The plain text snippets are cut from (never HTML).
     text = models.TextField()
-    # Snowball stems of title and text, space-separated: what SQLite's FTS5 table
-    # indexes. Empty on PostgreSQL, which stems by itself.
-    stems = models.TextField(blank=True, default="")
+    # What the full-text index reads, the words of title and text as search.text
+    # finds them, space-separated: their Snowball stems on SQLite (FTS5 cannot stem
+    # Russian), the words themselves on PostgreSQL, which stems them. Both databases
+    # so see the same words: PostgreSQL's own parser would skip `<script>` as a tag.
+    terms = models.TextField(blank=True, default="")
 
     class Meta:
         verbose_name = "search entry"

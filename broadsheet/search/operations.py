@@ -29,7 +29,7 @@ def _comment_fields(comment, article, backend, plain: str | None = None) -> dict
         "created_at": comment.created_at,
         "title": "",
         "text": plain,
-        "stems": backend.stems_to_store(plain),
+        "terms": backend.terms_to_store(plain),
     }
 
 
@@ -81,7 +81,7 @@ def _article_fields(article, backend) -> dict:
         "created_at": article.published_at or article.created_at,
         "title": article.title,
         "text": plain,
-        "stems": backend.stems_to_store(article.title, plain),
+        "terms": backend.terms_to_store(article.title, plain),
     }
 
 

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField()),
                 ('title', models.CharField(blank=True, default='', max_length=300)),
                 ('text', models.TextField()),
-                ('stems', models.TextField(blank=True, default='')),
+                ('terms', models.TextField(blank=True, default='')),
                 ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='articles.article')),
                 ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('comment', models.OneToOneField(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='discussion.comment')),
