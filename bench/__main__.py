@@ -3,6 +3,7 @@
     .venv/bin/python -m bench compare [--quick]  Broadsheet vs Isso vs nginx (compare.py)
     .venv/bin/python -m bench asgi-servers       ASGI servers for `serve` (asgi_servers.py)
     .venv/bin/python -m bench live               open pages, comments fanned out (live/)
+    .venv/bin/python -m bench search [--quick]   full-text search vs a LIKE scan (search.py)
 
 `python -m bench.<name>` runs the same; `python -m bench <name> --help` lists its
 options. With no name (or only options) it runs `compare`, as bench/run does.
@@ -18,6 +19,7 @@ BENCHMARKS = {
     "compare": "bench.compare",
     "asgi-servers": "bench.asgi_servers",
     "live": "bench.live.run",
+    "search": "bench.search",
 }
 
 

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "load_demo",
         "load the demo edition; --articles N --comments-per-article M: a big site",
     ),
+    "reindex": ("reindex", "rebuild the search index from the articles and comments"),
     "createsuperuser": ("createsuperuser", "create an administrator account"),
     "changepassword": ("changepassword", "change a reader's password: changepassword HANDLE"),
     "migrate": ("migrate", "apply database migrations (every command does this first)"),

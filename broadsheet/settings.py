@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "broadsheet.articles",
     "broadsheet.discussion",
     "broadsheet.moderation",
+    "broadsheet.search",
     "broadsheet.live",
     "broadsheet.demo",
     "broadsheet.core",
@@ -486,3 +487,10 @@ BROADSHEET_EMAIL_FAILURES_BEFORE_SUPPRESSION = env_int(
 BROADSHEET_EMAIL_TIMEOUT_SECONDS = env_int("BROADSHEET_EMAIL_TIMEOUT_SECONDS", 30, minimum=1)
 # Open pages report the comments they showed live (so no e-mail repeats them).
 BROADSHEET_SEEN_REPORTS_PER_MINUTE = env_int("BROADSHEET_SEEN_REPORTS_PER_MINUTE", 60)
+# Search (/search/): what one query may cost. A longer query is refused with a
+# message; pages past the last one are not served (a stranger cannot make the
+# database skip a million matches); searches per minute per address.
+BROADSHEET_SEARCH_MAX_QUERY_LENGTH = env_int("BROADSHEET_SEARCH_MAX_QUERY_LENGTH", 200, minimum=1)
+BROADSHEET_SEARCH_RESULTS_PER_PAGE = env_int("BROADSHEET_SEARCH_RESULTS_PER_PAGE", 20, minimum=1)
+BROADSHEET_SEARCH_MAX_PAGES = env_int("BROADSHEET_SEARCH_MAX_PAGES", 10, minimum=1)
+BROADSHEET_SEARCHES_PER_MINUTE = env_int("BROADSHEET_SEARCHES_PER_MINUTE", 30)

@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("broadsheet.discussion.urls")),
     path("", include("broadsheet.moderation.urls")),
     path("", include("broadsheet.notifications.urls")),
+    path("", include("broadsheet.search.urls")),
 ]

@@ -15,6 +15,7 @@ from broadsheet.articles.rendering import render_article_markdown
 from broadsheet.discussion.operations import open_discussion
 from broadsheet.live.publishing import announce_page_change
 from broadsheet.moderation.audit import audit
+from broadsheet.search.operations import index_article
 
 
 @transaction.atomic
@@ -61,6 +62,7 @@ def save_article(
     article.full_clean(validate_unique=False)
     article.save()
     open_discussion(article=article)
+    index_article(article=article)
     announce_page_change(article_id=article.pk)
     return article, created
 

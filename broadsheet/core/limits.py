@@ -25,9 +25,10 @@ def _rate(setting: str, period: str):
     return rate
 
 
-def limit(*, key: str, setting: str, period: str, group: str | None = None):
-    """Limit a view's POSTs to settings.<setting> per `period` ("m" or "h") per `key`;
-    past the limit the view answers 429 with Retry-After instead of running.
+def limit(*, key: str, setting: str, period: str, group: str | None = None, method: str = "POST"):
+    """Limit a view's POSTs (or requests of `method`, "GET" for a search that costs
+    the database) to settings.<setting> per `period` ("m" or "h") per `key`; past the
+    limit the view answers 429 with Retry-After instead of running.
 
     Views given the same `group` share one counter (the site's and the admin's
     sign-in forms are one door with two frames); by default each view has its own.
@@ -35,7 +36,7 @@ def limit(*, key: str, setting: str, period: str, group: str | None = None):
 
     def decorate(view):
         counted = ratelimit(
-            group=group, key=key, rate=_rate(setting, period), method="POST", block=False
+            group=group, key=key, rate=_rate(setting, period), method=method, block=False
         )
 
         @wraps(view)

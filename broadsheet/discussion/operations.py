@@ -38,6 +38,7 @@ from broadsheet.moderation.rules import check_comment, check_rate
 from broadsheet.notifications import tasks as notification_tasks
 from broadsheet.notifications.operations import withdraw_notifications_about
 from broadsheet.readers.models import Reader
+from broadsheet.search.operations import index_comment, index_new_comments, unindex_comment
 
 PATH_DIGITS = 10
 
@@ -208,6 +209,7 @@ def post_comment(
                 comment.quote_text = anchored.text
                 comment.quote_revision = article.revision
             comment.save(force_insert=True)
+            index_comment(comment=comment)
             if parent is not None:
                 Comment.objects.filter(article=article, number=comment.thread).update(
                     reply_count=F("reply_count") + 1
@@ -408,6 +410,7 @@ def insert_generated_comments(
         for comment, parent in replies_to:
             comment.parent = parent
         Comment.objects.bulk_update([c for c, _p in replies_to], ["parent"], batch_size=batch_size)
+    index_new_comments(article=article, comments=rows, batch_size=batch_size)
     replies: dict[int, int] = {}
     for comment in rows:
         if comment.thread != comment.number:
@@ -486,6 +489,8 @@ def edit_comment(*, comment: Comment, editor, body: str, now: datetime | None = 
                 locked.moderation_params = held_because.params
                 update_fields += ["moderation_reason", "moderation_params"]
         locked.save(update_fields=update_fields)
+        # Held now: the index keeps it for moderators, and readers' searches leave it out.
+        index_comment(comment=locked)
         if not locked.is_pending:
             record_event(article_id=locked.article_id, event=events.comment_edited(locked))
     for field in update_fields:  # the caller's copy tells the truth too
@@ -514,6 +519,7 @@ def delete_comment(*, comment: Comment, deleter, now: datetime | None = None) ->
         locked.body_html = ""
         locked.quote_text = ""
         locked.save(update_fields=["deleted_at", "body_markdown", "body_html", "quote_text"])
+        unindex_comment(comment=locked)
         erase_comment_from_events(article_id=locked.article_id, number=locked.number)
         withdraw_notifications_about(comment=locked)
         record_event(article_id=locked.article_id, event=events.comment_deleted(locked))

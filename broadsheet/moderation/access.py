@@ -8,9 +8,15 @@ from broadsheet.discussion.access import get_visible_comment_or_404
 from broadsheet.discussion.models import Comment
 
 
+def is_moderator(reader) -> bool:
+    """Whether `reader` (perhaps anonymous) moderates comments: sees the held and
+    rejected ones in the queue and in search."""
+    return bool(reader.is_authenticated and reader.has_perm("discussion.moderate_comment"))
+
+
 def require_moderator(reader) -> None:
     """A reader who is not a moderator gets what a missing page gets: 404."""
-    if not (reader.is_authenticated and reader.has_perm("discussion.moderate_comment")):
+    if not is_moderator(reader):
         raise Http404("No such page")
 
 

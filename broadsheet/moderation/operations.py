@@ -24,6 +24,7 @@ from broadsheet.moderation.roles import ROLES
 from broadsheet.notifications import tasks as notification_tasks
 from broadsheet.notifications.operations import withdraw_notifications_about
 from broadsheet.readers.models import Reader
+from broadsheet.search.operations import set_comment_search_status
 
 
 class UnknownRole(ValueError):
@@ -184,6 +185,7 @@ def approve_comment(*, comment: Comment, moderator, reason: str = "") -> Comment
     locked.report_count = 0
     locked.moderation_reason, locked.moderation_params = "", {}
     locked.save(update_fields=["status", "report_count", "moderation_reason", "moderation_params"])
+    set_comment_search_status(comment=locked)
     if was_pending:
         _count_as_visible(locked, +1)
         record_event(article_id=locked.article_id, event=events.comment_posted(locked))
@@ -209,6 +211,7 @@ def reject_comment(*, comment: Comment, moderator, reason: str) -> Comment:
     locked.report_count = 0
     locked.moderation_reason, locked.moderation_params = reason.strip()[:200], {}
     locked.save(update_fields=["status", "report_count", "moderation_reason", "moderation_params"])
+    set_comment_search_status(comment=locked)
     erase_comment_from_events(article_id=locked.article_id, number=locked.number)
     withdraw_notifications_about(comment=locked)
     record_event(article_id=locked.article_id, event=events.comment_removed(locked))
