@@ -4,6 +4,7 @@
     .venv/bin/python -m bench asgi-servers       ASGI servers for `serve` (asgi_servers.py)
     .venv/bin/python -m bench live               open pages, comments fanned out (live/)
     .venv/bin/python -m bench search [--quick]   full-text search vs a LIKE scan (search.py)
+    .venv/bin/python -m bench notifications      posting, notifications off / on
 
 `python -m bench.<name>` runs the same; `python -m bench <name> --help` lists its
 options. With no name (or only options) it runs `compare`, as bench/run does.
@@ -20,6 +21,7 @@ BENCHMARKS = {
     "asgi-servers": "bench.asgi_servers",
     "live": "bench.live.run",
     "search": "bench.search",
+    "notifications": "bench.notifications",
 }
 
 

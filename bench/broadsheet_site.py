@@ -128,10 +128,13 @@ def sign_in_poster(env: dict[str, str]) -> str:
 
 
 class BroadsheetServer:
-    def __init__(self, data_dir: Path, port: int, *, workers: int = 2) -> None:
+    def __init__(
+        self, data_dir: Path, port: int, *, workers: int = 2, env: dict[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.port = port
         self.workers = workers
+        self.env = env or {}
         self.log = data_dir / "serve.log"
         self.proc: subprocess.Popen | None = None
 
@@ -153,7 +156,7 @@ class BroadsheetServer:
                 "--no-access-log",
             ],
             log=self.log,
-            env=server_env(self.data_dir),
+            env=server_env(self.data_dir, **self.env),
         )
         harness.wait_until_answering(
             self.base_url + "/healthz", proc=self.proc, log=self.log, timeout=120

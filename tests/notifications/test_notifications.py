@@ -360,3 +360,43 @@ def test_a_mail_server_that_is_away_is_tried_again_later(article, verified, sett
 
     retry = DBTaskResult.objects.get(status="READY", task_path__endswith="deliver_email")
     assert retry.run_after > timezone.now()
+
+
+def test_a_reply_deleted_or_rejected_before_its_email_is_due_is_never_emailed(
+    article, verified, moderator, mail_server
+):
+    alice, bob = verified("alice"), verified("bob")
+    first = post_comment(article=article, author=alice, body="The ferry is late.")
+    regretted = post_comment(article=article, author=bob, parent=first, body="Regretted words")
+    rejected = post_comment(article=article, author=bob, parent=first, body="Rejected words")
+    run_ready_tasks()
+    delete_comment(comment=regretted, deleter=bob)
+    reject_comment(comment=rejected, moderator=moderator, reason="Off topic")
+    with later():
+        run_ready_tasks()
+    # Bob hears of the decision on his comment; Alice of nothing.
+    assert mail_server.messages_to("alice@example.org") == []
+    [decision] = mail_server.messages_to("bob@example.org")
+    text = decision.get_body(("plain",)).get_content()
+    assert "A moderator removed your comment" in text
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_a_daily_digest_goes_out_at_the_digest_hour(article, verified, mail_server, settings):
+    settings.BROADSHEET_DIGEST_HOUR = 8
+    alice, bob = verified("alice"), verified("bob")
+    change_notification_settings(
+        reader=alice, site_kinds=[], email_kinds=["reply"], cadence="daily", language="en"
+    )
+    evening = timezone.now().replace(hour=20, minute=0, second=0, microsecond=0)
+    with time_machine.travel(evening, tick=False):
+        first = post_comment(article=article, author=alice, body="The ferry is late.")
+        post_comment(article=article, author=bob, parent=first, body="Evening reply")
+        run_ready_tasks()
+    with time_machine.travel(evening + timedelta(hours=11, minutes=59), tick=False):
+        run_ready_tasks()
+    assert mail_server.received == []
+    with time_machine.travel(evening + timedelta(hours=12, minutes=1), tick=False):
+        run_ready_tasks()
+    [message] = mail_server.received
+    assert "Evening reply" in message.get_body(("plain",)).get_content()
