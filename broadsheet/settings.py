@@ -464,6 +464,9 @@ BROADSHEET_TASK_ATTEMPTS = env_int("BROADSHEET_TASK_ATTEMPTS", 6, minimum=1)
 BROADSHEET_TASK_STALE_SECONDS = env_int("BROADSHEET_TASK_STALE_SECONDS", 300, minimum=1)
 
 # --- notifications -----------------------------------------------------------------
+# Off: nothing tells readers of replies, mentions or decisions (the benchmark
+# compares posting with and without them).
+BROADSHEET_NOTIFICATIONS = env_bool("BROADSHEET_NOTIFICATIONS", True)
 # The site's public address, for links in e-mail (sent by the worker, which has
 # no request to take it from).
 BROADSHEET_SITE_URL = env_str("BROADSHEET_SITE_URL", "http://127.0.0.1:8000")

@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from django.db import OperationalError, close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
@@ -23,6 +24,27 @@ from broadsheet.background.operations import requeue_stale_tasks
 logger = logging.getLogger(__name__)
 
 STALE_CHECK_SECONDS = 30
+
+# Standing duties the worker does on every look, registered by the apps that own
+# them (AppConfig.ready), so this package imports no feature: each takes what has
+# piled up since the last look and returns how much it did (0: nothing to do).
+_duties: list[Callable[[], int]] = []
+
+
+def register_duty(duty: Callable[[], int]) -> None:
+    if duty not in _duties:
+        _duties.append(duty)
+
+
+def _do_duties() -> int:
+    done = 0
+    for duty in _duties:
+        try:
+            done += duty()
+        except Exception:
+            # The work stays where it was (its rows roll back) for the next look.
+            logger.exception("worker: duty %s failed", getattr(duty, "__name__", duty))
+    return done
 
 
 def _runner(worker_id: str) -> Worker:
@@ -53,17 +75,22 @@ def _claim_next(worker_id: str) -> DBTaskResult | None:
 
 
 def run_ready_tasks(*, worker_id: str | None = None, max_tasks: int | None = None) -> int:
-    """Run the tasks that are ready now, one after another; how many ran."""
+    """Do the standing duties, then run the tasks that are ready now, one after
+    another (again while either finds more); how many tasks ran."""
     worker_id = worker_id or f"inline-{uuid.uuid4().hex[:8]}"
     runner = _runner(worker_id)
     ran = 0
-    while max_tasks is None or ran < max_tasks:
-        task_result = _claim_next(worker_id)
-        if task_result is None:
-            break
-        runner.run_task(task_result)
-        ran += 1
-    return ran
+    while True:
+        did_duties = _do_duties()
+        before = ran
+        while max_tasks is None or ran < max_tasks:
+            task_result = _claim_next(worker_id)
+            if task_result is None:
+                break
+            runner.run_task(task_result)
+            ran += 1
+        if (not did_duties and ran == before) or (max_tasks is not None and ran >= max_tasks):
+            return ran
 
 
 def run_worker(*, interval: float, exit_with: int | None = None) -> None:

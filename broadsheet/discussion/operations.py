@@ -35,8 +35,10 @@ from broadsheet.moderation import reasons
 from broadsheet.moderation.audit import audit
 from broadsheet.moderation.reasons import Hold
 from broadsheet.moderation.rules import check_comment, check_rate
-from broadsheet.notifications import tasks as notification_tasks
-from broadsheet.notifications.operations import withdraw_notifications_about
+from broadsheet.notifications.operations import (
+    queue_comment_for_notifications,
+    withdraw_notifications_about,
+)
 from broadsheet.readers.models import Reader
 from broadsheet.search.operations import index_comment, index_new_comments, unindex_comment
 
@@ -218,10 +220,10 @@ def post_comment(
             if not held_because:
                 # A held comment is news only to its author; pages learn of it on approval.
                 record_event(article_id=article.pk, event=events.comment_posted(comment))
-                if history is None:
-                    # A task row in this transaction: whoever it concerns is told
-                    # by the worker, never while the poster waits.
-                    notification_tasks.notify_about_comment.enqueue(comment.pk)
+                if history is None and settings.BROADSHEET_NOTIFICATIONS:
+                    # A row in this transaction: whoever it concerns is told by
+                    # the worker, never while the poster waits.
+                    queue_comment_for_notifications(comment=comment)
             _update_breaking_news(discussion)
     except IntegrityError:
         # Two copies of one submission racing: the other one won, return it.

@@ -4,6 +4,7 @@ discussion modes. Every one of them writes an AuditEntry with its reason."""
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -22,7 +23,10 @@ from broadsheet.moderation.audit import audit
 from broadsheet.moderation.models import Report
 from broadsheet.moderation.roles import ROLES
 from broadsheet.notifications import tasks as notification_tasks
-from broadsheet.notifications.operations import withdraw_notifications_about
+from broadsheet.notifications.operations import (
+    queue_comment_for_notifications,
+    withdraw_notifications_about,
+)
 from broadsheet.readers.models import Reader
 from broadsheet.search.operations import set_comment_search_status
 
@@ -189,8 +193,9 @@ def approve_comment(*, comment: Comment, moderator, reason: str = "") -> Comment
     if was_pending:
         _count_as_visible(locked, +1)
         record_event(article_id=locked.article_id, event=events.comment_posted(locked))
-        notification_tasks.notify_about_comment.enqueue(locked.pk)
-        notification_tasks.notify_about_decision.enqueue(locked.pk, "approved")
+        if settings.BROADSHEET_NOTIFICATIONS:
+            queue_comment_for_notifications(comment=locked)
+            notification_tasks.notify_about_decision.enqueue(locked.pk, "approved")
     audit(actor=moderator, action="comment.approved", target=_comment_label(locked), reason=reason)
     return locked
 
@@ -215,7 +220,8 @@ def reject_comment(*, comment: Comment, moderator, reason: str) -> Comment:
     erase_comment_from_events(article_id=locked.article_id, number=locked.number)
     withdraw_notifications_about(comment=locked)
     record_event(article_id=locked.article_id, event=events.comment_removed(locked))
-    notification_tasks.notify_about_decision.enqueue(locked.pk, "rejected")
+    if settings.BROADSHEET_NOTIFICATIONS:
+        notification_tasks.notify_about_decision.enqueue(locked.pk, "rejected")
     audit(actor=moderator, action="comment.rejected", target=_comment_label(locked), reason=reason)
     return locked
 

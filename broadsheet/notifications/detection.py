@@ -1,10 +1,12 @@
-"""Who a newly published comment concerns, and why: read from the comment alone
-(and one query per kind of link), so a task can work it out in a few queries
-whatever the size of the discussion."""
+"""Who newly published comments concern, and why: read from the comments alone,
+a batch at a time, with one query per kind of link whatever the batch's size."""
 
 import re
+from collections import defaultdict
+from collections.abc import Iterable
 
 from django.conf import settings
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from broadsheet.discussion.models import Comment
@@ -40,40 +42,69 @@ def quoted_numbers(body: str) -> list[int]:
     return list(numbers)[: settings.BROADSHEET_NOTIFIED_MENTIONS]
 
 
-def readers_concerned(comment: Comment) -> dict[int, str]:
-    """reader id -> the kind of news `comment` is to them; never its own author."""
-    reasons: dict[int, list[str]] = {}
+def readers_concerned_by_each(comments: Iterable[Comment]) -> dict[int, dict[int, str]]:
+    """comment id -> {reader id -> the kind of news the comment is to them}; never
+    a comment's own author. Four queries for any number of comments."""
+    comments = list(comments)
+    reasons: dict[int, dict[int, list[str]]] = {c.pk: defaultdict(list) for c in comments}
 
-    def add(reader_ids, kind: str) -> None:
-        for reader_id in reader_ids:
-            if reader_id != comment.author_id:
-                reasons.setdefault(reader_id, []).append(kind)
-
-    if comment.parent_id is not None:
-        add(
-            Comment.objects.filter(pk=comment.parent_id, deleted_at__isnull=True).values_list(
-                "author_id", flat=True
-            ),
-            Kind.REPLY,
-        )
-    handles = mentioned_handles(comment.body_markdown)
-    if handles:
-        add(
-            Reader.objects.annotate(lower_handle=Lower("handle"))
-            .filter(lower_handle__in=handles, is_active=True)
-            .values_list("pk", flat=True),
-            Kind.MENTION,
-        )
-    numbers = quoted_numbers(comment.body_markdown)
-    if numbers:
-        add(
-            Comment.objects.filter(
-                article_id=comment.article_id, number__in=numbers, deleted_at__isnull=True
-            ).values_list("author_id", flat=True),
-            Kind.QUOTE,
-        )
-    add(
-        Following.objects.filter(article_id=comment.article_id).values_list("reader_id", flat=True),
-        Kind.FOLLOWED,
+    parent_authors = dict(
+        Comment.objects.filter(
+            pk__in={c.parent_id for c in comments if c.parent_id}, deleted_at__isnull=True
+        ).values_list("pk", "author_id")
     )
-    return {reader_id: min(kinds, key=PRIORITY.index) for reader_id, kinds in reasons.items()}
+    mentions = {c.pk: mentioned_handles(c.body_markdown) for c in comments}
+    wanted_handles = {handle for handles in mentions.values() for handle in handles}
+    reader_by_handle = (
+        dict(
+            Reader.objects.annotate(lower_handle=Lower("handle"))
+            .filter(lower_handle__in=wanted_handles, is_active=True)
+            .values_list("lower_handle", "pk")
+        )
+        if wanted_handles
+        else {}
+    )
+    quotes = {c.pk: quoted_numbers(c.body_markdown) for c in comments}
+    quoted_pairs = {(c.article_id, n) for c in comments for n in quotes[c.pk]}
+    quoted_authors: dict[tuple[int, int], int] = {}
+    if quoted_pairs:
+        wanted = Q()
+        for article_id, number in quoted_pairs:
+            wanted |= Q(article_id=article_id, number=number)
+        quoted_authors = {
+            (article_id, number): author_id
+            for article_id, number, author_id in Comment.objects.filter(
+                wanted, deleted_at__isnull=True
+            ).values_list("article_id", "number", "author_id")
+        }
+    followers: dict[int, list[int]] = defaultdict(list)
+    for article_id, reader_id in Following.objects.filter(
+        article_id__in={c.article_id for c in comments}
+    ).values_list("article_id", "reader_id"):
+        followers[article_id].append(reader_id)
+
+    for comment in comments:
+        found = reasons[comment.pk]
+        if comment.parent_id in parent_authors:
+            found[parent_authors[comment.parent_id]].append(Kind.REPLY)
+        for handle in mentions[comment.pk]:
+            if handle in reader_by_handle:
+                found[reader_by_handle[handle]].append(Kind.MENTION)
+        for number in quotes[comment.pk]:
+            author = quoted_authors.get((comment.article_id, number))
+            if author is not None:
+                found[author].append(Kind.QUOTE)
+        for reader_id in followers[comment.article_id]:
+            found[reader_id].append(Kind.FOLLOWED)
+        found.pop(comment.author_id, None)
+    return {
+        comment_id: {
+            reader_id: min(kinds, key=PRIORITY.index) for reader_id, kinds in found.items()
+        }
+        for comment_id, found in reasons.items()
+    }
+
+
+def readers_concerned(comment: Comment) -> dict[int, str]:
+    """reader id -> the kind of news `comment` is to them."""
+    return readers_concerned_by_each([comment])[comment.pk]

@@ -160,3 +160,14 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class QueuedComment(models.Model):
+    """A published comment whose readers are yet to be told: one small row written
+    in the comment's own transaction, taken in batches by the worker, so posting
+    pays one INSERT and telling a thousand replies costs a few queries."""
+
+    comment = models.ForeignKey("discussion.Comment", on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"comment {self.comment_id} to tell of"

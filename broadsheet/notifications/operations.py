@@ -17,7 +17,7 @@ from django.utils import timezone
 from broadsheet.discussion.models import Comment
 from broadsheet.live.publishing import publish_to_reader
 from broadsheet.notifications import events
-from broadsheet.notifications.detection import readers_concerned
+from broadsheet.notifications.detection import readers_concerned, readers_concerned_by_each
 from broadsheet.notifications.emails import render_notification_email
 from broadsheet.notifications.models import (
     Cadence,
@@ -27,6 +27,7 @@ from broadsheet.notifications.models import (
     Notification,
     NotificationSettings,
     OutboxMessage,
+    QueuedComment,
 )
 from broadsheet.notifications.queries import STILL_VISIBLE, count_unread_for, default_settings
 from broadsheet.readers.models import Reader
@@ -101,65 +102,76 @@ def _email_due(choice: NotificationSettings, now: datetime, waiting_since: datet
 
 
 def _tell(
-    *, comment: Comment, kinds: dict[int, str], decision: str = "", now: datetime | None = None
+    *,
+    concerned: list[tuple[Comment, dict[int, str]]],
+    decision: str = "",
+    now: datetime | None = None,
 ) -> list[Notification]:
-    """Store the notifications (once each, whatever the retries), schedule their
-    e-mail and tell open pages; returns the ones made now."""
+    """Store the notifications of several comments at once (once each, whatever
+    the retries), give each e-mail its due time and tell open pages; returns the
+    ones made now. A few queries for the whole batch."""
     now = now or timezone.now()
-    chosen = _settings_by_reader(kinds)
+    chosen = _settings_by_reader({r for _comment, kinds in concerned for r in kinds})
     may_email = set(
         Reader.objects.may_receive_email()
         .filter(pk__in=list(chosen))
         .exclude(email__in=Mailbox.objects.filter(suppressed_at__isnull=False).values("address"))
         .values_list("pk", flat=True)
     )
-    waiting_since = dict(
+    due_by_reader = dict(
         Notification.objects.filter(recipient__in=list(may_email), email=Notification.Email.WAITING)
         .values("recipient")
         .annotate(first_due=Min("email_due_at"))
         .values_list("recipient", "first_due")
     )
     made: list[Notification] = []
-    for reader_id, kind in kinds.items():
-        choice = chosen.get(reader_id)
-        if choice is None:
-            continue  # gone or deactivated
-        in_site = kind in choice.site_kinds
-        by_email = kind in choice.email_kinds and reader_id in may_email
-        if not (in_site or by_email):
-            continue
-        made.append(
-            Notification(
-                recipient_id=reader_id,
-                kind=kind,
-                comment=comment,
-                decision=decision,
-                in_site=in_site,
-                created_at=now,
-                email=Notification.Email.WAITING if by_email else Notification.Email.NOT_WANTED,
-                email_due_at=_email_due(choice, now, waiting_since.get(reader_id))
-                if by_email
-                else None,
+    for comment, kinds in concerned:
+        for reader_id, kind in kinds.items():
+            choice = chosen.get(reader_id)
+            if choice is None:
+                continue  # gone or deactivated
+            in_site = kind in choice.site_kinds
+            by_email = kind in choice.email_kinds and reader_id in may_email
+            if not (in_site or by_email):
+                continue
+            due = None
+            if by_email:
+                due = _email_due(choice, now, due_by_reader.get(reader_id))
+                due_by_reader[reader_id] = due  # the next one joins this e-mail
+            made.append(
+                Notification(
+                    recipient_id=reader_id,
+                    kind=kind,
+                    comment=comment,
+                    decision=decision,
+                    in_site=in_site,
+                    created_at=now,
+                    email=Notification.Email.WAITING if by_email else Notification.Email.NOT_WANTED,
+                    email_due_at=due,
+                )
             )
-        )
+    if not made:
+        return []
     with transaction.atomic():
         already = set(
             Notification.objects.filter(
-                comment=comment, decision=decision, recipient__in=[n.recipient_id for n in made]
-            ).values_list("recipient_id", flat=True)
+                comment__in={n.comment_id for n in made},
+                decision=decision,
+                recipient__in={n.recipient_id for n in made},
+            ).values_list("comment_id", "recipient_id")
         )
-        made = [n for n in made if n.recipient_id not in already]
+        made = [n for n in made if (n.comment_id, n.recipient_id) not in already]
         Notification.objects.bulk_create(made, ignore_conflicts=True)
-        _announce(comment, [n for n in made if n.in_site])
+        _announce([n for n in made if n.in_site])
     return made
 
 
-def _announce(comment: Comment, made: list[Notification]) -> None:
+def _announce(made: list[Notification]) -> None:
     if not made:
         return
     unread = dict(
         Notification.objects.filter(
-            recipient__in=[n.recipient_id for n in made], in_site=True, read_at__isnull=True
+            recipient__in={n.recipient_id for n in made}, in_site=True, read_at__isnull=True
         )
         .filter(STILL_VISIBLE)
         .values("recipient")
@@ -170,15 +182,45 @@ def _announce(comment: Comment, made: list[Notification]) -> None:
         publish_to_reader(
             reader_id=notification.recipient_id,
             event=events.notification_created(
-                notification, comment, unread=unread.get(notification.recipient_id, 0)
+                notification,
+                notification.comment,
+                unread=unread.get(notification.recipient_id, 0),
             ),
         )
 
 
+def queue_comment_for_notifications(*, comment: Comment) -> None:
+    """Called in the transaction that publishes `comment` (a post, an approval):
+    whoever it concerns is told by the worker, in a batch, after it commits."""
+    QueuedComment.objects.create(comment=comment)
+
+
+def notify_about_queued_comments(*, limit: int = 500, now: datetime | None = None):
+    """Tell readers of the comments queued for it, up to `limit` of them, in one
+    transaction; returns the notifications made (the caller schedules their
+    e-mail in the same transaction), or None when the queue was empty."""
+    with transaction.atomic():
+        queued = list(
+            QueuedComment.objects.select_for_update(skip_locked=True).order_by("id")[:limit]
+        )
+        if not queued:
+            return None
+        # A comment no longer public (deleted, rejected, held again) tells no one.
+        comments = list(
+            Comment.objects.select_related("article").filter(
+                pk__in=[q.comment_id for q in queued],
+                status=Comment.Status.VISIBLE,
+                deleted_at__isnull=True,
+            )
+        )
+        concerned = readers_concerned_by_each(comments)
+        made = _tell(concerned=[(c, concerned[c.pk]) for c in comments], now=now)
+        QueuedComment.objects.filter(pk__in=[q.pk for q in queued]).delete()
+    return made
+
+
 def notify_about_comment(*, comment_id: int, now: datetime | None = None) -> list[Notification]:
-    """Tell everyone a published comment concerns; returns the notifications made
-    (the caller schedules the e-mail of those waiting for one, in its transaction).
-    A comment no longer public (deleted, rejected, held again) tells no one."""
+    """Tell everyone one published comment concerns, now (the queue's batch of one)."""
     comment = (
         Comment.objects.select_related("article")
         .filter(pk=comment_id, status=Comment.Status.VISIBLE, deleted_at__isnull=True)
@@ -186,7 +228,7 @@ def notify_about_comment(*, comment_id: int, now: datetime | None = None) -> lis
     )
     if comment is None:
         return []
-    return _tell(comment=comment, kinds=readers_concerned(comment), now=now)
+    return _tell(concerned=[(comment, readers_concerned(comment))], now=now)
 
 
 def notify_about_decision(
@@ -197,7 +239,7 @@ def notify_about_decision(
     if comment is None:
         return []
     return _tell(
-        comment=comment, kinds={comment.author_id: Kind.DECISION}, decision=decision, now=now
+        concerned=[(comment, {comment.author_id: Kind.DECISION})], decision=decision, now=now
     )
 
 

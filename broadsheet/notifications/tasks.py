@@ -15,19 +15,24 @@ from broadsheet.notifications.models import Notification
 
 
 def _schedule_emails(made: list[Notification]) -> None:
-    for notification in made:
-        if notification.email == Notification.Email.WAITING:
-            send_notification_email.using(run_after=notification.email_due_at).enqueue(
-                notification.recipient_id
-            )
+    due = {(n.recipient_id, n.email_due_at) for n in made if n.email == Notification.Email.WAITING}
+    for reader_id, due_at in sorted(due, key=lambda pair: (pair[1], pair[0])):
+        send_notification_email.using(run_after=due_at).enqueue(reader_id)
 
 
-@task()
-def notify_about_comment(comment_id: int) -> int:
-    with transaction.atomic():
-        made = operations.notify_about_comment(comment_id=comment_id)
-        _schedule_emails(made)
-    return len(made)
+def tell_readers_of_queued_comments() -> int:
+    """The worker's standing duty (background.worker.register_duty): tell readers of
+    the comments published since its last look, in batches; how many batches
+    it took. Not a task per comment: a busy discussion's thousand replies cost a
+    few queries, not a thousand task runs."""
+    taken = 0
+    while True:
+        with transaction.atomic():
+            made = operations.notify_about_queued_comments()
+            if made is None:
+                return taken
+            _schedule_emails(made)
+        taken += 1
 
 
 @task()

@@ -372,6 +372,7 @@ def test_a_reply_deleted_or_rejected_before_its_email_is_due_is_never_emailed(
     run_ready_tasks()
     delete_comment(comment=regretted, deleter=bob)
     reject_comment(comment=rejected, moderator=moderator, reason="Off topic")
+    run_ready_tasks()
     with later():
         run_ready_tasks()
     # Bob hears of the decision on his comment; Alice of nothing.
@@ -400,3 +401,28 @@ def test_a_daily_digest_goes_out_at_the_digest_hour(article, verified, mail_serv
         run_ready_tasks()
     [message] = mail_server.received
     assert "Evening reply" in message.get_body(("plain",)).get_content()
+
+
+def test_telling_readers_costs_the_same_queries_for_3_or_30_comments(article, make_reader):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from broadsheet.notifications.tasks import tell_readers_of_queued_comments
+
+    def cost(count: int) -> int:
+        writers = [make_reader() for _ in range(count)]
+        firsts = [post_comment(article=article, author=w, body="A first word.") for w in writers]
+        for n, first in enumerate(firsts):
+            post_comment(
+                article=article,
+                author=writers[(n + 1) % count],
+                parent=first,
+                body=f"A reply, @{writers[n].handle}, and > #{first.number} quoted",
+            )
+        with CaptureQueriesContext(connection) as queries:
+            tell_readers_of_queued_comments()
+        return len(queries)
+
+    small, large = cost(3), cost(30)
+    assert small == large
+    assert Notification.objects.count() == 33
