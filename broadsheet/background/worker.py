@@ -62,6 +62,10 @@ def _runner(worker_id: str) -> Worker:
 
 def _claim_next(worker_id: str) -> DBTaskResult | None:
     tasks = DBTaskResult.objects.ready().filter(backend_name="default")
+    if not tasks.exists():
+        # A plain read first: claiming takes SQLite's write lock, which an idle
+        # worker must not hold against the comments being posted.
+        return None
     try:
         with exclusive_transaction(tasks.db):
             task_result = tasks.get_locked()

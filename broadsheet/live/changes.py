@@ -59,22 +59,20 @@ article_changed = clock.article_changed
 everything_changed = clock.everything_changed
 
 
-class ChangeJournal:
-    """Article changes shared by the processes of one machine without Redis.
+class Journal:
+    """Lines shared by the processes of one machine without Redis: a file in the
+    data folder, appended one line at a time ("<pid> <payload>") by the process
+    that has news, read by every other process from where it last looked.
 
-    A file in the data folder, appended one line per change ("<pid> <article
-    id>") by the process that committed it; every front cache reads the lines
-    other processes added since it last looked. Looking costs one `os.stat` when
-    nothing changed (about 2 µs in process, as much again as the rest of a
-    front-cache hit, so the front cache looks at most every 50 ms), and no
-    thread, timer or database. Appends of one short line with
-    O_APPEND land whole and in order. When the file passes `MAX_BYTES` a writer
-    starts a new one (a new inode): readers then forget every stored page,
-    rather than guess what they missed.
+    Looking costs one `os.stat` when nothing changed, and no thread, timer or
+    database. Appends of one short line with O_APPEND land whole and in order.
+    When the file passes `MAX_BYTES` a writer starts a new one (a new inode):
+    readers then learn that they may have missed lines (`reset`), rather than
+    guess what they were.
     """
 
-    MAX_BYTES = 1024 * 1024  # about 70,000 changes between new files
-    FILE_NAME = "front-cache-changes.log"
+    MAX_BYTES = 1024 * 1024
+    FILE_NAME = ""
 
     def __init__(self, path: str | os.PathLike | None = None, max_bytes: int = MAX_BYTES) -> None:
         self._path = path
@@ -89,9 +87,8 @@ class ChangeJournal:
             self._path = os.path.join(settings.DATA_DIR, self.FILE_NAME)
         return os.fspath(self._path)
 
-    def record(self, article_id: int) -> None:
-        """Tell the other processes that `article_id` changed; called after commit."""
-        line = f"{os.getpid()} {article_id}\n".encode()
+    def _append(self, payload: str) -> None:
+        line = f"{os.getpid()} {payload}\n".encode()
         try:
             for _attempt in range(3):
                 fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -108,9 +105,7 @@ class ChangeJournal:
                 if os.stat(self.path).st_ino == written.st_ino:
                     return
         except OSError:
-            # The change is committed; other processes still drop the page within
-            # BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS or the page cache's lifetime.
-            logger.exception("live: could not write the change journal")
+            logger.exception("live: could not write %s", self.FILE_NAME)
 
     def _start_afresh(self) -> None:
         fresh = f"{self.path}.{os.getpid()}.new"
@@ -118,26 +113,26 @@ class ChangeJournal:
             pass
         os.replace(fresh, self.path)
 
-    def catch_up(self) -> None:
-        """Mark changed what other processes wrote since the last look (event loop)."""
+    def _read_new(self) -> list[bytes] | None:
+        """The payloads other processes added since the last look; None when lines
+        may have been missed (a new file, an unreadable one)."""
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
             self._started = True
-            return
+            return []
         except OSError:
-            return
+            return []
         if stat.st_ino == self._inode and stat.st_size == self._offset:
-            return
+            return []
         if not self._started:
             # What happened before this process began serving is not its concern.
             self._started = True
             self._inode, self._offset = stat.st_ino, stat.st_size
-            return
+            return []
         if self._inode is not None and (stat.st_ino != self._inode or stat.st_size < self._offset):
-            everything_changed()
             self._inode, self._offset = stat.st_ino, stat.st_size
-            return
+            return None
         if self._inode is None:
             self._inode, self._offset = stat.st_ino, 0  # created since we last looked
         try:
@@ -145,15 +140,56 @@ class ChangeJournal:
                 journal.seek(self._offset)
                 added = journal.read(stat.st_size - self._offset)
         except OSError:
-            everything_changed()
-            return
+            return None
         complete = added[: added.rfind(b"\n") + 1]  # a line being written waits
         self._offset += len(complete)
         own = str(os.getpid()).encode()
+        payloads = []
         for entry in complete.splitlines():
-            pid, _, article_id = entry.partition(b" ")
-            if pid != own and article_id.isdigit():
+            pid, _, payload = entry.partition(b" ")
+            if pid != own:
+                payloads.append(payload)
+        return payloads
+
+
+class ChangeJournal(Journal):
+    """Article changes, for every process's front cache (about 70,000 changes
+    between new files). The front cache looks at most every 50 ms: a look costs
+    about 2 µs in process, as much again as the rest of a front-cache hit."""
+
+    FILE_NAME = "front-cache-changes.log"
+
+    def record(self, article_id: int) -> None:
+        """Tell the other processes that `article_id` changed; called after commit.
+        If it cannot be written, other processes still drop the page within
+        BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS or the page cache's lifetime."""
+        self._append(str(article_id))
+
+    def catch_up(self) -> None:
+        """Mark changed what other processes wrote since the last look (event loop)."""
+        payloads = self._read_new()
+        if payloads is None:
+            everything_changed()
+            return
+        for article_id in payloads:
+            if article_id.isdigit():
                 article_changed(int(article_id))
 
 
+class MessageJournal(Journal):
+    """Live messages from processes that hold no pages (the task worker telling a
+    reader of a notification) to the server processes that do, without Redis.
+    A message that falls in a gap is lost: what it said is on the page at the
+    next load."""
+
+    FILE_NAME = "live-messages.log"
+
+    def record(self, message_json: str) -> None:
+        self._append(message_json)
+
+    def read_new(self) -> list[bytes]:
+        return self._read_new() or []
+
+
 journal = ChangeJournal()
+messages = MessageJournal()

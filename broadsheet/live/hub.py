@@ -37,6 +37,10 @@ QUEUE_LIMIT = 500
 # Put on a connection's queue when it fell too far behind: the page reloads.
 OVERFLOW = object()
 
+# Without Redis, how often a server process looks for private messages that other
+# processes of the machine (the task worker) wrote to the message journal.
+MESSAGE_JOURNAL_POLL_SECONDS = 0.25
+
 
 @dataclass(frozen=True)
 class LiveMessage:
@@ -112,9 +116,12 @@ class LiveHub:
             self._presence_flush = None
             self._presence_pending = {}
             self._listener = None
-        if settings.BROADSHEET_REDIS_URL and (self._listener is None or self._listener.done()):
+        if self._listener is None or self._listener.done():
             self._listening = asyncio.Event()
-            self._listener = self._loop.create_task(self._listen_to_redis())
+            if settings.BROADSHEET_REDIS_URL:
+                self._listener = self._loop.create_task(self._listen_to_redis())
+            else:
+                self._listener = self._loop.create_task(self._follow_message_journal())
 
     async def wait_until_listening(self, timeout: float) -> None:
         """Start listening and wait (at most `timeout`) until subscribed to Redis."""
@@ -147,6 +154,10 @@ class LiveHub:
                 # this is a shell command such as `broadsheet publish`) have no
                 # other way to hear of it.
                 changes.journal.record(message.article)
+        if message.reader is not None and not settings.BROADSHEET_REDIS_URL:
+            # The task worker, which tells readers of notifications, holds no
+            # pages: the server processes of this machine read it from the file.
+            changes.messages.record(message.to_json())
         if settings.BROADSHEET_REDIS_URL:
             try:
                 self._redis().publish(CHANNEL, message.to_json())
@@ -213,6 +224,22 @@ class LiveHub:
             for subscription in list(subscribers):
                 self._offer(subscription, message)
         # Pages that follow no discussion show no one's presence.
+
+    async def _follow_message_journal(self) -> None:
+        """Without Redis: deliver the private messages other processes wrote."""
+        changes.messages.read_new()  # from now on: older ones are not this process's
+        while True:
+            await asyncio.sleep(MESSAGE_JOURNAL_POLL_SECONDS)
+            if not self._by_reader:
+                changes.messages.read_new()  # nobody to tell: just keep up
+                continue
+            for raw in changes.messages.read_new():
+                try:
+                    message = LiveMessage.from_json(raw)
+                except (ValueError, KeyError):
+                    continue
+                if message.reader is not None:
+                    self.dispatch(message)
 
     async def _listen_to_redis(self) -> None:
         import redis.asyncio as aioredis  # deferred, as in _redis: only with Redis

@@ -199,6 +199,10 @@ def notify_about_queued_comments(*, limit: int = 500, now: datetime | None = Non
     """Tell readers of the comments queued for it, up to `limit` of them, in one
     transaction; returns the notifications made (the caller schedules their
     e-mail in the same transaction), or None when the queue was empty."""
+    if not QueuedComment.objects.exists():
+        # A read, not a write transaction: on SQLite an idle worker's look must
+        # not take the write lock that posting needs.
+        return None
     with transaction.atomic():
         queued = list(
             QueuedComment.objects.select_for_update(skip_locked=True).order_by("id")[:limit]

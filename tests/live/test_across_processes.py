@@ -48,12 +48,14 @@ def database_url() -> str:
 class LiveListener(threading.Thread):
     """A page's live connection, read line by line from a raw socket."""
 
-    def __init__(self, base: str, path: str):
+    def __init__(self, base: str, path: str, cookie: str = ""):
         super().__init__(daemon=True)
         host, port = base.removeprefix("http://").split(":")
         self.sock = socket.create_connection((host, int(port)), timeout=30)
+        cookie_header = f"Cookie: {cookie}\r\n" if cookie else ""
         self.sock.sendall(
-            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n".encode()
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n"
+            f"{cookie_header}\r\n".encode()
         )
         self.events: list[dict] = []
         self.connected = threading.Event()
