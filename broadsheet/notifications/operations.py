@@ -5,7 +5,7 @@ marking things read: posting a comment only enqueues a task (one row, in the
 comment's transaction), so notifications cost a post nothing it would wait for.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from django.utils import timezone
 from broadsheet.discussion.models import Comment
 from broadsheet.live.publishing import publish_to_reader
 from broadsheet.notifications import events
-from broadsheet.notifications.detection import readers_concerned, readers_concerned_by_each
+from broadsheet.notifications.detection import readers_concerned_by_each
 from broadsheet.notifications.emails import render_notification_email
 from broadsheet.notifications.models import (
     Cadence,
@@ -106,10 +106,15 @@ def _tell(
     concerned: list[tuple[Comment, dict[int, str]]],
     decision: str = "",
     now: datetime | None = None,
+    then_delete: list[int] | None = None,
+    schedule: Callable[[list[Notification]], None] | None = None,
 ) -> list[Notification]:
     """Store the notifications of several comments at once (once each, whatever
     the retries), give each e-mail its due time and tell open pages; returns the
-    ones made now. A few queries for the whole batch."""
+    ones made now. A few queries for the whole batch, all reads first: the write
+    transaction (and on SQLite the write lock that posting needs) lasts only for
+    the inserts, deleting the `then_delete` rows of the queue, and `schedule`
+    (the caller's: enqueueing the e-mail tasks, so they commit with the rows)."""
     now = now or timezone.now()
     chosen = _settings_by_reader({r for _comment, kinds in concerned for r in kinds})
     may_email = set(
@@ -124,12 +129,19 @@ def _tell(
         .annotate(first_due=Min("email_due_at"))
         .values_list("recipient", "first_due")
     )
+    already = set(
+        Notification.objects.filter(
+            comment__in=[comment.pk for comment, _kinds in concerned],
+            decision=decision,
+            recipient__in=list(chosen),
+        ).values_list("comment_id", "recipient_id")
+    )
     made: list[Notification] = []
     for comment, kinds in concerned:
         for reader_id, kind in kinds.items():
             choice = chosen.get(reader_id)
-            if choice is None:
-                continue  # gone or deactivated
+            if choice is None or (comment.pk, reader_id) in already:
+                continue  # gone or deactivated, or told by an earlier try
             in_site = kind in choice.site_kinds
             by_email = kind in choice.email_kinds and reader_id in may_email
             if not (in_site or by_email):
@@ -150,19 +162,14 @@ def _tell(
                     email_due_at=due,
                 )
             )
-    if not made:
-        return []
     with transaction.atomic():
-        already = set(
-            Notification.objects.filter(
-                comment__in={n.comment_id for n in made},
-                decision=decision,
-                recipient__in={n.recipient_id for n in made},
-            ).values_list("comment_id", "recipient_id")
-        )
-        made = [n for n in made if (n.comment_id, n.recipient_id) not in already]
+        # The unique constraint has the last word over a racing worker's batch.
         Notification.objects.bulk_create(made, ignore_conflicts=True)
-        _announce([n for n in made if n.in_site])
+        if then_delete:
+            QueuedComment.objects.filter(pk__in=then_delete).delete()
+        if schedule is not None:
+            schedule(made)
+        transaction.on_commit(lambda: _announce([n for n in made if n.in_site]))
     return made
 
 
@@ -195,55 +202,51 @@ def queue_comment_for_notifications(*, comment: Comment) -> None:
     QueuedComment.objects.create(comment=comment)
 
 
-def notify_about_queued_comments(*, limit: int = 500, now: datetime | None = None):
-    """Tell readers of the comments queued for it, up to `limit` of them, in one
-    transaction; returns the notifications made (the caller schedules their
-    e-mail in the same transaction), or None when the queue was empty."""
-    if not QueuedComment.objects.exists():
-        # A read, not a write transaction: on SQLite an idle worker's look must
-        # not take the write lock that posting needs.
+def notify_about_queued_comments(
+    *,
+    schedule: Callable[[list[Notification]], None] | None = None,
+    limit: int = 500,
+    now: datetime | None = None,
+) -> list[Notification] | None:
+    """Tell readers of the comments queued for it, up to `limit` of them; returns
+    the notifications made, or None when the queue was empty. `schedule` runs in
+    the transaction that stores them (see _tell)."""
+    queued = list(QueuedComment.objects.order_by("id").values_list("pk", "comment_id")[:limit])
+    if not queued:
         return None
-    with transaction.atomic():
-        queued = list(
-            QueuedComment.objects.select_for_update(skip_locked=True).order_by("id")[:limit]
+    # A comment no longer public (deleted, rejected, held again) tells no one.
+    comments = list(
+        Comment.objects.select_related("article").filter(
+            pk__in=[comment_id for _pk, comment_id in queued],
+            status=Comment.Status.VISIBLE,
+            deleted_at__isnull=True,
         )
-        if not queued:
-            return None
-        # A comment no longer public (deleted, rejected, held again) tells no one.
-        comments = list(
-            Comment.objects.select_related("article").filter(
-                pk__in=[q.comment_id for q in queued],
-                status=Comment.Status.VISIBLE,
-                deleted_at__isnull=True,
-            )
-        )
-        concerned = readers_concerned_by_each(comments)
-        made = _tell(concerned=[(c, concerned[c.pk]) for c in comments], now=now)
-        QueuedComment.objects.filter(pk__in=[q.pk for q in queued]).delete()
-    return made
-
-
-def notify_about_comment(*, comment_id: int, now: datetime | None = None) -> list[Notification]:
-    """Tell everyone one published comment concerns, now (the queue's batch of one)."""
-    comment = (
-        Comment.objects.select_related("article")
-        .filter(pk=comment_id, status=Comment.Status.VISIBLE, deleted_at__isnull=True)
-        .first()
     )
-    if comment is None:
-        return []
-    return _tell(concerned=[(comment, readers_concerned(comment))], now=now)
+    concerned = readers_concerned_by_each(comments)
+    return _tell(
+        concerned=[(c, concerned[c.pk]) for c in comments],
+        now=now,
+        then_delete=[pk for pk, _comment_id in queued],
+        schedule=schedule,
+    )
 
 
 def notify_about_decision(
-    *, comment_id: int, decision: str, now: datetime | None = None
+    *,
+    comment_id: int,
+    decision: str,
+    schedule: Callable[[list[Notification]], None] | None = None,
+    now: datetime | None = None,
 ) -> list[Notification]:
     """Tell a comment's author a moderator approved or rejected it."""
     comment = Comment.objects.select_related("article").filter(pk=comment_id).first()
     if comment is None:
         return []
     return _tell(
-        concerned=[(comment, {comment.author_id: Kind.DECISION})], decision=decision, now=now
+        concerned=[(comment, {comment.author_id: Kind.DECISION})],
+        decision=decision,
+        now=now,
+        schedule=schedule,
     )
 
 

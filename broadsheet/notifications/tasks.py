@@ -26,20 +26,16 @@ def tell_readers_of_queued_comments() -> int:
     it took. Not a task per comment: a busy discussion's thousand replies cost a
     few queries, not a thousand task runs."""
     taken = 0
-    while True:
-        with transaction.atomic():
-            made = operations.notify_about_queued_comments()
-            if made is None:
-                return taken
-            _schedule_emails(made)
+    while operations.notify_about_queued_comments(schedule=_schedule_emails) is not None:
         taken += 1
+    return taken
 
 
 @task()
 def notify_about_decision(comment_id: int, decision: str) -> int:
-    with transaction.atomic():
-        made = operations.notify_about_decision(comment_id=comment_id, decision=decision)
-        _schedule_emails(made)
+    made = operations.notify_about_decision(
+        comment_id=comment_id, decision=decision, schedule=_schedule_emails
+    )
     return len(made)
 
 
