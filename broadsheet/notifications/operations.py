@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Min
+from django.db.models import Min
 from django.utils import timezone
 
 from broadsheet.discussion.models import Comment
@@ -174,25 +174,12 @@ def _tell(
 
 
 def _announce(made: list[Notification]) -> None:
-    if not made:
-        return
-    unread = dict(
-        Notification.objects.filter(
-            recipient__in={n.recipient_id for n in made}, in_site=True, read_at__isnull=True
-        )
-        .filter(STILL_VISIBLE)
-        .values("recipient")
-        .annotate(unread=Count("id"))
-        .values_list("recipient", "unread")
-    )
+    """Tell each reader's open pages, which add one to the count they show: no
+    query per reader told."""
     for notification in made:
         publish_to_reader(
             reader_id=notification.recipient_id,
-            event=events.notification_created(
-                notification,
-                notification.comment,
-                unread=unread.get(notification.recipient_id, 0),
-            ),
+            event=events.notification_created(notification, notification.comment),
         )
 
 

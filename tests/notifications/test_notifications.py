@@ -184,7 +184,7 @@ def test_a_reply_is_emailed_after_the_delay_with_unsubscribe_headers(
     alice, bob = verified("alice"), verified("bob")
     first = post_comment(article=article, author=alice, body="The ferry is late.")
     post_comment(
-        article=article, author=bob, parent=first, body="It was on time <script>x</script>"
+        article=article, author=bob, parent=first, body="@alice on time <script>x</script>"
     )
     run_ready_tasks()
     assert mail_server.received == []  # waiting, in case Alice sees it on the site
@@ -201,6 +201,7 @@ def test_a_reply_is_emailed_after_the_delay_with_unsubscribe_headers(
     permalink = f"https://news.example.org/articles/{article.slug}/comments/2/"
     assert permalink in text and permalink in html
     assert "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="https://news.example.org/readers/alice/"' in html  # the mention's link
     assert unsubscribe.strip("<>") in text  # a visible link too
     assert OutboxMessage.objects.get().state == "sent"
 
@@ -426,3 +427,15 @@ def test_telling_readers_costs_the_same_queries_for_3_or_30_comments(article, ma
     small, large = cost(3), cost(30)
     assert small == large
     assert Notification.objects.count() == 33
+
+
+def test_the_header_counts_up_to_99_plus(client, article, make_reader):
+    alice, bob = make_reader("alice"), make_reader("bob")
+    first = post_comment(article=article, author=alice, body="The ferry is late.")
+    for n in range(101):
+        post_comment(article=article, author=bob, parent=first, body=f"Reply {n}")
+    run_ready_tasks()
+    client.force_login(alice)
+    assert unread_count(client) == "99+"
+    page = client.get(reverse("articles:home")).content.decode()
+    assert 'aria-label="Notifications, 99+ unread"' in page

@@ -4,8 +4,9 @@
  * reader saw arrive is read, and no e-mail repeats it).
  *
  * Contract: the header's #notifications-link with data-live-url (the reader's
- * private stream), data-seen-url, data-label-some ("{count}") and a
- * [data-notification-count] inside. On an article page, live.js carries the
+ * private stream), data-seen-url, data-unread (the count when the page was
+ * made, at most 100), data-label-some ("{count}") and a [data-notification-count]
+ * inside. On an article page, live.js carries the
  * private news ("broadsheet:private" events) and #discussion gives
  * data-article-id and data-csrf-token; other pages open the private stream here.
  */
@@ -20,12 +21,15 @@
   var discussion = document.getElementById("discussion");
   var articleId = discussion ? Number(discussion.dataset.articleId) : null;
   var waiting = {}; // comment numbers of this page the reader was told about
+  var unread = Number(link.dataset.unread) || 0;
 
   function setUnread(count) {
-    counter.textContent = String(count);
+    unread = count;
+    // The server counts up to 100: "99+" past that.
+    counter.textContent = count >= 100 ? "99+" : String(count);
     counter.hidden = count === 0;
     if (count > 0) {
-      link.setAttribute("aria-label", link.dataset.labelSome.replace("{count}", count));
+      link.setAttribute("aria-label", link.dataset.labelSome.replace("{count}", counter.textContent));
     } else {
       link.removeAttribute("aria-label");
     }
@@ -67,7 +71,7 @@
 
   function onPrivateNews(event) {
     if (event.type === "notification.created") {
-      setUnread(event.unread);
+      setUnread(unread + 1);
       if (articleId && event.article === articleId) {
         waiting[event.number] = true;
         reportShown();
