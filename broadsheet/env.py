@@ -22,8 +22,8 @@ def env_str(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
 
-def env_int(name: str, default: int, *, minimum: int | None = 0) -> int:
-    """A whole number, at least `minimum` (None: any)."""
+def env_int(name: str, default: int, *, minimum: int | None = 0, maximum: int | None = None) -> int:
+    """A whole number, at least `minimum` (None: any) and at most `maximum`."""
     value = os.environ.get(name)
     if value is None or not value.strip():
         return default
@@ -33,6 +33,8 @@ def env_int(name: str, default: int, *, minimum: int | None = 0) -> int:
         raise _bad(name, value, "a whole number") from None
     if minimum is not None and number < minimum:
         raise _bad(name, value, f"a whole number of at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise _bad(name, value, f"a whole number of at most {maximum}")
     return number
 
 

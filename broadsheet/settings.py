@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from broadsheet.data_dir import get_data_dir, load_or_create_secret_key
@@ -469,18 +468,19 @@ BROADSHEET_TASK_STALE_SECONDS = env_int("BROADSHEET_TASK_STALE_SECONDS", 300, mi
 BROADSHEET_NOTIFICATIONS = env_bool("BROADSHEET_NOTIFICATIONS", True)
 # The site's public address, for links in e-mail (sent by the worker, which has
 # no request to take it from).
-BROADSHEET_SITE_URL = env_str("BROADSHEET_SITE_URL", "http://127.0.0.1:8000")
+# Defaults to the first of BROADSHEET_CSRF_TRUSTED_ORIGINS, which a site behind
+# HTTPS sets already (docs/deploy.md).
+BROADSHEET_SITE_URL = env_str(
+    "BROADSHEET_SITE_URL",
+    CSRF_TRUSTED_ORIGINS[0] if CSRF_TRUSTED_ORIGINS else "http://127.0.0.1:8000",
+)
 # A notification's e-mail waits this long, so several become one message, and a
 # reader who saw them on the site in the meantime gets none.
 BROADSHEET_NOTIFICATION_EMAIL_DELAY_SECONDS = env_int(
     "BROADSHEET_NOTIFICATION_EMAIL_DELAY_SECONDS", 300
 )
 # The local hour (BROADSHEET_TIME_ZONE) daily digests go out.
-BROADSHEET_DIGEST_HOUR = env_int("BROADSHEET_DIGEST_HOUR", 8)
-if BROADSHEET_DIGEST_HOUR > 23:
-    raise ImproperlyConfigured(
-        f"BROADSHEET_DIGEST_HOUR is {BROADSHEET_DIGEST_HOUR!r}; expected an hour from 0 to 23"
-    )
+BROADSHEET_DIGEST_HOUR = env_int("BROADSHEET_DIGEST_HOUR", 8, maximum=23)
 # At most this many readers are told of one comment's @mentions and quotes.
 BROADSHEET_NOTIFIED_MENTIONS = env_int("BROADSHEET_NOTIFIED_MENTIONS", 10)
 # Permanent refusals (5xx) of an address before we stop sending to it.

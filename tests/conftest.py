@@ -104,6 +104,29 @@ def rules(settings):
 
 
 @pytest.fixture
+def mail_server(settings):
+    """A real SMTP server (aiosmtpd) on loopback, and the site's mail settings
+    pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    from tests.mail import MailServer
+    from tests.servers import free_port
+
+    server = MailServer(host="127.0.0.1", port=free_port())
+    controller = Controller(server, hostname=server.host, port=server.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = server.host
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    server.release.set()
+    controller.stop()
+
+
+@pytest.fixture
 def mailoutbox(mailoutbox):
     """Django's test outbox as the worker fills it (tests/mail.py)."""
     from tests.mail import WorkerOutbox

@@ -1,6 +1,12 @@
 """Mail as the background worker leaves it: the site never sends mail in a
 request, so a test that looks at what was sent lets the worker run first."""
 
+import asyncio
+import email
+import email.policy
+import threading
+from dataclasses import dataclass, field
+
 from django.core import mail
 
 from broadsheet.background.worker import run_ready_tasks
@@ -41,3 +47,36 @@ class WorkerOutbox:
 
     def __repr__(self) -> str:
         return repr(self._outbox)
+
+
+@dataclass
+class MailServer:
+    """What the server received, and how it answers: addresses it refuses for
+    good (550), and a message subject it holds without answering until released."""
+
+    host: str
+    port: int
+    received: list = field(default_factory=list)
+    refused: set = field(default_factory=set)
+    hold_subject: str | None = None
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def messages_to(self, address: str) -> list:
+        return [m for m in self.received if address in m["To"]]
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.received.append(message)
+        if self.hold_subject and self.hold_subject in str(message["Subject"]):
+            self.holding.set()
+            # The client waits for our answer; a test kills it meanwhile.
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+        return "250 Message accepted"

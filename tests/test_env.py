@@ -65,6 +65,11 @@ def test_good_values_are_read(monkeypatch):
             "0",
             "BROADSHEET_X is '0'; expected a whole number of at least 1",
         ),
+        (
+            lambda: env_int("BROADSHEET_X", 8, maximum=23),
+            "24",
+            "BROADSHEET_X is '24'; expected a whole number of at most 23",
+        ),
         (lambda: env_float("BROADSHEET_X", 1), "soon", "BROADSHEET_X is 'soon'; expected a number"),
         (lambda: env_float("BROADSHEET_X", 1), "nan", "BROADSHEET_X is 'nan'; expected a finite"),
         (

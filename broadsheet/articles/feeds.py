@@ -7,7 +7,6 @@ article they show drops them at once; none is kept more than 60 s). Private
 feeds (the replies feed) say `Cache-Control: private, no-store` instead.
 """
 
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,12 +21,11 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 
 from broadsheet.articles.models import Article
+from broadsheet.core.links import absolute_links
 from broadsheet.serving.front_cache import mark_shared
 
 # A language as articles and URLs name it: "en", "ru", "pt-br".
 LANGUAGE_PATTERN = r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?"
-
-_ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
 
 
 @dataclass
@@ -46,8 +44,7 @@ class FeedSubject:
     def absolute_links(self, html: str) -> str:
         """Sanitized HTML with its site-relative links and images made absolute:
         a feed reader has no page to resolve them against."""
-        origin = f"{self.request.scheme}://{self.request.get_host()}"
-        return _ROOT_RELATIVE.sub(rf"\1{origin}/", html)
+        return absolute_links(html, f"{self.request.scheme}://{self.request.get_host()}")
 
 
 class BroadsheetFeed(Feed):

@@ -8,6 +8,7 @@ its error.
 """
 
 import functools
+import smtplib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -21,6 +22,17 @@ from django_tasks.base import Task
 class TryAgainLater(Exception):
     """Raised by a task for a failure that may pass (a refused connection, a
     temporary SMTP answer): the task runs again later."""
+
+
+def mail_failure_may_pass(error: OSError) -> bool:
+    """Whether a failure to send mail is worth another try later: the server away
+    (no connection, a timeout) or a 4xx answer; not a 5xx refusal, which says
+    "never to this address". (smtplib's errors are OSErrors.)"""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _text in error.recipients.values()]
+        return not (codes and all(500 <= code < 600 for code in codes))
+    code = getattr(error, "smtp_code", None)
+    return not (isinstance(code, int) and 500 <= code < 600)
 
 
 def backoff_delay(attempt: int) -> timedelta:

@@ -32,6 +32,12 @@ from broadsheet.readers.models import Reader
 _ALLOWED_TAGS = {"p", "br", "em", "strong", "a", "blockquote", "code", "img", "cite"}
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"alt", "width", "height"}}
 
+# `@handle` and `#N`, as rendering links them and notifications read them.
+MENTION_PATTERN = r"(?<![\w@/])@(?P<handle>[A-Za-z0-9_-]{3,30})\b"
+REFERENCE_PATTERN = r"(?<![\w&/#])#(?P<number>[1-9][0-9]{0,6})\b"
+MENTION = re.compile(MENTION_PATTERN)
+REFERENCE = re.compile(REFERENCE_PATTERN)
+
 # One pass finds every inline marker we turn into markup, in order of appearance:
 # :shortcode:, a text emoticon standing apart from words, @handle, #number.
 _INLINE = re.compile(
@@ -39,10 +45,11 @@ _INLINE = re.compile(
     r"|(?<![\w(])(?P<face>"
     + "|".join(re.escape(f) for f in sorted(TEXT_FORMS, key=len, reverse=True))
     + r")(?!\w)"
-    r"|(?<![\w@/])@(?P<handle>[A-Za-z0-9_-]{3,30})\b"
-    r"|(?<![\w&/#])#(?P<number>[1-9][0-9]{0,6})\b"
+    + "|"
+    + MENTION_PATTERN
+    + "|"
+    + REFERENCE_PATTERN
 )
-_MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,30})\b")
 _SOURCE_NAME = re.compile(r'^(["“«][^"”»\n]{1,80}["”»])(:)')
 
 
@@ -177,7 +184,7 @@ def _emoticon_urls() -> set[str]:
 
 def _mentionable(text: str) -> dict[str, str]:
     """lower-case handle -> handle as spelled, for the readers mentioned who exist."""
-    wanted = {h.lower() for h in _MENTION.findall(text)}
+    wanted = {h.lower() for h in MENTION.findall(text)}
     if not wanted:
         return {}
     handles = (

@@ -1,7 +1,6 @@
 """Who newly published comments concern, and why: read from the comments alone,
 a batch at a time, with one query per kind of link whatever the batch's size."""
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -10,12 +9,9 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from broadsheet.discussion.models import Comment
+from broadsheet.discussion.rendering import MENTION, REFERENCE
 from broadsheet.notifications.models import Following, Kind
 from broadsheet.readers.models import Reader
-
-# As discussion/rendering.py reads them: `@handle`, and `#N` for comment N.
-_MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,30})\b")
-_REFERENCE = re.compile(r"(?<![\w&/#])#([1-9][0-9]{0,6})\b")
 
 # Stronger reasons first: a reply that also mentions its parent's author is a reply.
 PRIORITY = (Kind.REPLY, Kind.MENTION, Kind.QUOTE, Kind.FOLLOWED)
@@ -26,7 +22,7 @@ def mentioned_handles(body: str) -> list[str]:
     BROADSHEET_NOTIFIED_MENTIONS: a comment naming a thousand readers must not
     become a thousand e-mails."""
     seen: dict[str, None] = {}
-    for handle in _MENTION.findall(body):
+    for handle in MENTION.findall(body):
         seen.setdefault(handle.lower())
     return list(seen)[: settings.BROADSHEET_NOTIFIED_MENTIONS]
 
@@ -37,7 +33,7 @@ def quoted_numbers(body: str) -> list[int]:
     numbers: dict[int, None] = {}
     for line in body.splitlines():
         if line.lstrip().startswith(">"):
-            for number in _REFERENCE.findall(line):
+            for number in REFERENCE.findall(line):
                 numbers.setdefault(int(number))
     return list(numbers)[: settings.BROADSHEET_NOTIFIED_MENTIONS]
 
@@ -103,8 +99,3 @@ def readers_concerned_by_each(comments: Iterable[Comment]) -> dict[int, dict[int
         }
         for comment_id, found in reasons.items()
     }
-
-
-def readers_concerned(comment: Comment) -> dict[int, str]:
-    """reader id -> the kind of news `comment` is to them."""
-    return readers_concerned_by_each([comment])[comment.pk]

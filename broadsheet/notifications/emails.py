@@ -5,7 +5,6 @@ an https address and `List-Unsubscribe-Post`), and the same address as a
 visible link, which works without signing in: the address itself is signed.
 """
 
-import re
 from dataclasses import dataclass
 from email.utils import make_msgid
 from urllib.parse import urlsplit
@@ -17,13 +16,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, ngettext
 
+from broadsheet.core.links import absolute_links
 from broadsheet.discussion.links import comment_url
 from broadsheet.notifications.models import Kind, Notification, NotificationSettings
 
 UNSUBSCRIBE_SALT = "broadsheet.notifications.unsubscribe"
-# href="/..." and src="/..." in sanitized comment HTML: mentions, #N references,
-# emoticons. A mail client has no page to resolve them against.
-_ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
 SUBJECT_MAX_LENGTH = 200
 
 
@@ -37,10 +34,6 @@ class RenderedEmail:
 
 def absolute(path: str) -> str:
     return settings.BROADSHEET_SITE_URL.rstrip("/") + path
-
-
-def absolute_links(html: str) -> str:
-    return _ROOT_RELATIVE.sub(rf"\1{settings.BROADSHEET_SITE_URL.rstrip('/')}/", html)
 
 
 def unsubscribe_token(reader) -> str:
@@ -90,7 +83,7 @@ def render_notification_email(
                 "number": n.comment.number,
                 "url": absolute(comment_url(n.comment.article, n.comment.number)),
                 # Rendered and sanitized when it was posted (discussion.rendering).
-                "body_html": absolute_links(n.comment.body_html),
+                "body_html": absolute_links(n.comment.body_html, settings.BROADSHEET_SITE_URL),
                 "body_text": n.comment.body_markdown,
                 "decision": n.decision,
             }

@@ -1,7 +1,7 @@
 """Notifications' writes: telling readers, their choices, and the e-mail outbox.
 
 Everything here runs in the task worker except the reader's own choices and
-marking things read: posting a comment only enqueues a task (one row, in the
+marking things read: publishing a comment only queues it (one small row, in the
 comment's transaction), so notifications cost a post nothing it would wait for.
 """
 
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Min
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from broadsheet.discussion.models import Comment
@@ -120,7 +121,9 @@ def _tell(
     may_email = set(
         Reader.objects.may_receive_email()
         .filter(pk__in=list(chosen))
-        .exclude(email__in=Mailbox.objects.filter(suppressed_at__isnull=False).values("address"))
+        # Mailbox addresses are kept lower-case, as refusals recorded them.
+        .annotate(address=Lower("email"))
+        .exclude(address__in=Mailbox.objects.filter(suppressed_at__isnull=False).values("address"))
         .values_list("pk", flat=True)
     )
     due_by_reader = dict(

@@ -2,14 +2,12 @@
 notification is stored once per reader and comment, an e-mail is composed from
 what is still due, and a message leaves the outbox at most once."""
 
-import smtplib
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django_tasks import task
 
-from broadsheet.background.retries import TryAgainLater, retrying_task
+from broadsheet.background.retries import TryAgainLater, mail_failure_may_pass, retrying_task
 from broadsheet.notifications import operations
 from broadsheet.notifications.models import Notification
 
@@ -50,15 +48,6 @@ def send_notification_email(reader_id: int) -> int | None:
     return None if message is None else message.pk
 
 
-# SMTP answers that say "never to this address" rather than "not now".
-def _is_permanent(error: smtplib.SMTPException) -> bool:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _text in error.recipients.values()]
-        return bool(codes) and all(500 <= code < 600 for code in codes)
-    code = getattr(error, "smtp_code", None)
-    return isinstance(code, int) and 500 <= code < 600
-
-
 @retrying_task(queue_name="email")
 def deliver_email(message_id: int, attempt: int = 1) -> str:
     message = operations.claim_outbox_message(message_id=message_id)
@@ -75,14 +64,10 @@ def deliver_email(message_id: int, attempt: int = 1) -> str:
     try:
         with get_connection(timeout=settings.BROADSHEET_EMAIL_TIMEOUT_SECONDS) as connection:
             connection.send_messages([email])
-    except smtplib.SMTPException as error:
-        if _is_permanent(error):
+    except OSError as error:
+        if not mail_failure_may_pass(error):
             operations.record_refusal(message=message, error=repr(error))
             return "refused"
-        final = attempt >= settings.BROADSHEET_TASK_ATTEMPTS
-        operations.record_temporary_failure(message=message, error=repr(error), final=final)
-        raise TryAgainLater(repr(error)) from error
-    except OSError as error:  # the server could not be reached
         final = attempt >= settings.BROADSHEET_TASK_ATTEMPTS
         operations.record_temporary_failure(message=message, error=repr(error), final=final)
         raise TryAgainLater(repr(error)) from error

@@ -8,15 +8,13 @@ the site's own address ("https://news.example.org"), given by the door the chang
 came through, so the links in a mail point where the reader came from.
 """
 
-import smtplib
-
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from broadsheet.background.retries import TryAgainLater, retrying_task
+from broadsheet.background.retries import TryAgainLater, mail_failure_may_pass, retrying_task
 from broadsheet.readers.models import Reader
 from broadsheet.readers.verification import address_to_verify, make_verification_token
 
@@ -138,12 +136,10 @@ def send_account_email(name: str, args: list, language: str, attempt: int = 1) -
     try:
         with translation.override(language):
             return ACCOUNT_EMAILS[name](*args)
-    except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as error:
-        raise TryAgainLater(repr(error)) from error
-    except smtplib.SMTPResponseException as error:
-        if 400 <= error.smtp_code < 500:
+    except OSError as error:
+        if mail_failure_may_pass(error):
             raise TryAgainLater(repr(error)) from error
-        raise
+        raise  # refused for good: the task fails, and says why
 
 
 def send_account_email_later(send, *args) -> None:

@@ -6,7 +6,7 @@ from broadsheet.discussion.operations import post_comment
 from broadsheet.notifications.detection import (
     mentioned_handles,
     quoted_numbers,
-    readers_concerned,
+    readers_concerned_by_each,
 )
 from broadsheet.notifications.models import Kind
 from broadsheet.notifications.operations import follow_discussion
@@ -28,7 +28,7 @@ def test_a_reply_a_mention_a_quote_and_a_follower_each_concern_their_reader(arti
         parent=parent,
         body=f"> #{quoted_comment.number} quoted-c:\n> Second.\n\nAgreed, @Named-B and @writer-e.",
     )
-    assert readers_concerned(reply) == {
+    assert readers_concerned_by_each([reply])[reply.pk] == {
         parent_author.pk: Kind.REPLY,
         mentioned.pk: Kind.MENTION,
         quoted.pk: Kind.QUOTE,
@@ -41,7 +41,7 @@ def test_the_strongest_reason_wins(article, make_reader):
     follow_discussion(reader=parent_author, article=article)
     parent = post_comment(article=article, author=parent_author, body="First.")
     reply = post_comment(article=article, author=writer, parent=parent, body="@parent-a yes")
-    assert readers_concerned(reply) == {parent_author.pk: Kind.REPLY}
+    assert readers_concerned_by_each([reply])[reply.pk] == {parent_author.pk: Kind.REPLY}
 
 
 def test_mentions_and_quotes_are_bounded(settings):

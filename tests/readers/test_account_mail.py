@@ -47,3 +47,13 @@ def test_a_mail_server_that_is_away_does_not_fail_the_sign_up(client, settings):
     retry = DBTaskResult.objects.get(status="READY", task_path__endswith="send_account_email")
     assert retry.run_after > timezone.now()
     assert retry.args_kwargs["kwargs"]["attempt"] == 2
+
+
+def test_an_address_refused_for_good_is_not_tried_again(client, mail_server):
+    mail_server.refused.add("anna@example.org")
+    assert client.post(reverse("readers:sign_up"), SIGN_UP).status_code == 302
+    run_ready_tasks()
+    [attempt] = DBTaskResult.objects.filter(task_path__endswith="send_account_email")
+    assert attempt.status == "FAILED"
+    assert "550" in str(attempt.exception_class_path) + str(attempt.traceback)
+    assert mail_server.received == []
