@@ -54,8 +54,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "broadsheet.serving.middleware.private_pages_middleware",
+    # Static files answer before the private mark: they are the same for everyone,
+    # and a signed-in browser sends its session cookie with them too.
     "broadsheet.serving.middleware.StaticFilesMiddleware",
+    "broadsheet.serving.middleware.private_pages_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,14 +167,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # without it, each process serves the pages connected to it (enough for one process).
 BROADSHEET_REDIS_URL = env_str("BROADSHEET_REDIS_URL", "")
 
-# The cache also holds rate-limit counters: in Redis they hold across processes.
+# Rate-limit counters have a cache of their own ("ratelimit"); in Redis they hold
+# across processes.
+RATELIMIT_USE_CACHE = "ratelimit"
 if BROADSHEET_REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": BROADSHEET_REDIS_URL,
             "KEY_PREFIX": "broadsheet",
-        }
+        },
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": BROADSHEET_REDIS_URL,
+            "KEY_PREFIX": "broadsheet-limits",
+        },
     }
     # Sessions are read from Redis, so a signed-in request costs the database no
     # query for them, and written through to the database when they change (sign
@@ -190,7 +199,17 @@ else:
                 "MAX_BYTES": env_int("BROADSHEET_CACHE_MB", 64) * 1024 * 1024,
                 "MAX_ENTRIES": 100_000,
             },
-        }
+        },
+        # Counters apart from pages: anyone can fill the page cache (a new page
+        # for every ?from=), and an evicted counter would start again at zero.
+        # A counter is a few dozen bytes; past MAX_ENTRIES the least recently used
+        # go first, so resetting a reader's counter takes a stranger 100,000 fresh
+        # keys, which the per-address limits themselves slow down.
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "broadsheet-rate-limits",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
     }
     # Sessions in the database: a process-local cache would sign a reader out
     # whenever a request reached another worker process.

@@ -75,12 +75,15 @@ def _static_files_collected():
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit_counters():
-    """Rate-limit counters live in the cache, which outlives each test's transaction."""
-    from django.core.cache import cache
+    """Rate-limit counters and pages live in caches, which outlive each test's
+    transaction."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for cache in caches.all(initialized_only=False):
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all(initialized_only=False):
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -61,3 +61,15 @@ def test_serve_puts_the_filter_on_uvicorns_access_log():
     logging.config.dictConfig(config)
     handler = logging.getLogger("uvicorn.access").handlers[0]
     assert any(isinstance(f, ShortRequestLines) for f in handler.filters)
+
+
+def test_static_files_stay_public_for_a_signed_in_reader(signed_in_client, article):
+    """The same bytes for everyone: a proxy in front may keep them whoever asks."""
+    import re
+
+    page = signed_in_client.get(article.get_absolute_url()).content.decode()
+    stylesheet = re.search(r'href="(/static/core/broadsheet\.[0-9a-f]{12}\.css)"', page).group(1)
+    response = signed_in_client.get(stylesheet)
+    assert response.status_code == 200
+    assert "public" in response["Cache-Control"]
+    assert "private" not in response["Cache-Control"]
