@@ -480,6 +480,8 @@ BROADSHEET_TASK_RETRY_SECONDS = env_int("BROADSHEET_TASK_RETRY_SECONDS", 30, min
 BROADSHEET_TASK_ATTEMPTS = env_int("BROADSHEET_TASK_ATTEMPTS", 6, minimum=1)
 # A task still running after this long lost its worker and is put back.
 BROADSHEET_TASK_STALE_SECONDS = env_int("BROADSHEET_TASK_STALE_SECONDS", 300, minimum=1)
+# Finished tasks (their outcome, for the admin) are kept this long.
+BROADSHEET_TASK_RESULTS_KEEP_DAYS = env_int("BROADSHEET_TASK_RESULTS_KEEP_DAYS", 7, minimum=1)
 
 # --- notifications -----------------------------------------------------------------
 # Off: nothing tells readers of replies, mentions or decisions (the benchmark

@@ -21,3 +21,14 @@ def requeue_stale_tasks() -> int:
     return DBTaskResult.objects.filter(
         status=TaskResultStatus.RUNNING, started_at__lt=cutoff
     ).update(status=TaskResultStatus.READY, started_at=None)
+
+
+def prune_finished_tasks() -> int:
+    """Forget tasks finished more than BROADSHEET_TASK_RESULTS_KEEP_DAYS ago: the
+    table would otherwise grow with every comment's e-mail, arguments and all."""
+    cutoff = timezone.now() - timedelta(days=settings.BROADSHEET_TASK_RESULTS_KEEP_DAYS)
+    pruned, _by_model = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+        finished_at__lt=cutoff,
+    ).delete()
+    return pruned

@@ -19,7 +19,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from broadsheet.background.operations import requeue_stale_tasks
+from broadsheet.background.operations import prune_finished_tasks, requeue_stale_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,7 @@ def run_worker(*, interval: float, exit_with: int | None = None) -> None:
             requeued = requeue_stale_tasks()
             if requeued:
                 logger.warning("worker %s: put back %d interrupted tasks", worker_id, requeued)
+            prune_finished_tasks()
         ran = run_ready_tasks(worker_id=worker_id, max_tasks=50)
         close_old_connections()
         if not ran:

@@ -9,10 +9,13 @@ came through, so the links in a mail point where the reader came from.
 """
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from broadsheet.background.retries import TryAgainLater, mail_failure_may_pass, retrying_task
 from broadsheet.readers.models import Reader
@@ -27,10 +30,21 @@ def _send(template: str, context: dict, to: str) -> None:
     send_mail(" ".join(subject.split()), body, None, [to])
 
 
-def send_prepared_email(subject: str, body: str, to: str) -> bool:
-    """A message rendered in the request (Django's password reset renders its
-    own, with the link's one-time token), sent by the worker."""
-    send_mail(" ".join(subject.split()), body, None, [to])
+def send_password_reset_email(reader_id: int, site_url: str) -> bool:
+    """Mail the reader a link that sets a new password (Django's one-time token,
+    made now: it is valid until the password or the last sign-in changes)."""
+    reader = Reader.objects.filter(pk=reader_id, is_active=True).exclude(email="").first()
+    if reader is None or not reader.has_usable_password():
+        return False
+    protocol, _sep, domain = site_url.partition("://")
+    context = {
+        "user": reader,
+        "protocol": protocol,
+        "domain": domain,
+        "uid": urlsafe_base64_encode(force_bytes(reader.pk)),
+        "token": default_token_generator.make_token(reader),
+    }
+    _send("password_reset", context, reader.email)
     return True
 
 
@@ -124,7 +138,7 @@ ACCOUNT_EMAILS = {
         send_email_change_notice,
         send_address_in_use_notice,
         send_sign_up_attempt_notice,
-        send_prepared_email,
+        send_password_reset_email,
     )
 }
 

@@ -3,11 +3,10 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from broadsheet.readers import identity
-from broadsheet.readers.emails import send_account_email_later, send_prepared_email
+from broadsheet.readers.emails import send_account_email_later, send_password_reset_email
 from broadsheet.readers.models import Reader, handle_validator
 
 
@@ -142,8 +141,9 @@ class EmailChangeForm(forms.Form):
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
-    """Django's, with the mail sent by the worker: the message (and its one-time
-    link) is rendered here, where the request says the site's address."""
+    """Django's, with the mail sent by the worker. Only the reader's id and the
+    site's address are queued: the one-time link is made in the worker, as the
+    mail goes out, so it is never stored in the task table."""
 
     def send_mail(
         self,
@@ -154,6 +154,5 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
-        subject = render_to_string(subject_template_name, context)
-        body = render_to_string(email_template_name, context)
-        send_account_email_later(send_prepared_email, subject, body, to_email)
+        site_url = f"{context['protocol']}://{context['domain']}"
+        send_account_email_later(send_password_reset_email, context["user"].pk, site_url)

@@ -188,3 +188,19 @@ def test_serve_runs_a_worker_unless_told_not_to_and_it_leaves_with_the_server(tm
         assert _workers_of(quiet.process.pid) == []
     finally:
         quiet.stop()
+
+
+def test_finished_tasks_are_forgotten_after_some_days(tmp_path, settings):
+    from broadsheet.background.operations import prune_finished_tasks
+
+    settings.BROADSHEET_TASK_RESULTS_KEEP_DAYS = 7
+    notes = tmp_path / "notes"
+    sample_tasks.note.enqueue(str(notes), "old")
+    run_ready_tasks()
+    waiting = sample_tasks.note.using(run_after=timezone.now() + timedelta(days=30)).enqueue(
+        str(notes), "later"
+    )
+    assert prune_finished_tasks() == 0
+    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False):
+        assert prune_finished_tasks() == 1
+    assert [str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)] == [waiting.id]
