@@ -37,6 +37,9 @@ class FeedSubject:
     obj: Any = None
     language: str | None = None
     items: list = field(default_factory=list)
+    # False when the address was spelled another way than the canonical one (a
+    # handle's letter case): answered, but not stored for everyone.
+    canonical: bool = True
 
     def absolute(self, url: str) -> str:
         return self.request.build_absolute_uri(url)
@@ -73,9 +76,13 @@ class BroadsheetFeed(Feed):
             patch_cache_control(response, private=True, no_store=True)
             response["X-Robots-Tag"] = "noindex"
         else:
-            mark_shared(
-                response, article_ids=self.shown_article_ids(subject), rendered_at=rendered_at
-            )
+            # Only the canonical address is stored for everyone: the front cache
+            # keys on the query string too, and `?x=1`, `?x=2`, ... must not each
+            # cost a render and a place among the pages it keeps.
+            if subject.canonical and not request.GET:
+                mark_shared(
+                    response, article_ids=self.shown_article_ids(subject), rendered_at=rendered_at
+                )
             patch_vary_headers(response, ["Cookie", "Accept-Language"])
             patch_cache_control(response, no_cache=True)
         return response
@@ -90,14 +97,18 @@ class ArticlesFeed(BroadsheetFeed):
         articles = Article.objects.published().newest_first()
         if language:
             articles = articles.filter(language=language)
+        items = list(
+            articles.only(
+                "slug", "title", "lead", "byline", "language", "published_at", "updated_at"
+            )[: self.item_count()]
+        )
         return FeedSubject(
             request=request,
             language=language,
-            items=list(
-                articles.only(
-                    "slug", "title", "lead", "byline", "language", "published_at", "updated_at"
-                )[: self.item_count()]
-            ),
+            items=items,
+            # Any code of the right shape answers (an empty feed until articles
+            # come); only the site's languages and those with articles are kept.
+            canonical=not language or bool(items) or language in dict(settings.LANGUAGES),
         )
 
     def shown_article_ids(self, subject: FeedSubject) -> list[int]:

@@ -101,7 +101,9 @@ class ReaderCommentsFeed(CommentsFeed):
         comments = list_comments_by_reader(reader, limit=self.item_count())
         for comment in comments:
             comment.author = reader
-        return FeedSubject(request=request, obj=reader, items=comments)
+        return FeedSubject(
+            request=request, obj=reader, items=comments, canonical=reader.handle == handle
+        )
 
     def title(self, subject: FeedSubject) -> str:
         return _("Comments by %(name)s (%(handle)s)") % {

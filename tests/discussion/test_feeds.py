@@ -114,6 +114,22 @@ def test_article_comments_feed_is_shared_with_the_front_cache(client, discussion
     assert "no-cache" in response["Cache-Control"]
 
 
+def test_only_a_feeds_own_address_is_kept_for_everyone(client, discussion):
+    """The front cache keys on the whole address: junk after it, or a handle in
+    another letter case, is answered but never stored, so nobody can fill the
+    cache with copies of a feed."""
+    for url in (
+        "/articles/the-last-ferry/comments.atom?x=1",
+        "/readers/UNC-2/comments.atom",
+        "/feeds/articles.atom?page=2",
+        "/feeds/articles/xx-nothing.atom",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "X-Broadsheet-Shared" not in response, url
+    assert "X-Broadsheet-Shared" in client.get("/readers/unc-2/comments.atom")
+
+
 def test_reader_comments_feed_lists_their_visible_comments(client, discussion):
     response = client.get("/readers/UNC-2/comments.atom")
     feed = parse(response)
