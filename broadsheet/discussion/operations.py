@@ -40,7 +40,12 @@ from broadsheet.notifications.operations import (
     withdraw_notifications_about,
 )
 from broadsheet.readers.models import Reader
-from broadsheet.search.operations import index_comment, index_new_comments, unindex_comment
+from broadsheet.search.operations import (
+    index_comment,
+    index_new_comment,
+    index_new_comments,
+    unindex_comment,
+)
 
 PATH_DIGITS = 10
 
@@ -211,7 +216,7 @@ def post_comment(
                 comment.quote_text = anchored.text
                 comment.quote_revision = article.revision
             comment.save(force_insert=True)
-            index_comment(comment=comment)
+            index_new_comment(comment=comment)
             if parent is not None:
                 Comment.objects.filter(article=article, number=comment.thread).update(
                     reply_count=F("reply_count") + 1

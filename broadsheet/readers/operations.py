@@ -88,7 +88,10 @@ def change_reader_details(
         setattr(reader, field, wanted[field])
     if changed:
         reader.save(update_fields=changed)  # with the handle's skeleton, if it changed
-    if email.strip() != reader.email:
+    # Addresses are one whatever their letter case (the unique constraint says so):
+    # re-saving "Anna@..." over "anna@..." is no change, and must not cancel a
+    # change the reader is waiting to verify.
+    if email.strip().lower() != reader.email.lower():
         if not site_url:
             raise ValueError("a new email needs site_url for the link that verifies it")
         request_email_change(reader=reader, new_email=email, site_url=site_url)

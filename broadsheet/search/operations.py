@@ -43,6 +43,14 @@ def index_comment(*, comment) -> None:
     SearchEntry.objects.update_or_create(comment_id=comment.pk, defaults=fields)
 
 
+def index_new_comment(*, comment) -> None:
+    """Index a comment just posted, in its transaction: one INSERT (posting is a hot
+    path; update_or_create would first look for a row that cannot be there)."""
+    SearchEntry.objects.create(
+        comment_id=comment.pk, **_comment_fields(comment, comment.article, current_backend())
+    )
+
+
 def set_comment_search_status(*, comment) -> None:
     """A moderator's decision changed who may find the comment: record its status."""
     if comment.deleted_at is not None:
