@@ -11,6 +11,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_filling_the_page_cache_does_not_reset_a_limit(settings):
+    if settings.BROADSHEET_REDIS_URL:
+        # One Redis holds both (under two key prefixes); clearing one cache there
+        # flushes the database, and eviction is Redis's maxmemory policy's to
+        # decide (docs/deploy.md).
+        pytest.skip("the separate counter cache is the local one, without Redis")
     settings.BROADSHEET_ACCOUNT_EMAILS_PER_HOUR = 3
     request = RequestFactory().post("/accounts/password-reset/")
 
