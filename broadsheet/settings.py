@@ -179,7 +179,9 @@ if BROADSHEET_REDIS_URL:
         },
         "ratelimit": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": BROADSHEET_REDIS_URL,
+            # Another Redis database (or server) keeps the counters out of the
+            # page cache's eviction (docs/deploy.md).
+            "LOCATION": env_str("BROADSHEET_RATELIMIT_REDIS_URL", BROADSHEET_REDIS_URL),
             "KEY_PREFIX": "broadsheet-limits",
         },
     }
