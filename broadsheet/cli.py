@@ -23,6 +23,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "load_demo",
         "load the demo edition; --articles N --comments-per-article M: a big site",
     ),
+    "import": (
+        "import_comments",
+        "import another system's comments: broadsheet import disqus|wxr|isso|remark42 FILE",
+    ),
+    "export": ("export", "write the whole site to FILE in Broadsheet's own format (JSON Lines)"),
+    "restore": ("restore", "restore an export FILE into an empty site"),
+    "backup": ("backup", "make a consistent online backup of the database into DIR"),
     "reindex": ("reindex", "rebuild the search index from the articles and comments"),
     "createsuperuser": ("createsuperuser", "create an administrator account"),
     "changepassword": ("changepassword", "change a reader's password: changepassword HANDLE"),

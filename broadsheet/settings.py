@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "broadsheet.serving",
     "broadsheet.background",
     "broadsheet.notifications",
+    "broadsheet.integrations",
 ]
 
 MIDDLEWARE = [
