@@ -287,7 +287,7 @@ class _Loader:
             slug=slug,
             title=" ".join(thread.title.split())[:300] or slug,
             body_markdown=text.html_to_markdown(
-                text.wordpress_paragraphs(thread.article_body_html)
+                text.wordpress_paragraphs(thread.article_body_html), article=True
             ),
             byline=thread.article_author[:200],
             published_at=self._past(thread.created_at),
@@ -345,14 +345,11 @@ class _Loader:
             posted_at = self._when(comment.created_at, fallback)
             body = ""
             if comment.state != CommentState.DELETED:
+                markdown = text.comment_markdown(comment.body, comment.body_format)
                 try:
-                    body = check_historical_body(
-                        text.comment_markdown(comment.body, comment.body_format)
-                    )
+                    body = check_historical_body(markdown)
                 except CommentRejected:
-                    reason = (
-                        "empty text" if not comment.body.strip() else "text over the length limit"
-                    )
+                    reason = "empty text" if not markdown.strip() else "text over the length limit"
                     report.skipped[reason] += 1
                     continue
             usable.append((comment, posted_at, body))
@@ -448,7 +445,8 @@ class _Loader:
             claim=operations.AuthorClaim(
                 record_key=record_key,
                 name=name or key or "guest",
-                handle_hint=key if key and not key.isdigit() else name,
+                # A Latin name makes the most readable handle; else the account's key.
+                handle_hint=name if identity.handle_from_name(name, fallback="") else key,
                 email=email,
                 is_guest=not key and not email,
             ),

@@ -25,11 +25,16 @@ _KEPT_ATTRIBUTES = {"a": {"href"}}
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
-def html_to_markdown(html: str) -> str:
+# An article (a WordPress post) also keeps its subheadings and images.
+_ARTICLE_TAGS = _KEPT_TAGS | {"h2", "h3", "h4", "img"}
+_ARTICLE_ATTRIBUTES = {**_KEPT_ATTRIBUTES, "img": {"src", "alt"}}
+
+
+def html_to_markdown(html: str, *, article: bool = False) -> str:
     cleaned = nh3.clean(
         html,
-        tags=_KEPT_TAGS,
-        attributes=_KEPT_ATTRIBUTES,
+        tags=_ARTICLE_TAGS if article else _KEPT_TAGS,
+        attributes=_ARTICLE_ATTRIBUTES if article else _KEPT_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel=None,
         strip_comments=True,
@@ -45,7 +50,15 @@ def wordpress_paragraphs(text: str) -> str:
     if "<p" in text.lower():
         return text
     blocks = [block.strip() for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
-    return "".join(f"<p>{block.replace(chr(10), '<br>')}</p>" for block in blocks if block)
+    return "".join(
+        block if _BLOCK_TAG.match(block) else f"<p>{block.replace(chr(10), '<br>')}</p>"
+        for block in blocks
+        if block
+    )
+
+
+# A block that already is one (a subheading, a list, a quote) is not wrapped again.
+_BLOCK_TAG = re.compile(r"<(h[1-6]|ul|ol|blockquote|pre|figure|table|div)\b", re.IGNORECASE)
 
 
 def comment_markdown(body: str, body_format: BodyFormat) -> str:
