@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Russian text from other systems is the point here
 """`broadsheet import disqus`: what lands, what is held, what is refused, and running it again."""
 
 from io import StringIO

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Russian text from other systems is the point here
 """`broadsheet import wxr`: WordPress posts become articles, their comments the discussions."""
 
 import pytest
