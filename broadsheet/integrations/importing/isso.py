@@ -119,7 +119,10 @@ def _connect(path: Path) -> sqlite3.Connection:
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as error:
         connection.close()
-        raise ImportFileError(f"not an Isso database: not an SQLite file ({error})") from error
+        if error.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
+            raise ImportFileError("not an Isso database: not an SQLite file") from error
+        # An SQLite file, but truncated or corrupt.
+        raise ImportFileError(f"the Isso database cannot be read: {error}") from error
     return connection
 
 
