@@ -365,7 +365,7 @@ def test_a_truncated_database_stops_the_import(tmp_path):
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
 
-    with pytest.raises(ImportFileError, match="the Isso database cannot be read: .*malformed"):
+    with pytest.raises(ImportFileError, match=r"the Isso database cannot be read: .*malformed"):
         list(read_export(path))
 
 
