@@ -223,14 +223,17 @@ def on_address_verified(hook: Callable[..., None]) -> None:
 def _free_handle(base: str) -> str:
     """`base`, or `base-2`, `base-3`...: the first that neither is a handle nor looks
     like one."""
+    reserved = identity.reserved_skeletons()
     for n in range(1, 10_000):
         suffix = "" if n == 1 else f"-{n}"
         candidate = f"{base[: 30 - len(suffix)]}{suffix}"
         skeleton = identity.handle_skeleton(candidate)
+        if skeleton in reserved:
+            continue
         taken = Reader.objects.filter(
             Q(handle__iexact=candidate) | Q(handle_skeleton=skeleton)
         ).exists()
-        if not taken and skeleton not in identity.reserved_skeletons():
+        if not taken:
             return candidate
     return f"{base[:17]}-{secrets.token_hex(6)}"
 

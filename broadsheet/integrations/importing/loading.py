@@ -43,6 +43,7 @@ from broadsheet.integrations.models import ImportedRecord
 from broadsheet.moderation import reasons
 from broadsheet.moderation.reasons import Hold
 from broadsheet.readers import identity
+from broadsheet.readers.models import Reader
 
 FORMATS = ("disqus", "wxr", "isso", "remark42")
 
@@ -357,6 +358,7 @@ class _Loader:
         here = {comment.source_id for comment, _t, _b in usable}
         earlier = self._earlier_parents(usable, here)
         ordered = _parents_first(usable, here, earlier)
+        authors = self._authors_of(ordered)
         positions: dict[str, int] = {}
         entries: list[tuple[str, HistoricalComment]] = []
         for comment, posted_at, body in ordered:
@@ -382,7 +384,7 @@ class _Loader:
                 (
                     comment.source_id,
                     HistoricalComment(
-                        author=self._author(comment, posted_at),
+                        author=authors[comment.source_id],
                         body=body,
                         posted_at=posted_at,
                         reply_to=reply_to,
@@ -425,38 +427,49 @@ class _Loader:
 
     # --- authors -------------------------------------------------------------------
 
-    def _author(self, comment: ImportedComment, posted_at: datetime):
-        author = comment.author
-        name = " ".join((author.name or "").split())[:200]
-        email = author.email.strip()[:254] if "@" in author.email else ""
-        key = author.key.strip()[:200]
-        if key:
-            record_key = f"key:{key}"
-        elif email:
-            record_key = f"email:{identity.imported_email_hash(email)}"
-        else:
-            record_key = f"guest:{name.lower()}"
-        cached = self._authors.get(record_key)
-        if cached is not None:
-            self._authors.move_to_end(record_key)
-            return cached
-        reader = operations.author_for(
-            source=self.source,
-            claim=operations.AuthorClaim(
-                record_key=record_key,
-                name=name or key or "guest",
-                # A Latin name makes the most readable handle; else the account's key.
-                handle_hint=name if identity.handle_from_name(name, fallback="") else key,
-                email=email,
-                is_guest=not key and not email,
-            ),
-            joined=posted_at,
-            report=self.report,
-        )
-        self._authors[record_key] = reader
-        if len(self._authors) > AUTHOR_CACHE_SIZE:
+    def _authors_of(self, usable: list[tuple[ImportedComment, datetime, str]]) -> dict[str, Reader]:
+        """Comment source id -> its author's account, for one thread's comments."""
+        by_comment: dict[str, str] = {}
+        claims: dict[str, tuple[operations.AuthorClaim, datetime]] = {}
+        for comment, posted_at, _body in usable:
+            claim = _claim(comment.author)
+            by_comment[comment.source_id] = claim.record_key
+            if claim.record_key not in claims and claim.record_key not in self._authors:
+                claims[claim.record_key] = (claim, posted_at)
+        if claims:
+            for key, reader in operations.authors_for(
+                source=self.source, claims=list(claims.values()), report=self.report
+            ).items():
+                self._authors[key] = reader
+        readers = {}
+        for source_id, key in by_comment.items():
+            self._authors.move_to_end(key)
+            readers[source_id] = self._authors[key]
+        while len(self._authors) > AUTHOR_CACHE_SIZE:
             self._authors.popitem(last=False)
-        return reader
+        return readers
+
+
+def _claim(author) -> operations.AuthorClaim:
+    """How an export's author is known: by their account there, else by their address,
+    else (a guest) by their name."""
+    name = " ".join((author.name or "").split())[:200]
+    email = author.email.strip()[:254] if "@" in author.email else ""
+    key = author.key.strip()[:200]
+    if key:
+        record_key = f"key:{key}"
+    elif email:
+        record_key = f"email:{identity.imported_email_hash(email)}"
+    else:
+        record_key = f"guest:{name.lower()}"
+    return operations.AuthorClaim(
+        record_key=record_key,
+        name=name or key or "guest",
+        # A Latin name makes the most readable handle; else the account's key.
+        handle_hint=name if identity.handle_from_name(name, fallback="") else key,
+        email=email,
+        is_guest=not key and not email,
+    )
 
 
 def _short(error: Exception) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models.functions import Lower
 
 from broadsheet.articles.models import Article
 from broadsheet.articles.operations import open_external_page, save_article
@@ -85,41 +86,52 @@ def remember_imported(*, source: str, kind: str, pairs: list[tuple[str, int]]) -
 
 
 @transaction.atomic
-def author_for(
-    *, source: str, claim: AuthorClaim, joined: datetime, report: ImportReport
-) -> Reader:
-    """The account an imported comment is shown under: the one an earlier run made,
-    a reader here who verified the same address, or a new imported account."""
-    known = find_imported(
-        source=source, kind=ImportedRecord.Kind.AUTHOR, external_ids=[claim.record_key]
-    )
-    reader = None
-    if known:
-        reader = Reader.objects.filter(pk=known[claim.record_key]).first()
-    if reader is None and claim.email:
-        reader = Reader.objects.filter(
-            email__iexact=claim.email.strip(), email_verified_at__isnull=False
-        ).first()
-        if reader is not None:
+def authors_for(
+    *, source: str, claims: list[tuple[AuthorClaim, datetime]], report: ImportReport
+) -> dict[str, Reader]:
+    """record key -> the account each author's comments are shown under: the one an
+    earlier run made, a reader here who verified the same address, or a new
+    imported account (joined at `datetime`, their first comment's time).
+
+    A few queries for all of a thread's authors, whatever their number, plus one
+    insert per new account.
+    """
+    keys = [claim.record_key for claim, _joined in claims]
+    known = find_imported(source=source, kind=ImportedRecord.Kind.AUTHOR, external_ids=keys)
+    by_pk = Reader.objects.in_bulk(list(known.values()))
+    found = {key: by_pk[pk] for key, pk in known.items() if pk in by_pk}
+    wanted = {
+        claim.email.strip().lower(): claim.record_key
+        for claim, _joined in claims
+        if claim.record_key not in found and claim.email
+    }
+    if wanted:
+        verified = Reader.objects.annotate(address=Lower("email")).filter(
+            address__in=list(wanted), email_verified_at__isnull=False
+        )
+        for reader in verified:
+            found[wanted[reader.address]] = reader
             report.authors_matched_to_readers += 1
-    if reader is None:
-        reader = create_imported_author(
-            source=source,
-            name=claim.name,
-            handle_hint=claim.handle_hint,
-            email=claim.email,
-            is_guest=claim.is_guest,
-            joined=joined,
-        )
-        if claim.is_guest:
-            report.guests_created += 1
-        else:
-            report.readers_created += 1
-    if not known:
-        remember_imported(
-            source=source, kind=ImportedRecord.Kind.AUTHOR, pairs=[(claim.record_key, reader.pk)]
-        )
-    return reader
+    made: list[tuple[str, int]] = []
+    for claim, joined in claims:
+        key = claim.record_key
+        if key not in found:
+            found[key] = create_imported_author(
+                source=source,
+                name=claim.name,
+                handle_hint=claim.handle_hint,
+                email=claim.email,
+                is_guest=claim.is_guest,
+                joined=joined,
+            )
+            if claim.is_guest:
+                report.guests_created += 1
+            else:
+                report.readers_created += 1
+        if key not in known:
+            made.append((key, found[key].pk))
+    remember_imported(source=source, kind=ImportedRecord.Kind.AUTHOR, pairs=made)
+    return found
 
 
 @transaction.atomic
