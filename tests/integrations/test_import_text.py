@@ -1,4 +1,3 @@
-
 """Imported text: HTML made into the Markdown a reader would have typed."""
 
 import random
