@@ -171,3 +171,27 @@ def test_the_command_exports_a_new_site(tmp_path):
     assert header["database"] == "sqlite"
     assert not (tmp_path / "site.jsonl.partial").exists()
     assert json.loads((tmp_path / "site.jsonl").read_text().splitlines()[-1])["end"]
+
+
+def test_an_export_reads_one_snapshot_and_blocks_no_writer(
+    transactional_db, make_article, make_reader
+):
+    """A comment committed while the export reads is not half in it: every table is
+    read as it was when the export began, and the writer is not kept waiting (on
+    SQLite a deferred read transaction in WAL mode; Django's atomic() would take the
+    write lock)."""
+    from broadsheet.discussion.models import Comment
+    from broadsheet.discussion.operations import post_comment
+    from broadsheet.integrations.archive.exporting import snapshot
+    from tests.concurrency import run_at_once
+
+    article, author = make_article(), make_reader()
+    post_comment(article=article, author=author, body="Before the export.")
+    with snapshot():
+        assert Comment.objects.count() == 1
+        results, errors = run_at_once(
+            [lambda: post_comment(article=article, author=author, body="During the export.")]
+        )
+        assert not errors and results[0].number == 2
+        assert Comment.objects.count() == 1
+    assert Comment.objects.count() == 2
