@@ -50,12 +50,13 @@ EXCLUDED_MODELS: dict[str, str] = {
 # in flight), the admin's own change log (our audit log is moderation.AuditEntry).
 DJANGO_MODELS: tuple[type[models.Model], ...] = (Group,)
 
-# Secrets: written only with `--with-secrets`. A field is replaced by the value of
-# its function; a model named in SECRET_MODELS is left out whole.
+# Secrets: written only with `--with-secrets`. Without, a secret field is written as
+# an unusable password (a `password` field) or as the field's default, and a model
+# named in SECRET_MODELS is left out whole.
 SECRET_FIELDS: dict[str, dict[str, str]] = {
     # Password hashes open accounts wherever they are restored; without them every
     # reader gets an unusable password and signs in again through a reset.
-    "readers.reader": {"password": "unusable password"},
+    "readers.reader": {"password": "a password hash opens the account"},
 }
 SECRET_MODELS: dict[str, str] = {
     "readers.replyfeedkey": (

@@ -122,32 +122,23 @@ def snapshot() -> Iterator[None]:
     raise NotImplementedError(f"export supports SQLite and PostgreSQL, not {connection.vendor}")
 
 
-def _secret_filter(with_secrets: bool) -> Callable[[dict], dict]:
-    def transform(record: dict) -> dict:
-        if with_secrets:
-            return record
-        model = record["model"]
-        model_cls = restorable[model]
-        for name in contents.SECRET_FIELDS.get(model, {}):
-            if name == "password":
-                record["fields"][name] = make_password(None)
-            else:
-                record["fields"][name] = model_cls._meta.get_field(name).get_default()
-        return record
-
-    restorable = contents.restorable_models()
-    return transform
-
-
-def _clearing_filter(model) -> Callable[[dict], dict]:
+def _preparer(model, *, with_secrets: bool) -> Callable[[dict], dict]:
+    """What happens to each record of `model` before it is written: references to a
+    table that stays behind are cleared, and without secrets a secret field becomes
+    an unusable password (a password field) or the field's default."""
     cleared = [f.name for f in contents.cleared_references(model)]
+    hidden = {} if with_secrets else contents.SECRET_FIELDS.get(contents.label(model), {})
 
-    def transform(record: dict) -> dict:
+    def prepare(record: dict) -> dict:
+        fields = record["fields"]
         for name in cleared:
-            record["fields"][name] = None
+            fields[name] = None
+        for name in hidden:
+            field = model._meta.get_field(name)
+            fields[name] = make_password(None) if name == "password" else field.get_default()
         return record
 
-    return transform
+    return prepare
 
 
 def _rows(model):
@@ -168,7 +159,6 @@ def write_export(stream: IO[str], *, with_secrets: bool = False) -> ExportSummar
         digest.update(line.encode())
         stream.write(line)
 
-    secrets = _secret_filter(with_secrets)
     with snapshot():
         models = contents.exported_models(with_secrets=with_secrets)
         write_line(
@@ -186,13 +176,13 @@ def write_export(stream: IO[str], *, with_secrets: bool = False) -> ExportSummar
         for model in models:
             name = contents.label(model)
             summary.counts[name] = 0
-            clear = _clearing_filter(model)
 
             def emit(record: dict, name: str = name) -> None:
                 write_line(record)
                 summary.counts[name] += 1
 
-            RecordSerializer(emit, lambda r, clear=clear: secrets(clear(r))).serialize(_rows(model))
+            prepare = _preparer(model, with_secrets=with_secrets)
+            RecordSerializer(emit, prepare).serialize(_rows(model))
     stream.write(
         encode(
             {
