@@ -76,6 +76,7 @@ def restore_site(*, path: Path) -> RestoreResult:
     then write every row in one transaction (all or nothing), then rebuild what is
     derived from them. Raises ExportRejected (or SiteNotEmpty) with the reason."""
     known = contents.restorable_models()
+    check_site_is_empty()  # before reading a large file for nothing; again below, locked
     export = verify_export(path, known=known, migrations=contents.applied_migrations())
     with transaction.atomic():
         check_site_is_empty()
