@@ -521,3 +521,11 @@ BROADSHEET_SEARCH_MAX_QUERY_LENGTH = env_int("BROADSHEET_SEARCH_MAX_QUERY_LENGTH
 BROADSHEET_SEARCH_RESULTS_PER_PAGE = env_int("BROADSHEET_SEARCH_RESULTS_PER_PAGE", 20, minimum=1)
 BROADSHEET_SEARCH_MAX_PAGES = env_int("BROADSHEET_SEARCH_MAX_PAGES", 10, minimum=1)
 BROADSHEET_SEARCHES_PER_MINUTE = env_int("BROADSHEET_SEARCHES_PER_MINUTE", 30)
+
+# --- backups -----------------------------------------------------------------------
+# `broadsheet backup DIR` keeps this many backups in DIR, deleting the oldest beyond
+# it (0: keeps every one); `--keep N` says otherwise for one run.
+BROADSHEET_BACKUPS_KEEP = env_int("BROADSHEET_BACKUPS_KEEP", 7)
+# The pg_dump that backs up a PostgreSQL site: a name looked up on PATH, or a path.
+# It must be of the server's major version or newer.
+BROADSHEET_PG_DUMP = env_str("BROADSHEET_PG_DUMP", "pg_dump")
