@@ -149,6 +149,8 @@ def test_the_page_shows_the_discussion_and_hides_spam(client, export_file):
     assert b"Cheap pills" not in feed.content and b"First" in feed.content
     found = client.get("/search/", {"q": "pills"}).content.decode()
     assert "Cheap pills" not in found
+    spammer = Reader.objects.get(display_name="Spammer")
+    assert "Cheap pills" not in client.get(spammer.get_absolute_url()).content.decode()
     # External pages are listed nowhere.
     assert page.slug not in client.get("/").content.decode()
     assert page.slug not in client.get("/sitemap.xml").content.decode()
