@@ -26,9 +26,16 @@ class ArticleSource:
     status: str
     published_at: dt.datetime | None
     body_markdown: str
+    # The slug of the original this file is an edition of ("" for an original).
+    translation_of: str = ""
+    machine_translated: bool = False
+    alignment_fixes: dict | None = None
 
     def as_kwargs(self) -> dict:
-        return self.__dict__.copy()
+        """save_article's arguments, but for `translation_of`, which the caller finds."""
+        kwargs = self.__dict__.copy()
+        del kwargs["translation_of"]
+        return kwargs
 
 
 def _as_datetime(value, field: str) -> dt.datetime | None:
@@ -66,7 +73,20 @@ def read_article_source(path: Path) -> ArticleSource:
         )
     if not post.content.strip():
         raise FrontMatterError("body: the article has no text below the front matter")
+    original = str(meta.get("translation_of") or "").strip()
+    if original and original != slugify(original):
+        raise FrontMatterError(f"translation_of: “{original}” is not an article's slug")
+    fixes = meta.get("alignment") or {}
+    if not isinstance(fixes, dict) or not all(
+        str(k).isdigit() and str(v).isdigit() for k, v in fixes.items()
+    ):
+        raise FrontMatterError(
+            "alignment: expected lines of “edition paragraph number: original paragraph number”"
+        )
     return ArticleSource(
+        translation_of=original,
+        machine_translated=bool(meta.get("machine_translated", False)),
+        alignment_fixes={str(k): int(v) for k, v in fixes.items()},
         slug=slug,
         title=title,
         lead=str(meta.get("lead", "")).strip(),

@@ -1,7 +1,17 @@
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
+
+
+def language_name(code: str) -> str:
+    """A language named in itself ("English", "Русский"): how a switcher names it,
+    whatever the page's language (Django's own table of languages)."""
+    try:
+        return get_language_info(code)["name_local"]
+    except KeyError:
+        return code
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -10,9 +20,13 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now())
 
     def listed(self) -> "ArticleQuerySet":
-        """What the home page, feeds and sitemaps list: published articles of this
-        site, not the external pages whose discussions live here."""
+        """What feeds and sitemaps list: published articles of this site and their
+        editions, not the external pages whose discussions live here."""
         return self.published().filter(external_url="")
+
+    def originals(self) -> "ArticleQuerySet":
+        """Listed articles that are not editions of another: one per story."""
+        return self.listed().filter(translation_of__isnull=True)
 
     def newest_first(self) -> "ArticleQuerySet":
         return self.order_by("-published_at", "-id")
@@ -41,6 +55,33 @@ class Article(models.Model):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # An edition in another language of the original article named here: its own
+    # slug, title, body and state, and the original's discussion, which every
+    # edition shows (one discussion, one numbering: docs/adr/0012-editions.md).
+    translation_of = models.ForeignKey(
+        "self",
+        verbose_name=_("edition of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="editions",
+    )
+    machine_translated = models.BooleanField(_("machine-translated"), default=False)
+    # [section, anchor] of each paragraph in order (articles.rendering), and, on an
+    # edition, which paragraph of the original each of its paragraphs translates
+    # (anchor -> anchor), made on save from the outlines and the editor's fixes.
+    paragraph_outline = models.JSONField(default=list, editable=False)
+    aligned_paragraphs = models.JSONField(default=dict, editable=False)
+    alignment_fixes = models.JSONField(
+        _("paragraph alignment fixes"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Only where the translation merged or split paragraphs: "
+            '{"edition paragraph number": original paragraph number}, counted from 1; '
+            "0 leaves a paragraph unaligned."
+        ),
+    )
     # Set for an external page: a page of another site whose discussion lives here
     # (an imported thread that matched no article, later the embedded discussion).
     # Its own page shows the discussion under a link to that address; it is
@@ -63,6 +104,11 @@ class Article(models.Model):
                 name="article_published_has_time",
             ),
             models.UniqueConstraint(
+                fields=["translation_of", "language"],
+                name="article_one_edition_per_language",
+                condition=models.Q(translation_of__isnull=False),
+            ),
+            models.UniqueConstraint(
                 fields=["external_url"],
                 name="article_external_url_unique",
                 condition=~models.Q(external_url=""),
@@ -74,6 +120,20 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
+
+    @property
+    def original(self) -> "Article":
+        """The article whose discussion this page shows: itself, or the original
+        of an edition."""
+        return self.translation_of if self.translation_of_id else self
+
+    @property
+    def is_edition(self) -> bool:
+        return self.translation_of_id is not None
 
     @property
     def is_external_page(self) -> bool:

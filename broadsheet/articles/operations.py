@@ -12,9 +12,10 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from broadsheet.articles.models import Article
-from broadsheet.articles.rendering import render_article_markdown
+from broadsheet.articles.rendering import align_paragraphs, render_article_markdown
 from broadsheet.discussion.operations import open_discussion
 from broadsheet.live.publishing import announce_page_change
 from broadsheet.moderation.audit import audit
@@ -33,12 +34,20 @@ def save_article(
     status: str = Article.Status.PUBLISHED,
     published_at: datetime | None = None,
     article_id: int | None = None,
+    translation_of: Article | None = None,
+    machine_translated: bool = False,
+    alignment_fixes: dict | None = None,
 ) -> tuple[Article, bool]:
     """Create the article with this slug, or update it; returns (article, created).
 
     `article_id` names the article to update when its slug may be changing (the
     admin form); `broadsheet publish` finds the article by its slug instead.
+    `translation_of` makes it an edition of that original, in `language`: it
+    shares the original's discussion (an edition has no discussion of its own)
+    and its paragraphs are aligned with the original's for quotes.
     """
+    if translation_of is not None:
+        _check_edition(translation_of=translation_of, language=language, slug=slug)
     if status == Article.Status.PUBLISHED and published_at is None:
         published_at = timezone.now()
     rendered = render_article_markdown(body_markdown)
@@ -60,14 +69,63 @@ def save_article(
     article.body_markdown = body_markdown
     article.body_html = rendered.html
     article.paragraphs = rendered.paragraphs
+    article.paragraph_outline = rendered.outline
     article.status = status
     article.published_at = published_at
+    article.translation_of = translation_of
+    article.machine_translated = machine_translated
+    article.alignment_fixes = alignment_fixes or {}
+    if translation_of is not None:
+        article.aligned_paragraphs = align_paragraphs(
+            rendered.outline, translation_of.paragraph_outline, article.alignment_fixes
+        )
+    else:
+        article.aligned_paragraphs = {}
     article.full_clean(validate_unique=False)
     article.save()
-    open_discussion(article=article)
+    if translation_of is None:
+        open_discussion(article=article)
+        _realign_editions(article)
     index_article(article=article)
     announce_page_change(article_id=article.pk)
+    if translation_of is not None:
+        # The original's page lists its editions in the language switcher.
+        announce_page_change(article_id=translation_of.pk)
     return article, created
+
+
+def _check_edition(*, translation_of: Article, language: str, slug: str) -> None:
+    if translation_of.translation_of_id is not None:
+        raise ValidationError(
+            {
+                "translation_of": _("“%(slug)s” is itself an edition; name its original.")
+                % {"slug": translation_of.slug}
+            }
+        )
+    if translation_of.is_external_page:
+        raise ValidationError({"translation_of": _("An external page has no editions.")})
+    if translation_of.slug == slug:
+        raise ValidationError({"translation_of": _("An edition needs a slug of its own.")})
+    if translation_of.language == language:
+        raise ValidationError(
+            {
+                "language": _(
+                    "The original is in %(language)s already; an edition is in another language."
+                )
+                % {"language": language}
+            }
+        )
+
+
+def _realign_editions(original: Article) -> None:
+    """The original's paragraphs changed: each edition's alignment follows."""
+    for edition in Article.objects.filter(translation_of=original):
+        aligned = align_paragraphs(
+            edition.paragraph_outline, original.paragraph_outline, edition.alignment_fixes
+        )
+        if aligned != edition.aligned_paragraphs:
+            Article.objects.filter(pk=edition.pk).update(aligned_paragraphs=aligned)
+            announce_page_change(article_id=edition.pk)
 
 
 @transaction.atomic

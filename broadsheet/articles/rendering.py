@@ -34,6 +34,9 @@ class RenderedArticle:
     html: str
     # anchor id -> plain text of that paragraph, for verifying quotes of it.
     paragraphs: dict[str, str]
+    # [section number, anchor] of every paragraph, in reading order (section 0 is
+    # before the first subheading): what the editions of an article are aligned by.
+    outline: list[list] = ()
 
 
 def _parser() -> MarkdownIt:
@@ -72,8 +75,11 @@ def render_article_markdown(markdown: str) -> RenderedArticle:
     tokens = md.parse(markdown)
     taken: set[str] = set()
     paragraphs: dict[str, str] = {}
+    outline: list[list] = []
+    section = 0
     for index, token in enumerate(tokens):
         if token.type == "heading_open":
+            section += 1
             inline = tokens[index + 1]
             anchor = slugify(_inline_text(inline))[:60] or "section"
             anchor = f"s-{anchor}"
@@ -93,6 +99,7 @@ def render_article_markdown(markdown: str) -> RenderedArticle:
             anchor = paragraph_anchor(text, taken)
             token.attrSet("id", anchor)
             paragraphs[anchor] = " ".join(text.split())
+            outline.append([section, anchor])
             if _PS_PATTERN.match(text):
                 token.attrSet("class", "article-ps")
     html = md.renderer.render(tokens, md.options, {})
@@ -103,7 +110,7 @@ def render_article_markdown(markdown: str) -> RenderedArticle:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener",
     )
-    return RenderedArticle(html=clean, paragraphs=paragraphs)
+    return RenderedArticle(html=clean, paragraphs=paragraphs, outline=outline)
 
 
 def _make_figure(open_token: Token, inline: Token, close_token: Token, image: Token) -> None:
@@ -122,3 +129,45 @@ def _escape(text: str) -> str:
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
+
+
+def align_paragraphs(
+    edition_outline: list[list], original_outline: list[list], fixes: dict | None = None
+) -> dict[str, str]:
+    """Which paragraph of the original each paragraph of an edition translates:
+    edition anchor -> original anchor.
+
+    By order within sections: the n-th paragraph under the k-th subheading of the
+    edition is the n-th under the k-th of the original. Translators keep the
+    paragraphs and subheadings of the text they translate far more often than
+    not; where they merge or split one, an editor corrects it with `fixes`
+    ({edition paragraph number: original paragraph number}, counted from 1 over
+    the whole text; 0 leaves the edition paragraph unaligned).
+    """
+
+    def by_section(outline):
+        sections: dict[int, list[str]] = {}
+        for section, anchor in outline:
+            sections.setdefault(section, []).append(anchor)
+        return sections
+
+    original = by_section(original_outline)
+    aligned: dict[str, str] = {}
+    for section, anchors in by_section(edition_outline).items():
+        for anchor, counterpart in zip(anchors, original.get(section, []), strict=False):
+            aligned[anchor] = counterpart
+    edition_order = [anchor for _section, anchor in edition_outline]
+    original_order = [anchor for _section, anchor in original_outline]
+    for key, value in (fixes or {}).items():
+        try:
+            position, target = int(key), int(value)
+        except (TypeError, ValueError):
+            continue
+        if not 1 <= position <= len(edition_order):
+            continue
+        anchor = edition_order[position - 1]
+        if 1 <= target <= len(original_order):
+            aligned[anchor] = original_order[target - 1]
+        else:
+            aligned.pop(anchor, None)
+    return aligned

@@ -43,7 +43,8 @@ def detail(request, slug: str):
         # to the page that is shown anyway, so they cannot multiply cache entries.
         return redirect(f"{request.path}?{query}" if query else request.path)
     # Read once: it is part of the cache key and, on a miss, of the page itself.
-    newest_event = latest_event_id(article_id=article.pk)
+    # An edition's page shows its original's discussion: that is whose events count.
+    newest_event = latest_event_id(article_id=article.original.pk)
     key = page_cache.page_key(request, article, newest_event=newest_event, query=query)
     etag = page_cache.etag_for(key)
     if request.headers.get("If-None-Match") == etag:
@@ -60,7 +61,10 @@ def detail(request, slug: str):
             content, rendered_at = cached
             response = HttpResponse(content)
     response["ETag"] = etag
-    mark_shared(response, article_ids=[article.pk], rendered_at=rendered_at)
+    # A change to the page's edition or to the discussion (the original's) renews it.
+    mark_shared(
+        response, article_ids=sorted({article.pk, article.original.pk}), rendered_at=rendered_at
+    )
     # Shared caches must not hand a signed-out page to a signed-in reader.
     patch_vary_headers(response, ["Cookie", "Accept-Language"])
     patch_cache_control(response, no_cache=True)  # always revalidate: 304s are cheap

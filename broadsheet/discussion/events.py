@@ -14,22 +14,40 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from broadsheet.articles.queries import get_edition_family
 from broadsheet.discussion.controls import NEUTRAL_VIEWER, controls_for
 from broadsheet.discussion.models import Comment
+from broadsheet.discussion.queries import present_on_page
 from broadsheet.live.events import Event
 
 
-def _comment_html(comment: Comment) -> str:
+def _comment_html(comment: Comment, page=None, family=None) -> str:
+    """The comment as the page of `page` (the article, or an edition of it) shows it,
+    in that page's language."""
+    page = page or comment.article
     comment.parent_number = comment.parent.number if comment.parent_id else None
-    comment.controls = controls_for(comment, NEUTRAL_VIEWER, article=comment.article)
-    comment.quote_is_current = bool(comment.quote_anchor) and (
-        comment.quote_anchor in comment.article.paragraphs
-    )
-    with translation.override(comment.article.language):
+    comment.controls = controls_for(comment, NEUTRAL_VIEWER, article=page)
+    present_on_page(comment, page, family)
+    with translation.override(page.language):
         return render_to_string(
             "discussion/comment.html",
-            {"comment": comment, "article": comment.article, "highlighted": None, "live": True},
+            {"comment": comment, "article": page, "highlighted": None, "live": True},
         ).strip()
+
+
+def _comment_htmls(comment: Comment) -> dict[str, Any]:
+    """`html` for the original's page and, when the article has published editions,
+    `editions`: language -> the HTML for that edition's page (its links, its
+    language, its aligned quote). Rendered once per edition, per event, however
+    many pages are open."""
+    family = get_edition_family(comment.article)
+    fields: dict[str, Any] = {"html": _comment_html(comment, comment.article, family)}
+    editions = [m for m in family.published if m.pk != comment.article_id]
+    if editions:
+        fields["editions"] = {
+            edition.language: _comment_html(comment, edition, family) for edition in editions
+        }
+    return fields
 
 
 def _placement(comment: Comment) -> dict[str, Any]:
@@ -43,20 +61,20 @@ def _placement(comment: Comment) -> dict[str, Any]:
 
 
 def comment_posted(comment: Comment) -> Event:
-    return {"type": "comment.posted", **_placement(comment), "html": _comment_html(comment)}
+    return {"type": "comment.posted", **_placement(comment), **_comment_htmls(comment)}
 
 
 def comment_edited(comment: Comment) -> Event:
-    return {"type": "comment.edited", **_placement(comment), "html": _comment_html(comment)}
+    return {"type": "comment.edited", **_placement(comment), **_comment_htmls(comment)}
 
 
 def comment_deleted(comment: Comment) -> Event:
-    return {"type": "comment.deleted", **_placement(comment), "html": _comment_html(comment)}
+    return {"type": "comment.deleted", **_placement(comment), **_comment_htmls(comment)}
 
 
 def comment_removed(comment: Comment) -> Event:
     """A moderator rejected the comment: pages show the placeholder in its place."""
-    return {"type": "comment.removed", **_placement(comment), "html": _comment_html(comment)}
+    return {"type": "comment.removed", **_placement(comment), **_comment_htmls(comment)}
 
 
 def comment_withdrawn(comment: Comment) -> Event:

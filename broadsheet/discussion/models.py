@@ -97,6 +97,12 @@ class Comment(models.Model):
     quote_anchor = models.CharField(max_length=40, blank=True, default="")
     quote_text = models.TextField(blank=True, default="")
     quote_revision = models.PositiveIntegerField(null=True, blank=True)
+    # The language of the edition whose paragraph was quoted ("" for the original);
+    # anchors are per edition, and the pages of the others show the aligned one.
+    quote_language = models.CharField(max_length=12, blank=True, default="")
+    # The language the comment is written in: the edition it was posted under,
+    # unless the reader said otherwise. "" (older comments): the original's.
+    language = models.CharField(_("language"), max_length=12, blank=True, default="")
     score = models.IntegerField(default=0)
     upvotes = models.PositiveIntegerField(default=0)
     downvotes = models.PositiveIntegerField(default=0)

@@ -156,6 +156,8 @@ def post_comment(
     quote: ArticleQuoteClaim | None = None,
     submission_key: uuid.UUID | None = None,
     history: "ImportedHistory | None" = None,
+    edition=None,
+    language: str = "",
 ) -> Comment:
     """Post a comment (or a reply to `parent`) and give it the next number in the article.
 
@@ -168,9 +170,18 @@ def post_comment(
     A claimed article quote is kept as an anchored quote only if its passage
     really is in that paragraph; otherwise it stays in the body as a plain quote.
     `history` posts a comment of the past (an import, the demo): see ImportedHistory.
+    `edition` is the page it was posted under when that is an edition of `article`
+    (whose discussion every edition shares): a quote is verified against that
+    edition's text, and the comment is in its language unless `language` names
+    another of the site's languages.
     """
     if parent is not None and parent.article_id != article.pk:
         raise CommentRejected(_("You can only reply to a comment under the same article."))
+    page = edition if edition is not None else article
+    if page.pk != article.pk and page.translation_of_id != article.pk:
+        raise CommentRejected(_("An edition shares its own original's discussion only."))
+    if language not in dict(settings.LANGUAGES):
+        language = page.language
     check_may_take_part(author)
     validate_comment_body(body)
     if submission_key is not None:
@@ -179,7 +190,7 @@ def post_comment(
             return existing
     if parent is not None:
         check_may_reply_to(parent=parent, article=article, reader=author)
-    judged = judge_comment_text(article=article, author=author, body=body, quote=quote)
+    judged = judge_comment_text(article=page, author=author, body=body, quote=quote)
     anchored = judged.anchored
     try:
         with transaction.atomic():
@@ -206,6 +217,7 @@ def post_comment(
                 body_html=judged.body_html,
                 created_at=history.posted_at if history else timezone.now(),
                 submission_key=submission_key,
+                language=language,
             )
             place_in_thread(comment, parent)
             if held_because:
@@ -215,7 +227,8 @@ def post_comment(
             if anchored is not None:
                 comment.quote_anchor = anchored.anchor
                 comment.quote_text = anchored.text
-                comment.quote_revision = article.revision
+                comment.quote_revision = page.revision
+                comment.quote_language = page.language if page.pk != article.pk else ""
             comment.save(force_insert=True)
             index_new_comment(comment=comment)
             if parent is not None:

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 
-from broadsheet.articles.models import Article
+from broadsheet.articles.models import Article, language_name
+from broadsheet.articles.queries import EditionFamily
 from broadsheet.discussion.models import Comment, Vote
 
 SORTS = ("oldest", "newest", "best")
@@ -178,12 +179,15 @@ def list_thread_page(
     return DiscussionPage("oldest", comments, previous_cursor, next_cursor, {}, thread=thread)
 
 
-def list_quotes_of_paragraph(article: Article, *, anchor: str) -> DiscussionPage:
-    """The comments that quote one paragraph of the article, in number order."""
+def list_quotes_of_paragraph(
+    article: Article, *, anchor: str, same_paragraph: set[str] | None = None
+) -> DiscussionPage:
+    """The comments that quote one paragraph of the article, in number order; with
+    editions, `same_paragraph` holds that paragraph's anchor in each of them."""
     comments = list(
         Comment.objects.for_article(article)
         .live()
-        .filter(quote_anchor=anchor)
+        .filter(quote_anchor__in=sorted(same_paragraph or {anchor}))
         .select_related("author")
         .annotate(parent_number=F("parent__number"))
         .order_by("number")[: _roots_per_page()]
@@ -227,8 +231,12 @@ def locate_comment(article: Article, comment: Comment) -> CommentLocation:
     return CommentLocation(cursor=str(before[-1]))
 
 
-def attach_reader_state(page: DiscussionPage, article: Article, reader) -> None:
-    """Mark each comment with the reader's own vote and whether its quote is still current."""
+def attach_reader_state(
+    page: DiscussionPage, article: Article, reader, family: EditionFamily | None = None
+) -> None:
+    """Mark each comment with the reader's own vote, and present it on this page:
+    its quote of the article (still current? which paragraph of this edition?)
+    and its language (see present_on_page)."""
     votes: dict[int, int] = {}
     if reader.is_authenticated and page.comments:
         votes = dict(
@@ -238,9 +246,44 @@ def attach_reader_state(page: DiscussionPage, article: Article, reader) -> None:
         )
     for comment in page.comments:
         comment.my_vote = votes.get(comment.pk, 0)
-        comment.quote_is_current = bool(comment.quote_anchor) and (
-            comment.quote_anchor in article.paragraphs
+        present_on_page(comment, article, family)
+
+
+def present_on_page(comment: Comment, page: Article, family: EditionFamily | None) -> None:
+    """What a comment shows on the page of `page` (an article or one of its editions):
+
+    - `quote_is_current`: the quoted paragraph is still in the edition it quoted;
+    - `quote_page_anchor`: the paragraph of this page it points to (the aligned
+      one when it quoted another edition; None when none aligns);
+    - `quote_edition_name`: the quoted edition's language, named in itself, when
+      it is not this page's;
+    - `language_name`: the comment's language, named in itself, when it is not
+      this page's.
+    """
+    page_language = page.language
+    comment_language = comment.language or (family.original.language if family else "")
+    comment.language_name = (
+        language_name(comment_language)
+        if comment_language and comment_language != page_language
+        else ""
+    )
+    comment.quote_page_anchor = None
+    comment.quote_edition_name = ""
+    if not comment.quote_anchor:
+        comment.quote_is_current = False
+        return
+    if family is None:
+        comment.quote_is_current = comment.quote_anchor in page.paragraphs
+        comment.quote_page_anchor = comment.quote_anchor if comment.quote_is_current else None
+        return
+    quoted = family.quoted_language(comment.quote_language)
+    comment.quote_is_current = family.has_anchor(quoted, comment.quote_anchor)
+    if comment.quote_is_current:
+        comment.quote_page_anchor = family.anchor_on(
+            page, anchor=comment.quote_anchor, language=quoted
         )
+    if quoted != page_language:
+        comment.quote_edition_name = language_name(quoted)
 
 
 def list_comments_by_reader(reader, *, limit: int = 50) -> list[Comment]:

@@ -26,7 +26,8 @@ async def discussion_stream(request, slug: str):
     heartbeat = None if reader is None else partial(record_reader_connected, reader=reader)
     return await open_stream(
         request,
-        article_id=article.pk,
+        # Every edition's page follows the original's one discussion.
+        article_id=article.original.pk,
         reader_id=None if reader is None else reader.pk,
         heartbeat=heartbeat,
     )

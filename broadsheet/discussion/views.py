@@ -19,6 +19,7 @@ from broadsheet.discussion.access import (
     get_visible_comment_or_404,
 )
 from broadsheet.discussion.forms import CommentForm, EditCommentForm
+from broadsheet.discussion.links import comment_url
 from broadsheet.discussion.operations import (
     CommentRejected,
     delete_comment,
@@ -77,7 +78,7 @@ def post_comment_view(request, slug: str):
         if data["parent"]:
             # Only a comment the reader can see: someone else's held comment is as
             # missing as a typo (post_comment checks this again for every door).
-            parent = find_visible_comment(article, data["parent"], request.user)
+            parent = find_visible_comment(article.original, data["parent"], request.user)
             if parent is None:
                 form.add_error("body", _("The comment you are replying to does not exist."))
         quote = None
@@ -86,17 +87,19 @@ def post_comment_view(request, slug: str):
         if not form.errors:
             try:
                 comment = post_comment(
-                    article=article,
+                    article=article.original,
+                    edition=article,
                     author=request.user,
                     body=data["body"],
                     parent=parent,
                     quote=quote,
                     submission_key=data["submission_key"],
+                    language=data["language"] or article.language,
                 )
             except CommentRejected as error:
                 form.add_error("body", str(error))
             else:
-                return redirect(comment.get_absolute_url())
+                return redirect(comment_url(article, comment.number))
     # Show the article again with the reader's text kept and the error beside it.
     return render_article_page(request, article, comment_form=form, status=400)
 
@@ -104,9 +107,9 @@ def post_comment_view(request, slug: str):
 def comment_permalink(request, slug: str, number: int):
     """Comment n of an article: the page of the discussion that holds it, n highlighted."""
     article = get_visible_article_or_404(slug)
-    comment = get_visible_comment_or_404(article, number, request.user)
+    comment = get_visible_comment_or_404(article.original, number, request.user)
     return render_article_page(
-        request, article, location=locate_comment(article, comment), highlighted=number
+        request, article, location=locate_comment(article.original, comment), highlighted=number
     )
 
 
@@ -114,8 +117,8 @@ def comment_permalink(request, slug: str, number: int):
 @require_http_methods(["GET", "POST"])
 @limit(key="user", setting="BROADSHEET_EDITS_PER_MINUTE", period="m")
 def edit_comment_view(request, slug: str, number: int):
-    comment = get_own_comment_or_404(get_visible_article_or_404(slug), number, request.user)
-    article = comment.article
+    article = get_visible_article_or_404(slug)  # the page: an edition's, maybe
+    comment = get_own_comment_or_404(article.original, number, request.user)
     form = EditCommentForm(request.POST or None, initial={"body": comment.body_markdown})
     refusal = None
     try:
@@ -130,7 +133,7 @@ def edit_comment_view(request, slug: str, number: int):
         except CommentRejected as error:
             form.add_error("body", str(error))
         else:
-            return redirect(comment.get_absolute_url())
+            return redirect(comment_url(article, comment.number))
     status = 403 if refusal else (400 if request.method == "POST" else 200)
     context = {"article": article, "comment": comment, "form": form, "refusal": refusal}
     return render(request, "discussion/edit.html", context, status=status)
@@ -139,12 +142,12 @@ def edit_comment_view(request, slug: str, number: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_comment_view(request, slug: str, number: int):
-    comment = get_own_comment_or_404(get_visible_article_or_404(slug), number, request.user)
-    article = comment.article
+    article = get_visible_article_or_404(slug)  # the page: an edition's, maybe
+    comment = get_own_comment_or_404(article.original, number, request.user)
     if request.method == "POST":
         delete_comment(comment=comment, deleter=request.user)
         messages.success(request, _("Your comment was deleted. Its number and replies stay."))
-        return redirect(comment.get_absolute_url())
+        return redirect(comment_url(article, comment.number))
     return render(request, "discussion/delete.html", {"article": article, "comment": comment})
 
 
@@ -156,10 +159,11 @@ VOTE_VALUES = {"up": 1, "down": -1, "none": 0}
 @limit(key="user", setting="BROADSHEET_VOTES_PER_MINUTE", period="m")
 def vote_view(request, slug: str, number: int):
     article = get_visible_article_or_404(slug)
-    comment = get_visible_comment_or_404(article, number, request.user)
+    comment = get_visible_comment_or_404(article.original, number, request.user)
+    back = comment_url(article, comment.number)
     if request.method == "GET":
         # Where sign-in sends a reader who pressed a vote button while signed out.
-        return redirect(comment.get_absolute_url())
+        return redirect(back)
     value = VOTE_VALUES.get(request.POST.get("value", ""))
     try:
         if value is None:
@@ -169,7 +173,7 @@ def vote_view(request, slug: str, number: int):
         if _wants_json(request):
             return JsonResponse({"error": str(error)}, status=400)
         messages.error(request, str(error))
-        return redirect(comment.get_absolute_url())
+        return redirect(back)
     if _wants_json(request):
         return JsonResponse(
             {
@@ -180,4 +184,4 @@ def vote_view(request, slug: str, number: int):
                 "vote": result.value,
             }
         )
-    return redirect(comment.get_absolute_url())
+    return redirect(back)

@@ -92,10 +92,10 @@ def notification_settings(request):
 def follow(request, slug: str):
     article = get_visible_article_or_404(slug)
     if request.POST.get("follow") == "0":
-        operations.unfollow_discussion(reader=request.user, article=article)
+        operations.unfollow_discussion(reader=request.user, article=article.original)
         messages.success(request, _("You no longer follow this discussion."))
     else:
-        operations.follow_discussion(reader=request.user, article=article)
+        operations.follow_discussion(reader=request.user, article=article.original)
         messages.success(
             request,
             _("You follow this discussion: new comments will be in your notifications."),

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from broadsheet.articles.front_matter import FrontMatterError, read_article_source
+from broadsheet.articles.models import Article
 from broadsheet.articles.operations import save_article
 
 
@@ -21,8 +22,16 @@ class Command(BaseCommand):
                 source = read_article_source(path)
             except FrontMatterError as error:
                 raise CommandError(f"{path}: {error}") from error
+            original = None
+            if source.translation_of:
+                original = Article.objects.filter(slug=source.translation_of).first()
+                if original is None:
+                    raise CommandError(
+                        f"{path}: translation_of: no article “{source.translation_of}”; "
+                        "publish the original first"
+                    )
             try:
-                article, created = save_article(**source.as_kwargs())
+                article, created = save_article(**source.as_kwargs(), translation_of=original)
             except ValidationError as error:
                 problems = "; ".join(
                     f"{field}: {' '.join(messages)}"

@@ -37,6 +37,13 @@
     return score > 0 ? "+" + score : String(score);
   }
 
+  // An article with editions sends each comment as each edition's page shows it.
+  var pageLanguage = discussion.dataset.pageLanguage || "";
+
+  function htmlOf(event) {
+    return (event.editions && event.editions[pageLanguage]) || event.html;
+  }
+
   function elementFromHtml(html) {
     var template = document.createElement("template");
     template.innerHTML = html;
@@ -84,7 +91,7 @@
 
   /* Where a new comment goes on this page, if it belongs here at all. */
   function placeComment(event) {
-    var element = elementFromHtml(event.html);
+    var element = elementFromHtml(htmlOf(event));
     var list = commentList();
     if (event.parent === null) {
       var partial = discussion.hasAttribute("data-partial-page");
@@ -148,13 +155,14 @@
     pending.forEach(function (waiting) {
       if (waiting.number === event.number) {
         waiting.html = event.html;
+        waiting.editions = event.editions;
       }
     });
     var existing = findComment(event.number);
     if (!existing) {
       return;
     }
-    var fresh = elementFromHtml(event.html);
+    var fresh = elementFromHtml(htmlOf(event));
     ["article-quote", "comment__body", "comment__header", "comment__placeholder"].forEach(function (name) {
       var old = existing.querySelector("." + name);
       var updated = fresh.querySelector("." + name);

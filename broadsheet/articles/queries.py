@@ -1,0 +1,109 @@
+"""Reads about articles: an article with its editions.
+
+Every page of an article reads its family in one query, with or without
+editions, so a page costs the same number of queries either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from broadsheet.articles.models import Article
+
+# What a family member needs for the switcher, hreflang links and quote alignment;
+# never the bodies.
+_FAMILY_FIELDS = (
+    "pk", "slug", "title", "language", "status", "published_at", "translation_of_id",
+    "machine_translated", "paragraph_outline", "aligned_paragraphs", "external_url",
+)  # fmt: skip
+
+
+@dataclass
+class EditionFamily:
+    """An original article and its editions, and which paragraphs translate which."""
+
+    original: Article
+    members: list[Article]  # the original first, then the editions by language
+    _to_original: dict[tuple[str, str], str] = field(default_factory=dict)
+    _anchors: dict[str, set[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for member in self.members:
+            anchors = {anchor for _section, anchor in member.paragraph_outline}
+            self._anchors[member.language] = anchors
+            for anchor in anchors:
+                if member.pk == self.original.pk:
+                    self._to_original[(member.language, anchor)] = anchor
+                elif anchor in member.aligned_paragraphs:
+                    self._to_original[(member.language, anchor)] = member.aligned_paragraphs[anchor]
+
+    @property
+    def published(self) -> list[Article]:
+        return [member for member in self.members if member.is_visible]
+
+    def member_in(self, language: str) -> Article | None:
+        return next((m for m in self.members if m.language == language), None)
+
+    def quoted_language(self, quote_language: str) -> str:
+        """The language of the edition a comment quoted ("" means the original's)."""
+        return quote_language or self.original.language
+
+    def has_anchor(self, language: str, anchor: str) -> bool:
+        return anchor in self._anchors.get(language, ())
+
+    def anchor_on(self, page: Article, *, anchor: str, language: str) -> str | None:
+        """The paragraph of `page` that translates paragraph `anchor` of the edition in
+        `language`, or None when the editions do not align there."""
+        language = self.quoted_language(language)
+        if language == page.language:
+            return anchor if self.has_anchor(language, anchor) else None
+        target = self._to_original.get((language, anchor))
+        if target is None:
+            return None
+        for (member_language, member_anchor), original in self._to_original.items():
+            if member_language == page.language and original == target:
+                return member_anchor
+        return None
+
+    def same_paragraph(self, page: Article, anchor: str) -> set[str]:
+        """Every edition's anchor for the paragraph `anchor` of `page`: quotes of any
+        of them are quotes of this paragraph."""
+        target = self._to_original.get((page.language, anchor))
+        if target is None:
+            return {anchor}
+        return {a for (_lang, a), original in self._to_original.items() if original == target}
+
+    def quote_counts_on(self, page: Article, counts: dict[str, int]) -> dict[str, int]:
+        """The discussion's quote counts (kept per quoted anchor, of any edition) as
+        the paragraphs of `page` show them."""
+        by_original: dict[str, int] = {}
+        for anchor, count in counts.items():
+            for language in self._anchors:
+                target = self._to_original.get((language, anchor))
+                if target is not None:
+                    by_original[target] = by_original.get(target, 0) + count
+                    break
+        shown = {}
+        for (language, anchor), target in self._to_original.items():
+            if language == page.language and target in by_original:
+                shown[anchor] = by_original[target]
+        # A quoted paragraph no edition aligns with still counts on its own page.
+        for anchor, count in counts.items():
+            if self.has_anchor(page.language, anchor) and anchor not in shown:
+                shown[anchor] = count
+        return shown
+
+
+def get_edition_family(article: Article) -> EditionFamily:
+    """The article's original and every edition of it, in one query."""
+    original_id = article.translation_of_id or article.pk
+    members = list(
+        Article.objects.filter(Q(pk=original_id) | Q(translation_of_id=original_id))
+        .only(*_FAMILY_FIELDS)
+        .order_by("translation_of_id", "language")
+    )
+    members.sort(key=lambda m: (m.translation_of_id is not None, m.language))
+    original = next(m for m in members if m.pk == original_id)
+    return EditionFamily(original=original, members=members)
