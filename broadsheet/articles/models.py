@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -120,6 +121,32 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        """An edition is of an original of this site, in another language, under a
+        slug of its own (the admin's form and save_article both ask)."""
+        original = self.translation_of
+        if original is None:
+            return
+        if original.translation_of_id is not None:
+            raise ValidationError(
+                {
+                    "translation_of": _("“%(slug)s” is itself an edition; name its original.")
+                    % {"slug": original.slug}
+                }
+            )
+        if original.external_url:
+            raise ValidationError({"translation_of": _("An external page has no editions.")})
+        if self.pk is not None and original.pk == self.pk:
+            raise ValidationError({"translation_of": _("An article is not an edition of itself.")})
+        if original.language == self.language:
+            raise ValidationError(
+                {
+                    "language": _(
+                        "The original is in this language already; an edition is in another."
+                    )
+                }
+            )
 
     @property
     def language_name(self) -> str:

@@ -12,7 +12,6 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext as _
 
 from broadsheet.articles.models import Article
 from broadsheet.articles.rendering import align_paragraphs, render_article_markdown
@@ -46,8 +45,6 @@ def save_article(
     shares the original's discussion (an edition has no discussion of its own)
     and its paragraphs are aligned with the original's for quotes.
     """
-    if translation_of is not None:
-        _check_edition(translation_of=translation_of, language=language, slug=slug)
     if status == Article.Status.PUBLISHED and published_at is None:
         published_at = timezone.now()
     rendered = render_article_markdown(body_markdown)
@@ -92,29 +89,6 @@ def save_article(
         # The original's page lists its editions in the language switcher.
         announce_page_change(article_id=translation_of.pk)
     return article, created
-
-
-def _check_edition(*, translation_of: Article, language: str, slug: str) -> None:
-    if translation_of.translation_of_id is not None:
-        raise ValidationError(
-            {
-                "translation_of": _("“%(slug)s” is itself an edition; name its original.")
-                % {"slug": translation_of.slug}
-            }
-        )
-    if translation_of.is_external_page:
-        raise ValidationError({"translation_of": _("An external page has no editions.")})
-    if translation_of.slug == slug:
-        raise ValidationError({"translation_of": _("An edition needs a slug of its own.")})
-    if translation_of.language == language:
-        raise ValidationError(
-            {
-                "language": _(
-                    "The original is in %(language)s already; an edition is in another language."
-                )
-                % {"language": language}
-            }
-        )
 
 
 def _realign_editions(original: Article) -> None:

@@ -1,8 +1,11 @@
 import time
 
+from django.conf import settings
+from django.db.models import Prefetch
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
 
 from broadsheet.articles import page_cache
 from broadsheet.articles.access import get_visible_article_or_404
@@ -14,8 +17,35 @@ from broadsheet.serving.front_cache import mark_shared
 
 
 def home(request):
-    articles = Article.objects.listed().newest_first().select_related("discussion")[:50]
-    return render(request, "articles/home.html", {"articles": articles})
+    """Each story once, newest first, in the edition that suits the reader: their
+    interface language if there is an edition in it, else the original."""
+    stories = (
+        Article.objects.originals()
+        .newest_first()
+        .select_related("discussion")
+        .prefetch_related(
+            Prefetch(
+                "editions",
+                queryset=Article.objects.published().only(*LISTED_FIELDS).order_by("language"),
+                to_attr="published_editions",
+            )
+        )[:50]
+    )
+    language = get_language() or settings.LANGUAGE_CODE
+    listing = []
+    for original in stories:
+        family = [original, *original.published_editions]
+        shown = next((a for a in family if a.language == language), original)
+        shown.comment_count = original.discussion.comment_count if original.discussion else 0
+        shown.other_editions = [a for a in family if a.pk != shown.pk]
+        listing.append(shown)
+    return render(request, "articles/home.html", {"articles": listing})
+
+
+# What the home page shows of an edition.
+LISTED_FIELDS = (
+    "pk", "slug", "title", "lead", "byline", "language", "published_at", "translation_of_id",
+)  # fmt: skip
 
 
 def render_article_page(request, article: Article, *, status: int = 200, **discussion_options):
