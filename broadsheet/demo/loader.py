@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - the demo's Russian comments are Russian on purpose
 """The demo edition: an article, five readers and a discussion, so that a
 newcomer's first `broadsheet serve` shows a living page.
 
@@ -72,14 +73,36 @@ DEMO_COMMENTS = [
 ]
 
 
+# Written under the Russian original (comment 6 quotes its first paragraph); the
+# English edition's readers see them with a "Русский" label.
+DEMO_COMMENTS_RU = [
+    (
+        "marina-v",
+        "2023-06-21 09:40",
+        "> Для большинства из них паром — единственный способ добраться до больницы\n\n"
+        "И до школы: осенью на нём ездят двенадцать детей из Заречья.",
+    ),
+    (
+        "unc-2",
+        "2023-06-21 10:05",
+        "#4 согласен, фонд — это на одно лето. Нужен договор с областью хотя бы на три года.",
+    ),
+]
+
+
 def _aware(value: str) -> dt.datetime:
     return timezone.make_aware(dt.datetime.strptime(value, "%Y-%m-%d %H:%M"))
 
 
 @transaction.atomic
 def load_demo() -> Article:
+    """Load the demo and return its English edition, the page a newcomer is shown:
+    the story was first written in Russian, and both editions share one discussion
+    (comments in both languages)."""
+    original_source = read_article_source(DEMO_DIR / "posledniy-parom.md")
+    original, _created = save_article(**original_source.as_kwargs())
     source = read_article_source(DEMO_DIR / "last-ferry.md")
-    article, _created = save_article(**source.as_kwargs())
+    article, _created = save_article(**source.as_kwargs(), translation_of=original)
     readers = {}
     for handle, display_name in DEMO_READERS:
         reader = Reader.objects.by_handle(handle).first()
@@ -94,7 +117,7 @@ def load_demo() -> Article:
                 email_verified=True,
             )
         readers[handle] = reader
-    if not article.comments.exists():
+    if not original.comments.exists():
         _post_demo_discussion(article, readers)
     return article
 
@@ -114,20 +137,36 @@ DEMO_VOTES = [
 ]
 
 
-def _post_demo_discussion(article: Article, readers: dict[str, Reader]) -> None:
+def _quote_of(page: Article, body: str) -> ArticleQuoteClaim:
+    passage = normalize_passage(split_leading_quote(body)[0])
+    anchor = next(a for a, text in page.paragraphs.items() if passage in text)
+    return ArticleQuoteClaim(anchor=anchor, text=passage)
+
+
+def _post_demo_discussion(edition: Article, readers: dict[str, Reader]) -> None:
+    """The English comments under the English edition, then two Russian ones under
+    the original: one discussion, numbered 1 to 7."""
+    original = edition.original
     posted = {}
     for number, (handle, when, body) in enumerate(DEMO_COMMENTS, start=1):
-        quote = None
-        if number in DEMO_ARTICLE_QUOTES:
-            passage = normalize_passage(split_leading_quote(body)[0])
-            anchor = next(a for a, text in article.paragraphs.items() if passage in text)
-            quote = ArticleQuoteClaim(anchor=anchor, text=passage)
         posted[number] = post_comment(
-            article=article,
+            article=original,
+            edition=edition,
+            language="en",
             author=readers[handle],
             body=body,
             parent=posted.get(DEMO_REPLIES.get(number, 0)),
-            quote=quote,
+            quote=_quote_of(edition, body) if number in DEMO_ARTICLE_QUOTES else None,
+            history=ImportedHistory(posted_at=_aware(when)),
+        )
+    for offset, (handle, when, body) in enumerate(DEMO_COMMENTS_RU):
+        number = len(DEMO_COMMENTS) + 1 + offset
+        posted[number] = post_comment(
+            article=original,
+            language="ru",
+            author=readers[handle],
+            body=body,
+            quote=_quote_of(original, body) if body.startswith(">") else None,
             history=ImportedHistory(posted_at=_aware(when)),
         )
     for handle, number, value in DEMO_VOTES:

@@ -175,6 +175,9 @@ def post_comment(
     edition's text, and the comment is in its language unless `language` names
     another of the site's languages.
     """
+    if article.translation_of_id is not None:
+        # Posted to an edition: the comment joins its original's discussion.
+        article, edition = article.translation_of, edition or article
     if parent is not None and parent.article_id != article.pk:
         raise CommentRejected(_("You can only reply to a comment under the same article."))
     page = edition if edition is not None else article
@@ -494,6 +497,8 @@ def post_history(*, article, entries: list[HistoricalComment]) -> list[Comment]:
     """
     if not entries:
         return []
+    if article.translation_of_id is not None:
+        article = article.translation_of  # an edition's comments are its original's
     discussion = Discussion.objects.select_for_update().get(article=article)
     rows: list[Comment] = []
     quote_anchor = ""

@@ -106,8 +106,11 @@ def authors_for(
         if claim.record_key not in found and claim.email
     }
     if wanted:
-        verified = Reader.objects.annotate(address=Lower("email")).filter(
-            address__in=list(wanted), email_verified_at__isnull=False
+        # `email != ""` is the unique index's own condition: with it, the index is used.
+        verified = (
+            Reader.objects.exclude(email="")
+            .annotate(address=Lower("email"))
+            .filter(address__in=list(wanted), email_verified_at__isnull=False)
         )
         for reader in verified:
             found[wanted[reader.address]] = reader
