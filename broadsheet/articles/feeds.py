@@ -94,7 +94,7 @@ class ArticlesFeed(BroadsheetFeed):
     feed_type = Rss201rev2Feed
 
     def get_object(self, request, language: str | None = None) -> FeedSubject:
-        articles = Article.objects.published().newest_first()
+        articles = Article.objects.listed().newest_first()
         if language:
             articles = articles.filter(language=language)
         items = list(

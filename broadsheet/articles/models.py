@@ -9,6 +9,11 @@ class ArticleQuerySet(models.QuerySet):
         """Articles a reader may see: published, and not scheduled for later."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now())
 
+    def listed(self) -> "ArticleQuerySet":
+        """What the home page, feeds and sitemaps list: published articles of this
+        site, not the external pages whose discussions live here."""
+        return self.published().filter(external_url="")
+
     def newest_first(self) -> "ArticleQuerySet":
         return self.order_by("-published_at", "-id")
 
@@ -36,6 +41,13 @@ class Article(models.Model):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set for an external page: a page of another site whose discussion lives here
+    # (an imported thread that matched no article, later the embedded discussion).
+    # Its own page shows the discussion under a link to that address; it is
+    # listed nowhere.
+    external_url = models.URLField(
+        _("external page address"), max_length=1000, blank=True, default=""
+    )
     # Bumped whenever the body changes, so a quote can name the text it quoted.
     revision = models.PositiveIntegerField(default=1, editable=False)
 
@@ -50,6 +62,11 @@ class Article(models.Model):
                 condition=~models.Q(status="published") | models.Q(published_at__isnull=False),
                 name="article_published_has_time",
             ),
+            models.UniqueConstraint(
+                fields=["external_url"],
+                name="article_external_url_unique",
+                condition=~models.Q(external_url=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -57,6 +74,10 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_external_page(self) -> bool:
+        return bool(self.external_url)
 
     @property
     def is_visible(self) -> bool:

@@ -7,8 +7,11 @@ came in by, and the admin's deletes tell the page caches.
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from broadsheet.articles.models import Article
 from broadsheet.articles.rendering import render_article_markdown
@@ -65,6 +68,40 @@ def save_article(
     index_article(article=article)
     announce_page_change(article_id=article.pk)
     return article, created
+
+
+@transaction.atomic
+def open_external_page(*, url: str, title: str, opened_at: datetime | None = None) -> Article:
+    """The discussion of a page on another site, found by its address or opened now.
+
+    An external page is an Article row with `external_url` set and no body: its
+    discussion numbers, threads and moderates comments as any article's does,
+    its page shows the discussion under a link to the address, and no listing,
+    feed or sitemap names it. Only http(s) addresses are taken.
+    """
+    URLValidator(schemes=["http", "https"])(url)
+    if len(url) > Article._meta.get_field("external_url").max_length:
+        raise ValidationError("The page address is too long.")
+    existing = Article.objects.filter(external_url=url).first()
+    if existing is not None:
+        return existing
+    title = " ".join(title.split())[:300] or url[:300]
+    base = slugify(title)[:100].strip("-") or "page"
+    slug, n = base, 1
+    while Article.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    article = Article(
+        slug=slug,
+        title=title,
+        body_markdown="",
+        external_url=url,
+        status=Article.Status.PUBLISHED,
+        published_at=opened_at or timezone.now(),
+    )
+    article.save(force_insert=True)
+    open_discussion(article=article)
+    return article
 
 
 @transaction.atomic

@@ -56,7 +56,7 @@ class ArticlesSitemap(Sitemap):
         return settings.BROADSHEET_SITEMAP_PAGE_SIZE
 
     def items(self):
-        return Article.objects.published().newest_first().only(*_FIELDS)
+        return Article.objects.listed().newest_first().only(*_FIELDS)
 
     def lastmod(self, article: Article):
         return max(article.updated_at, article.published_at)
@@ -82,10 +82,7 @@ class NewsSitemap(Sitemap):
     def items(self):
         since = timezone.now() - NEWS_WINDOW
         return (
-            Article.objects.published()
-            .filter(published_at__gte=since)
-            .newest_first()
-            .only(*_FIELDS)
+            Article.objects.listed().filter(published_at__gte=since).newest_first().only(*_FIELDS)
         )
 
     def lastmod(self, article: Article):

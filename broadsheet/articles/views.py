@@ -14,7 +14,7 @@ from broadsheet.serving.front_cache import mark_shared
 
 
 def home(request):
-    articles = Article.objects.published().newest_first().select_related("discussion")[:50]
+    articles = Article.objects.listed().newest_first().select_related("discussion")[:50]
     return render(request, "articles/home.html", {"articles": articles})
 
 

@@ -44,6 +44,7 @@ from broadsheet.search.operations import (
     index_comment,
     index_new_comment,
     index_new_comments,
+    reassign_search_author,
     unindex_comment,
 )
 
@@ -434,6 +435,137 @@ def insert_generated_comments(
     discussion.save(update_fields=["last_number", "comment_count", "quote_counts"])
     announce_page_change(article_id=article.pk)
     return rows
+
+
+@dataclass(frozen=True)
+class HistoricalComment:
+    """One comment of another system's past for post_history.
+
+    `reply_to` is the comment it answers: a Comment already in the discussion,
+    or the position (from 0) of an earlier entry of the same call. `hold` keeps
+    it for moderators (spam, or unapproved where it came from); `deleted` makes
+    it a placeholder that keeps its number, as a deletion here does.
+    """
+
+    author: Reader
+    body: str
+    posted_at: datetime
+    reply_to: "Comment | int | None" = None
+    hold: Hold | None = None
+    deleted: bool = False
+    score: int = 0
+
+
+def check_historical_body(body: str) -> str:
+    """The text of a comment of the past as it will be stored, or CommentRejected
+    saying why: the same limits as any comment's."""
+    return validate_comment_body(body)
+
+
+@transaction.atomic
+def post_history(*, article, entries: list[HistoricalComment]) -> list[Comment]:
+    """Add comments of the past (an import) to an article's discussion, in one go.
+
+    The explicit way to post history, apart from post_comment because a
+    discussion of ten thousand imported comments through one transaction each
+    would take minutes and announce itself ten thousand times. What holds for
+    every comment holds here: the same length limits and rendering (Markdown
+    subset, then the sanitizer), numbers given under the discussion's lock,
+    after any comments already there (nothing there is renumbered), the same
+    thread layout and counters. What does not: rate limits and the rules judge
+    how someone posts now, and a closed discussion stays closed to readers, not
+    to its own history; and history is news to nobody, so no live event and no
+    notification is sent (the page cache is told, so pages show it).
+    Entries must come in the order they get their numbers: a reply after the
+    comment it answers.
+    """
+    if not entries:
+        return []
+    discussion = Discussion.objects.select_for_update().get(article=article)
+    rows: list[Comment] = []
+    quote_anchor = ""
+    visible = 0
+    for position, entry in enumerate(entries):
+        parent = entry.reply_to
+        if isinstance(parent, int):
+            if not 0 <= parent < position:
+                raise CommentRejected(
+                    f"Entry {position} answers entry {parent}, which is not before it."
+                )
+            parent = rows[parent]
+        elif parent is not None and parent.article_id != article.pk:
+            raise CommentRejected(_("You can only reply to a comment under the same article."))
+        discussion.last_number += 1
+        comment = Comment(
+            article=article,
+            number=discussion.last_number,
+            author=entry.author,
+            created_at=entry.posted_at,
+            score=entry.score,
+            upvotes=max(entry.score, 0),
+            downvotes=max(-entry.score, 0),
+        )
+        if entry.deleted:
+            comment.body_markdown = comment.body_html = ""
+            comment.deleted_at = entry.posted_at
+        else:
+            comment.body_markdown = check_historical_body(entry.body)
+            comment.body_html = _render(article, comment.body_markdown)
+        if entry.hold is not None:
+            comment.status = Comment.Status.PENDING
+            comment.moderation_reason = entry.hold.code
+            comment.moderation_params = entry.hold.params
+        elif not entry.deleted:
+            visible += 1
+        place_in_thread(comment, parent)
+        rows.append(comment)
+    # A parent made in this call has no id until it is inserted: its replies learn
+    # it afterwards, as in insert_generated_comments.
+    replies_to = [(c, c.parent) for c in rows if c.parent is not None and c.parent.pk is None]
+    for comment, _parent in replies_to:
+        comment.parent = None
+    Comment.objects.bulk_create(rows)
+    if any(comment.pk is None for comment in rows):  # a database that returns no ids
+        numbers = [comment.number for comment in rows]
+        ids = dict(
+            Comment.objects.filter(article=article, number__in=numbers).values_list("number", "pk")
+        )
+        for comment in rows:
+            comment.pk = ids[comment.number]
+    if replies_to:
+        for comment, parent in replies_to:
+            comment.parent = parent
+        Comment.objects.bulk_update([c for c, _p in replies_to], ["parent"], batch_size=500)
+    replies: dict[int, int] = {}
+    for comment in rows:
+        if comment.thread != comment.number:
+            replies[comment.thread] = replies.get(comment.thread, 0) + 1
+    for thread, added in replies.items():
+        Comment.objects.filter(article=article, number=thread).update(
+            reply_count=F("reply_count") + added
+        )
+    index_new_comments(article=article, comments=[c for c in rows if not c.is_deleted])
+    update_fields = ["last_number"]
+    if visible:
+        update_fields += count_as_visible(discussion, quote_anchor=quote_anchor, delta=visible)
+    discussion.save(update_fields=update_fields)
+    announce_page_change(article_id=article.pk)
+    return rows
+
+
+@transaction.atomic
+def transfer_comments(*, from_author: Reader, to_author: Reader) -> int:
+    """Give every comment of one account to another (a reader claiming the comments
+    imported under their address); returns how many moved. The pages that show
+    them are told, so the new author's name appears at once."""
+    articles = list(
+        Comment.objects.filter(author=from_author).values_list("article_id", flat=True).distinct()
+    )
+    moved = Comment.objects.filter(author=from_author).update(author=to_author)
+    reassign_search_author(from_author=from_author, to_author=to_author)
+    for article_id in articles:
+        announce_page_change(article_id=article_id)
+    return moved
 
 
 def _find_submitted(*, author, submission_key: uuid.UUID) -> Comment | None:

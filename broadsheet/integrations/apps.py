@@ -8,3 +8,10 @@ class IntegrationsConfig(AppConfig):
     name = "broadsheet.integrations"
     label = "integrations"
     verbose_name = "Integrations"
+
+    def ready(self) -> None:
+        from broadsheet.integrations.importing.operations import claim_imported_comments
+        from broadsheet.readers.operations import on_address_verified
+
+        # A reader who verifies the address an import knew gets those comments.
+        on_address_verified(claim_imported_comments)

@@ -17,6 +17,9 @@ NEW_READER = "new_reader"
 SUSPECT_WORD = "suspect_word"
 TOO_MANY_LINKS = "too_many_links"
 REPEATED_TEXT = "repeated_text"
+# Imported comments that the system they came from had not published.
+IMPORTED_UNAPPROVED = "imported_unapproved"
+IMPORTED_SPAM = "imported_spam"
 
 HOLD_CODES = (
     PREMODERATED,
@@ -25,6 +28,8 @@ HOLD_CODES = (
     SUSPECT_WORD,
     TOO_MANY_LINKS,
     REPEATED_TEXT,
+    IMPORTED_UNAPPROVED,
+    IMPORTED_SPAM,
 )
 
 
@@ -62,4 +67,8 @@ def describe_hold(code: str, params: dict | None = None) -> str:
         }
     if code == REPEATED_TEXT:
         return gettext("same text posted again")
+    if code == IMPORTED_UNAPPROVED:
+        return gettext("imported: awaiting moderation where it came from")
+    if code == IMPORTED_SPAM:
+        return gettext("imported: marked as spam where it came from")
     return gettext(code) if code else ""

@@ -1,6 +1,8 @@
 """What makes one reader's name hard to pass off as another's: handle skeletons
 (Unicode TR 39), reserved handles, and display names cleaned of invisible characters."""
 
+import hashlib
+import re
 import unicodedata
 
 from django.conf import settings
@@ -100,3 +102,22 @@ def clean_display_name(display_name: str) -> str:
     # White space first: a tab (a control character) parts two words like a space.
     visible = (" " if c.isspace() else "" if _is_invisible(c) else c for c in display_name)
     return " ".join("".join(visible).split())
+
+
+def imported_email_hash(email: str) -> str:
+    """What an imported author's address is kept as until someone claims it: the
+    SHA-256 of the address, trimmed and lower-cased. Enough to recognise the
+    address when a reader verifies it; not the address itself in the database or
+    an export. (Not a secret either: anyone holding a list of addresses can test
+    them against it, which is why it is compared, never shown.)"""
+    normalized = email.strip().lower()
+    return hashlib.sha256(normalized.encode()).hexdigest() if normalized else ""
+
+
+def handle_from_name(name: str, *, fallback: str = "reader") -> str:
+    """A handle that could stand for a name from another system ("Дмитрий Иванов" ->
+    "dmitrii-ivanov" would need transliteration; this keeps what is Latin already
+    and falls back to `fallback`): 3 to 24 characters of the handle alphabet."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    handle = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_name).strip("-_")[:24].strip("-_")
+    return handle if len(handle) >= 3 else fallback

@@ -116,6 +116,16 @@ class Reader(AbstractBaseUser, PermissionsMixin):
     banned_at = models.DateTimeField(_("banned at"), null=True, blank=True)
     # The sum of the votes on this reader's comments, kept by vote_on_comment.
     rating = models.IntegerField(_("rating"), default=0)
+    # The author of comments imported from another system ("disqus", "wxr", "isso",
+    # "remark42"); empty for accounts made here. Such an account has no password
+    # and no address: it waits to be claimed (below) or stays a name on old comments.
+    imported_from = models.CharField(max_length=20, blank=True, default="", editable=False)
+    # SHA-256 of the address the other system knew (trimmed, lower-cased), kept
+    # instead of the address until a reader who verifies that address claims the
+    # comments (integrations.importing.operations.claim_imported_comments).
+    claim_email_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # A named guest of another system: no account there, so nobody can ever claim it.
+    is_guest = models.BooleanField(_("guest"), default=False, editable=False)
 
     objects = ReaderManager()
 
@@ -130,9 +140,19 @@ class Reader(AbstractBaseUser, PermissionsMixin):
             # "Kestrel-7" and "kestrel-7" are one handle: enforced by the database,
             # so two sign-ups racing for it cannot both win.
             models.UniqueConstraint(Lower("handle"), name="reader_handle_unique_ci"),
-            models.UniqueConstraint(Lower("email"), name="reader_email_unique_ci"),
+            # Imported authors have no address: only addresses that exist are unique.
+            models.UniqueConstraint(
+                Lower("email"), name="reader_email_unique_ci", condition=~models.Q(email="")
+            ),
             models.UniqueConstraint(
                 fields=["handle_skeleton"], name="reader_handle_skeleton_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["claim_email_hash"],
+                name="reader_claimable",
+                condition=~models.Q(claim_email_hash=""),
             ),
         ]
 

@@ -2,15 +2,16 @@
 
 import enum
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from broadsheet.live.publishing import publish_gone_offline, publish_presence
-from broadsheet.readers import emails
+from broadsheet.readers import emails, identity
 from broadsheet.readers.identity import clean_display_name
 from broadsheet.readers.models import Reader, ReplyFeedKey
 from broadsheet.readers.verification import UsedLink, address_to_verify, read_verification_token
@@ -202,7 +203,74 @@ def confirm_email_address(*, token: str) -> Reader:
     if not switched:
         raise UsedLink("verified by another request a moment ago")
     reader.refresh_from_db()
+    for hook in _address_verified_hooks:
+        hook(reader=reader)
     return reader
+
+
+# What other apps do once a reader's address is verified (the importers hand over
+# the comments imported under that address). A list filled by those apps'
+# AppConfig.ready, so that readers, below them, imports none of them.
+_address_verified_hooks: list[Callable[..., None]] = []
+
+
+def on_address_verified(hook: Callable[..., None]) -> None:
+    """Call `hook(reader=...)` each time a reader's address is verified."""
+    if hook not in _address_verified_hooks:
+        _address_verified_hooks.append(hook)
+
+
+def _free_handle(base: str) -> str:
+    """`base`, or `base-2`, `base-3`...: the first that neither is a handle nor looks
+    like one."""
+    for n in range(1, 10_000):
+        suffix = "" if n == 1 else f"-{n}"
+        candidate = f"{base[: 30 - len(suffix)]}{suffix}"
+        skeleton = identity.handle_skeleton(candidate)
+        taken = Reader.objects.filter(
+            Q(handle__iexact=candidate) | Q(handle_skeleton=skeleton)
+        ).exists()
+        if not taken and skeleton not in identity.reserved_skeletons():
+            return candidate
+    return f"{base[:17]}-{secrets.token_hex(6)}"
+
+
+@transaction.atomic
+def create_imported_author(
+    *, source: str, name: str, handle_hint: str, email: str, is_guest: bool, joined: datetime
+) -> Reader:
+    """An account for the author of imported comments: no password, no address.
+
+    Its handle is made from `handle_hint` (their name in the other system),
+    unique among handles and look-alikes; its display name is the name the
+    export gave, cleaned as any display name is. The address is kept only as
+    its hash, so a reader who later verifies it can claim the comments
+    (integrations.importing.operations.claim_imported_comments); a guest (no
+    account in the other system either) can never be claimed.
+    """
+    display_name = clean_display_name(name)[:64] or handle_hint[:64] or "?"
+    handle = _free_handle(identity.handle_from_name(handle_hint or display_name))
+    reader = Reader(
+        handle=handle,
+        display_name=display_name,
+        email="",
+        date_joined=joined,
+        imported_from=source,
+        is_guest=is_guest,
+        claim_email_hash="" if is_guest else identity.imported_email_hash(email),
+    )
+    reader.set_unusable_password()
+    reader.save(force_insert=True)
+    return reader
+
+
+@transaction.atomic
+def retire_claimed_author(*, imported: Reader, claimed_by: Reader) -> None:
+    """An imported author whose comments a reader has claimed: the claimant takes
+    over its rating, and the empty account stays (its id may be named in the
+    audit log and import records) but can never be claimed again."""
+    Reader.objects.filter(pk=claimed_by.pk).update(rating=F("rating") + imported.rating)
+    Reader.objects.filter(pk=imported.pk).update(claim_email_hash="", rating=0, is_active=False)
 
 
 def send_sign_up_attempt_notice(*, reader: Reader, site_url: str) -> None:

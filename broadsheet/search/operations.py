@@ -51,6 +51,11 @@ def index_new_comment(*, comment) -> None:
     )
 
 
+def reassign_search_author(*, from_author, to_author) -> None:
+    """Comments changed hands (a claim of imported comments): their entries follow."""
+    SearchEntry.objects.filter(author=from_author).update(author=to_author)
+
+
 def set_comment_search_status(*, comment) -> None:
     """A moderator's decision changed who may find the comment: record its status."""
     if comment.deleted_at is not None:

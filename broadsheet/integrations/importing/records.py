@@ -9,6 +9,7 @@ sanitizes and validates it all.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -79,6 +80,21 @@ class ImportFileError(Exception):
     database): the whole import stops before anything is written."""
 
 
-class BadRecord(Exception):
-    """One record of the export cannot be used; the loader skips it, counts the reason
-    and goes on. The message says why, in a few words, for the report."""
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record the reader could not use (no id, an unreadable field): the loader
+    counts it under `reason` in the report and goes on."""
+
+    reason: str
+    source_id: str = ""
+
+
+# What a format's reader yields. A reader is a function
+#     read_export(path: Path, progress: Progress | None = None) -> Iterator[Record]
+# that streams its file (bounded memory whatever its size), yields threads and
+# comments in whatever order the file has them (a reply may come before the
+# comment it answers, a comment before its thread), raises ImportFileError for a
+# file it cannot read at all (before or while yielding: the import then stops),
+# and calls progress(done, total) now and then, in bytes or rows.
+Record = ImportedThread | ImportedComment | SkippedRecord
+Progress = Callable[[int, int], None]
