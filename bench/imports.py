@@ -563,7 +563,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, measured, imported in results.values():
         status = ""
+        done = options.posts
         if measured.returncode is None:
+            done = imported.comments
             status = f" (stopped at {measured.seconds:.0f} s)"
         elif measured.returncode != 0:
             status = f" (failed: exit {measured.returncode})"
@@ -577,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{imported.held:,}",
                 f"{imported.replies:,}",
                 harness.fmt(measured.seconds),
-                f"{imported.comments / measured.seconds:,.0f}",
+                # A stopped run: how fast it was going; a finished one: the file's posts.
+                f"{done / measured.seconds:,.0f}",
                 harness.fmt(measured.cpu_seconds),
                 f"{measured.peak_kib / 1024:,.0f}",
             )
