@@ -5,6 +5,7 @@
     .venv/bin/python -m bench live               open pages, comments fanned out (live/)
     .venv/bin/python -m bench search [--quick]   full-text search vs a LIKE scan (search.py)
     .venv/bin/python -m bench notifications      posting, notifications off / on
+    .venv/bin/python -m bench import [--posts N] a Disqus export, Broadsheet vs Isso (imports.py)
 
 `python -m bench.<name>` runs the same; `python -m bench <name> --help` lists its
 options. With no name (or only options) it runs `compare`, as bench/run does.
@@ -22,6 +23,8 @@ BENCHMARKS = {
     "live": "bench.live.run",
     "search": "bench.search",
     "notifications": "bench.notifications",
+    # `import` is a Python keyword, so the module has another name.
+    "import": "bench.imports",
 }
 
 
