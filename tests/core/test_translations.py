@@ -281,7 +281,9 @@ def test_the_article_page_in_russian_asks_to_sign_in_and_counts_comments_in_russ
         html = response.content.decode()
         assert response.status_code == 200
         assert response["Content-Language"] == "ru"
-        assert '<html lang="ru">' in html
+        # The page is the article's (English); the site's words around it are Russian.
+        assert '<html lang="en">' in html
+        assert '<section class="discussion" id="discussion" lang="ru"' in html
         assert _discussion_title(html) == title
         assert SIGN_IN_SENTENCE_RU in html
         assert SIGN_IN_SENTENCE_EN not in html
