@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,17 +19,23 @@ from broadsheet.articles.models import Article
 NEWS_WINDOW = timedelta(days=2)
 NEWS_LIMIT = 1000
 
-_FIELDS = ("slug", "title", "language", "published_at", "updated_at")
+_FIELDS = ("slug", "title", "language", "published_at", "updated_at", "translation_of_id")
 
 
-def editions_of(article: Article) -> list[Article]:
-    """The article's editions in every language, itself included.
-
-    Editions in other languages are a later issue; until they land every article
-    is its only edition, and the sitemap writes no hreflang alternates (a set of
-    one says nothing). When they land, this is the one place to fill in.
-    """
-    return [article]
+def editions_of(articles: list[Article]) -> dict[int, list[Article]]:
+    """Original id -> its published editions, itself included, for a page of the
+    sitemap's articles: one query for the whole page."""
+    originals = {article.translation_of_id or article.pk for article in articles}
+    members = (
+        Article.objects.published()
+        .filter(Q(pk__in=originals) | Q(translation_of__in=originals))
+        .only("pk", "slug", "language", "translation_of_id")
+        .order_by("language")
+    )
+    families: dict[int, list[Article]] = {}
+    for member in members:
+        families.setdefault(member.translation_of_id or member.pk, []).append(member)
+    return families
 
 
 def _w3c(moment) -> str:
@@ -64,8 +71,10 @@ class ArticlesSitemap(Sitemap):
     def get_urls(self, page=1, site=None, protocol=None):
         urls = super().get_urls(page=page, site=site, protocol=protocol)
         origin = f"{self.get_protocol(protocol)}://{self.get_domain(site)}"
+        families = editions_of([url["item"] for url in urls])
         for url in urls:
-            editions = editions_of(url["item"])
+            article = url["item"]
+            editions = families.get(article.translation_of_id or article.pk, [])
             if len(editions) > 1:
                 url["alternates"] = [
                     {"lang_code": edition.language, "location": origin + edition.get_absolute_url()}

@@ -22,9 +22,7 @@ class CommentForm(forms.Form):
     )
     # The language the comment is written in: the page's edition's, unless the
     # reader says otherwise (what other editions' readers see it labelled with).
-    language = forms.ChoiceField(
-        label=_("Language of your comment"), choices=settings.LANGUAGES, required=False
-    )
+    language = forms.ChoiceField(label=_("Written in"), choices=settings.LANGUAGES, required=False)
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
     # A field people never see or fill: bots that fill every field give themselves away.
     website = forms.CharField(required=False, max_length=200)

@@ -258,3 +258,14 @@ def test_another_readers_held_comment_stays_hidden_on_every_edition(
     for slug in ("parom", "ferry-saved"):
         assert "Waiting for a moderator." not in client.get(f"/articles/{slug}/").content.decode()
         assert client.get(f"/articles/{slug}/comments/1/").status_code == 404
+
+
+def test_the_sitemap_names_every_edition_with_its_alternates(
+    client, original, edition, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(4):
+        xml = client.get("/sitemap-articles.xml").content.decode()
+    for slug in ("parom", "ferry-saved"):
+        assert f"<loc>http://testserver/articles/{slug}/</loc>" in xml
+    assert xml.count('hreflang="ru" href="http://testserver/articles/parom/"') == 2
+    assert xml.count('hreflang="en" href="http://testserver/articles/ferry-saved/"') == 2

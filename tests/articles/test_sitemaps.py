@@ -51,7 +51,7 @@ def test_sitemap_lists_the_home_page_and_published_articles_with_lastmod(client,
     }
     new = articles["new"]
     assert urls[f"{base}/articles/new-news/"] == timezone.localdate(new.updated_at).isoformat()
-    # One edition per article until editions land: no hreflang alternates yet.
+    # Articles without editions: no hreflang alternates (tests/articles/test_editions.py).
     assert root.findall(".//{http://www.w3.org/1999/xhtml}link") == []
 
 

@@ -151,7 +151,10 @@ def test_a_sqlite_backup_copied_into_a_data_folder_is_the_site(tmp_path):
     exported = run_cli(["export", str(tmp_path / "site.jsonl")], moved)
     assert exported.returncode == 0, exported.stderr
     _header, records, _trailer = read_export(tmp_path / "site.jsonl")
-    assert sum(r["model"] == "discussion.comment" for r in records) == 5
+    # The demo discussion: five English comments and two Russian ones.
+    assert (
+        sum(r["model"] == "discussion.comment" for r in records) == 7
+    )  # the demo: 5 English, 2 Russian
 
 
 def test_backups_beyond_keep_are_pruned_oldest_first(tmp_path):
