@@ -126,7 +126,7 @@ def test_an_acknowledged_comment_survives_the_server_being_killed(tmp_path):
             },
         )
         assert (status, location) == (302, article + "comments/8/")  # the demo has 7
-        assert fetch(server.base + article + "comments/7/")[0] == 404
+        assert fetch(server.base + article + "comments/9/")[0] == 404
     finally:
         server.stop()
 
