@@ -123,6 +123,21 @@ class LiveHub:
             else:
                 self._listener = self._loop.create_task(self._follow_message_journal())
 
+    async def stop_listening(self, timeout: float = 2.0) -> None:
+        """Cancel the listener and wait (at most `timeout`) until it has closed its
+        connection: before the event loop it runs in is closed.
+
+        Left to the loop's own shutdown, the listener and the Redis client's
+        inner tasks are cancelled all at once, and a cancel that lands while the
+        client is still sending its SUBSCRIBE can leave the loop waiting forever.
+        """
+        task, self._listener = self._listener, None
+        if task is None or task.done():
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+
     async def wait_until_listening(self, timeout: float) -> None:
         """Start listening and wait (at most `timeout`) until subscribed to Redis."""
         self.start_listening()
@@ -261,11 +276,18 @@ class LiveHub:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # Closing the pubsub on the way out of a cancel can fail in its
+                    # turn; that error must not swallow the cancel, or the loop
+                    # would reconnect forever and its event loop never close.
+                    raise asyncio.CancelledError from None
                 logger.exception("live: Redis listener lost its connection; retrying")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
             finally:
-                await client.aclose()
+                with contextlib.suppress(Exception):
+                    await client.aclose()
 
 
 hub = LiveHub()

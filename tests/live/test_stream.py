@@ -24,6 +24,8 @@ def run(coroutine):
         try:
             return await coroutine
         finally:
+            # The hub's listener lives in this loop: stop it before the loop closes.
+            await hub.stop_listening()
             # The database connections opened for sync_to_async calls live in
             # this loop's threads: close them, or the test database stays in use.
             await sync_to_async(connections.close_all)()

@@ -109,8 +109,17 @@ class Site:
 def run_in_own_loop(make_coroutine):
     """asyncio.run in a thread of its own: the browser tests leave an event loop
     running in this one."""
+    from broadsheet.live.hub import hub
+
+    async def and_stop_listening():
+        try:
+            return await make_coroutine()
+        finally:
+            # The hub's Redis listener lives in this loop: stop it before it closes.
+            await hub.stop_listening()
+
     with ThreadPoolExecutor(1) as executor:
-        return executor.submit(lambda: asyncio.run(make_coroutine())).result()
+        return executor.submit(lambda: asyncio.run(and_stop_listening())).result()
 
 
 class Reply:
