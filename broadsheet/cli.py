@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "write the whole site to FILE in Broadsheet's own format (JSON Lines)"),
     "restore": ("restore", "restore an export FILE into an empty site"),
     "backup": ("backup", "make a consistent online backup of the database into DIR"),
+    "translate": (
+        "translate",
+        "draft a machine-translated edition for review: broadsheet translate SLUG --to LANG",
+    ),
     "reindex": ("reindex", "rebuild the search index from the articles and comments"),
     "createsuperuser": ("createsuperuser", "create an administrator account"),
     "changepassword": ("changepassword", "change a reader's password: changepassword HANDLE"),

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "broadsheet.serving",
     "broadsheet.background",
     "broadsheet.notifications",
+    "broadsheet.translation",
     "broadsheet.integrations",
 ]
 
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "broadsheet.core.context_processors.site",
                 "broadsheet.notifications.context_processors.unread_notifications",
+                "broadsheet.translation.context_processors.translation",
             ],
         },
     },
@@ -521,6 +523,22 @@ BROADSHEET_SEARCH_MAX_QUERY_LENGTH = env_int("BROADSHEET_SEARCH_MAX_QUERY_LENGTH
 BROADSHEET_SEARCH_RESULTS_PER_PAGE = env_int("BROADSHEET_SEARCH_RESULTS_PER_PAGE", 20, minimum=1)
 BROADSHEET_SEARCH_MAX_PAGES = env_int("BROADSHEET_SEARCH_MAX_PAGES", 10, minimum=1)
 BROADSHEET_SEARCHES_PER_MINUTE = env_int("BROADSHEET_SEARCHES_PER_MINUTE", 30)
+
+# --- machine translation -----------------------------------------------------------
+# Off unless BROADSHEET_TRANSLATION_URL names a LibreTranslate service (self-hosted:
+# `libretranslate --host 127.0.0.1`, then http://127.0.0.1:5000). With it, readers
+# of an edition may ask for a comment in another language in the page's language,
+# and `broadsheet translate` drafts editions; the worker asks the service.
+BROADSHEET_TRANSLATION_URL = env_str("BROADSHEET_TRANSLATION_URL", "")
+BROADSHEET_TRANSLATION_API_KEY = env_str("BROADSHEET_TRANSLATION_API_KEY", "")
+BROADSHEET_TRANSLATION_TIMEOUT_SECONDS = env_float("BROADSHEET_TRANSLATION_TIMEOUT_SECONDS", 10)
+# The most characters sent in one request: a longer comment is not translated.
+BROADSHEET_TRANSLATION_MAX_CHARACTERS = env_int(
+    "BROADSHEET_TRANSLATION_MAX_CHARACTERS", 5000, minimum=1
+)
+# Translation requests per minute per reader (per address when signed out); the
+# page's polling while a translation is made counts too.
+BROADSHEET_TRANSLATIONS_PER_MINUTE = env_int("BROADSHEET_TRANSLATIONS_PER_MINUTE", 60)
 
 # --- backups -----------------------------------------------------------------------
 # `broadsheet backup DIR` keeps this many backups in DIR, deleting the oldest beyond

@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("broadsheet.moderation.urls")),
     path("", include("broadsheet.notifications.urls")),
     path("", include("broadsheet.search.urls")),
+    path("", include("broadsheet.translation.urls")),
 ]

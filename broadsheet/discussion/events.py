@@ -19,6 +19,7 @@ from broadsheet.discussion.controls import NEUTRAL_VIEWER, controls_for
 from broadsheet.discussion.models import Comment
 from broadsheet.discussion.queries import present_on_page
 from broadsheet.live.events import Event
+from broadsheet.translation.providers import translation_enabled
 
 
 def _comment_html(comment: Comment, page=None, family=None) -> str:
@@ -31,7 +32,14 @@ def _comment_html(comment: Comment, page=None, family=None) -> str:
     with translation.override(page.language):
         return render_to_string(
             "discussion/comment.html",
-            {"comment": comment, "article": page, "highlighted": None, "live": True},
+            {
+                "comment": comment,
+                "article": page,
+                "highlighted": None,
+                "live": True,
+                # No request here, so no context processors: the page's own flag.
+                "translation_enabled": translation_enabled(),
+            },
         ).strip()
 
 

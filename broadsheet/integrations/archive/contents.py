@@ -34,6 +34,10 @@ EXCLUDED_MODELS: dict[str, str] = {
         "work in flight of the old site's worker; notifications already made travel "
         "as Notification rows, the last few seconds' are not told twice by two sites"
     ),
+    "translation.commenttranslation": (
+        "a cache of machine translations of comments, made again on a reader's "
+        "request by the new site's own translation service (or by none)"
+    ),
     "notifications.outboxmessage": (
         "e-mail being or already delivered by the old site, its links signed with "
         "the old site's secret key; Notification rows keep what readers were told, "
