@@ -74,7 +74,8 @@ class ArticleCommentsFeed(CommentsFeed):
         return FeedSubject(request=request, obj=article, items=comments)
 
     def shown_article_ids(self, subject: FeedSubject) -> list[int]:
-        return [subject.obj.pk]
+        # An edition's feed shows its original's discussion: a change to either renews it.
+        return sorted({subject.obj.pk, subject.obj.translation_of_id or subject.obj.pk})
 
     def title(self, subject: FeedSubject) -> str:
         return _("Comments on “%(title)s”") % {"title": subject.obj.title}

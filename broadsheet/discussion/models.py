@@ -53,7 +53,8 @@ class Discussion(models.Model):
 
 class CommentQuerySet(models.QuerySet):
     def for_article(self, article) -> "CommentQuerySet":
-        return self.filter(article=article)
+        """The comments of an article's discussion; an edition's are its original's."""
+        return self.filter(article_id=article.translation_of_id or article.pk)
 
     def with_authors(self) -> "CommentQuerySet":
         return self.select_related("author")

@@ -296,12 +296,24 @@ def list_comments_by_reader(reader, *, limit: int = 50) -> list[Comment]:
 
 
 def list_comment_counts(slugs: list[str]) -> list[tuple[int, str, int]]:
-    """(article id, slug, comments shown) for the published articles among `slugs`."""
-    return list(
+    """(article id, slug, comments shown) for the published articles among `slugs`;
+    an edition counts its original's discussion (and is named by the original's id,
+    whose changes are the discussion's)."""
+    rows = (
         Article.objects.published()
         .filter(slug__in=slugs)
-        .values_list("pk", "slug", "discussion__comment_count")
+        .values_list(
+            "pk",
+            "slug",
+            "discussion__comment_count",
+            "translation_of_id",
+            "translation_of__discussion__comment_count",
+        )
     )
+    return [
+        (original or pk, slug, (edition_count if original else count) or 0)
+        for pk, slug, count, original, edition_count in rows
+    ]
 
 
 def list_newest_comments_of_article(article: Article, *, limit: int) -> list[Comment]:

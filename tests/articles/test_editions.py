@@ -269,3 +269,16 @@ def test_the_sitemap_names_every_edition_with_its_alternates(
         assert f"<loc>http://testserver/articles/{slug}/</loc>" in xml
     assert xml.count('hreflang="ru" href="http://testserver/articles/parom/"') == 2
     assert xml.count('hreflang="en" href="http://testserver/articles/ferry-saved/"') == 2
+
+
+def test_an_editions_comment_feed_is_the_shared_discussion(client, original, edition, kestrel):
+    post_comment(article=original, author=kestrel, body="Один комментарий на двоих.")
+    feed = client.get("/articles/ferry-saved/comments.atom").content.decode()
+    assert "Один комментарий на двоих." in feed
+    assert "http://testserver/articles/ferry-saved/comments/1/" in feed
+
+
+def test_comment_counts_of_an_edition_are_its_originals(client, original, edition, kestrel):
+    post_comment(article=original, author=kestrel, body="Counted once, under both.")
+    counts = client.get("/comment-counts/?article=parom&article=ferry-saved").json()["counts"]
+    assert counts == {"parom": 1, "ferry-saved": 1}
