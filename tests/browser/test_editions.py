@@ -4,14 +4,12 @@
 import re
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from broadsheet.articles.operations import save_article
 from broadsheet.discussion.models import Comment
 from broadsheet.discussion.operations import post_comment
 from broadsheet.discussion.quotes import ArticleQuoteClaim
-from tests.articles.test_editions import ENGLISH, RUSSIAN
+from tests.articles.test_editions import edition, original  # noqa: F401 (fixtures)
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.helpers import sign_in
 
@@ -19,24 +17,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def editions():
-    original, _ = save_article(
-        slug="parom",
-        title="Паром спасён",
-        body_markdown=RUSSIAN,
-        language="ru",
-        published_at=timezone.now() - timezone.timedelta(hours=2),
-    )
-    english, _ = save_article(
-        slug="ferry-saved",
-        title="The ferry is saved",
-        body_markdown=ENGLISH,
-        language="en",
-        translation_of=original,
-        machine_translated=True,
-        published_at=timezone.now() - timezone.timedelta(hours=1),
-    )
-    return original, english
+def editions(original, edition):  # noqa: F811 (the imported fixtures)
+    return original, edition
 
 
 def test_a_comment_on_the_english_edition_appears_live_on_the_russian_one(
@@ -90,11 +72,11 @@ def test_the_switcher_and_hreflang_links_on_both_editions(new_page, editions):
 
 
 def test_a_quote_of_a_russian_paragraph_points_at_the_english_one(new_page, editions, kestrel):
-    original, english = editions
-    first_ru = original.paragraph_outline[0][1]
+    russian, english = editions
+    first_ru = russian.paragraph_outline[0][1]
     first_en = english.paragraph_outline[0][1]
     post_comment(
-        article=original,
+        article=russian,
         author=kestrel,
         body="> Паром отходит от причала\n\nНе в шесть, а в семь.",
         quote=ArticleQuoteClaim(anchor=first_ru, text="Паром отходит от причала"),
