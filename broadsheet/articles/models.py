@@ -17,8 +17,19 @@ def language_name(code: str) -> str:
 
 class ArticleQuerySet(models.QuerySet):
     def published(self, now=None) -> "ArticleQuerySet":
-        """Articles a reader may see: published, and not scheduled for later."""
-        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=now or timezone.now())
+        """Articles a reader may see: published, and not scheduled for later; an
+        edition only while its original is too (an unpublished story's discussion,
+        which its editions show, is unpublished with it)."""
+        now = now or timezone.now()
+        return self.filter(
+            models.Q(translation_of__isnull=True)
+            | models.Q(
+                translation_of__status=Article.Status.PUBLISHED,
+                translation_of__published_at__lte=now,
+            ),
+            status=Article.Status.PUBLISHED,
+            published_at__lte=now,
+        )
 
     def listed(self) -> "ArticleQuerySet":
         """What feeds and sitemaps list: published articles of this site and their

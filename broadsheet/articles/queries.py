@@ -41,6 +41,9 @@ class EditionFamily:
 
     @property
     def published(self) -> list[Article]:
+        """The members a reader may see: none while the original itself is not."""
+        if not self.original.is_visible:
+            return []
         return [member for member in self.members if member.is_visible]
 
     def member_in(self, language: str) -> Article | None:

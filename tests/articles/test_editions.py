@@ -282,3 +282,20 @@ def test_comment_counts_of_an_edition_are_its_originals(client, original, editio
     post_comment(article=original, author=kestrel, body="Counted once, under both.")
     counts = client.get("/comment-counts/?article=parom&article=ferry-saved").json()["counts"]
     assert counts == {"parom": 1, "ferry-saved": 1}
+
+
+def test_an_unpublished_original_takes_its_editions_and_discussion_with_it(
+    client, original, edition, kestrel
+):
+    post_comment(article=original, edition=edition, author=kestrel, body="Under the edition.")
+    Article.objects.filter(pk=original.pk).update(status=Article.Status.DRAFT)
+    for path in (
+        "/articles/ferry-saved/",
+        "/articles/ferry-saved/comments/1/",
+        "/articles/ferry-saved/comments.atom",
+        "/articles/ferry-saved/live/",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert "ferry-saved" not in client.get("/sitemap-articles.xml").content.decode()
+    assert client.get("/comment-counts/?article=ferry-saved").json()["counts"] == {}
+    assert "Under the edition." not in client.get("/search/", {"q": "edition"}).content.decode()
