@@ -27,17 +27,21 @@ class EditionFamily:
     original: Article
     members: list[Article]  # the original first, then the editions by language
     _to_original: dict[tuple[str, str], str] = field(default_factory=dict)
+    _from_original: dict[tuple[str, str], str] = field(default_factory=dict)
     _anchors: dict[str, set[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for member in self.members:
             anchors = {anchor for _section, anchor in member.paragraph_outline}
             self._anchors[member.language] = anchors
-            for anchor in anchors:
+            for _section, anchor in member.paragraph_outline:  # reading order
                 if member.pk == self.original.pk:
                     self._to_original[(member.language, anchor)] = anchor
                 elif anchor in member.aligned_paragraphs:
                     self._to_original[(member.language, anchor)] = member.aligned_paragraphs[anchor]
+        # The way back, built once: a page asks it for every quoting comment it shows.
+        for (language, anchor), original in self._to_original.items():
+            self._from_original.setdefault((language, original), anchor)
 
     @property
     def published(self) -> list[Article]:
@@ -65,10 +69,7 @@ class EditionFamily:
         target = self._to_original.get((language, anchor))
         if target is None:
             return None
-        for (member_language, member_anchor), original in self._to_original.items():
-            if member_language == page.language and original == target:
-                return member_anchor
-        return None
+        return self._from_original.get((page.language, target))
 
     def same_paragraph(self, page: Article, anchor: str) -> set[str]:
         """Every edition's anchor for the paragraph `anchor` of `page`: quotes of any
