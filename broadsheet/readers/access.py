@@ -1,11 +1,15 @@
 """Who may reach a reader's private things from outside a session."""
 
+import hashlib
 import re
+from datetime import datetime
 
+from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from broadsheet.readers.models import Reader, ReplyFeedKey
+from broadsheet.readers.models import ApiToken, Reader, ReplyFeedKey
 
 _SALT = "broadsheet.readers.reply-feed"
 _TOKEN = re.compile(r"(?P<key_id>[0-9a-f]{16})-(?P<mac>[0-9a-f]{32})")
@@ -40,3 +44,27 @@ def get_reply_feed_token(reader: Reader) -> str | None:
     """The token of the reader's replies feed, or None while it is off."""
     key = ReplyFeedKey.objects.filter(reader=reader).first()
     return reply_feed_token(key) if key is not None else None
+
+
+def hash_api_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# Long enough for the prefix and 32 random bytes, short enough that a stranger's
+# megabyte of header is refused before it is hashed.
+_API_TOKEN_MAX_LENGTH = 80
+
+
+def find_api_token(secret: str, *, now: datetime | None = None) -> ApiToken | None:
+    """The live token with this secret (with its active reader), or None: unknown,
+    revoked, expired and a deactivated reader's tokens are all simply not found.
+    The lookup is by the secret's hash, so timing says nothing about the secret."""
+    if not secret or len(secret) > _API_TOKEN_MAX_LENGTH or not secret.isascii():
+        return None
+    now = now or timezone.now()
+    return (
+        ApiToken.objects.select_related("reader")
+        .filter(token_hash=hash_api_token(secret), revoked_at=None, reader__is_active=True)
+        .filter(Q(expires_at=None) | Q(expires_at__gt=now))
+        .first()
+    )

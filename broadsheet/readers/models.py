@@ -241,3 +241,48 @@ class ReplyFeedKey(models.Model):
 
     def __str__(self) -> str:
         return f"replies feed of {self.reader_id}"
+
+
+class ApiTokenScope(models.TextChoices):
+    """What a personal API token may do; each scope includes the ones before it."""
+
+    READ = "read", _("read")
+    WRITE = "write", _("read and write")
+    MODERATE = "moderate", _("read, write and moderate")
+
+
+SCOPE_RANK = {ApiTokenScope.READ: 0, ApiTokenScope.WRITE: 1, ApiTokenScope.MODERATE: 2}
+
+
+class ApiToken(models.Model):
+    """A reader's personal token for scripts, apps and the embedded discussion.
+
+    Only the SHA-256 of the token is stored: the token is 32 random bytes, so a
+    fast hash is enough (no password-style stretching), and a copy of the database
+    alone authenticates nobody. `prefix` (the first characters, not secret enough
+    to matter) lets the reader tell their tokens apart. A token with `expires_at`
+    is short-lived (the embed's sign-in window makes those).
+    """
+
+    reader = models.ForeignKey(Reader, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=80)
+    scope = models.CharField(
+        _("scope"), max_length=10, choices=ApiTokenScope.choices, default=ApiTokenScope.READ
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        indexes = [models.Index(fields=["reader", "-created_at"], name="apitoken_reader_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
+    def allows(self, scope: str) -> bool:
+        return SCOPE_RANK[ApiTokenScope(self.scope)] >= SCOPE_RANK[ApiTokenScope(scope)]

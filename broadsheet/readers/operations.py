@@ -1,5 +1,6 @@
 """Write operations on readers. The only code that creates or changes a Reader."""
 
+import dataclasses
 import enum
 import secrets
 from collections.abc import Callable
@@ -12,8 +13,9 @@ from django.utils import timezone
 
 from broadsheet.live.publishing import publish_gone_offline, publish_presence
 from broadsheet.readers import emails, identity
+from broadsheet.readers.access import hash_api_token
 from broadsheet.readers.identity import clean_display_name
-from broadsheet.readers.models import Reader, ReplyFeedKey
+from broadsheet.readers.models import ApiToken, ApiTokenScope, Reader, ReplyFeedKey
 from broadsheet.readers.verification import UsedLink, address_to_verify, read_verification_token
 
 
@@ -356,3 +358,57 @@ def create_reply_feed_key(*, reader: Reader) -> ReplyFeedKey:
 def revoke_reply_feed_key(*, reader: Reader) -> None:
     """Turn the reader's private replies feed off: its address answers 404."""
     ReplyFeedKey.objects.filter(reader=reader).delete()
+
+
+TOKEN_PREFIX = "bs_"  # noqa: S105 - a marker that says what the secret is, not a secret
+
+
+@dataclasses.dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown once, never stored
+
+
+def create_api_token(
+    *,
+    reader: Reader,
+    name: str,
+    scope: str = ApiTokenScope.READ,
+    lifetime: timedelta | None = None,
+    now: datetime | None = None,
+) -> IssuedToken:
+    """Make a personal API token for the reader; its secret is returned only here."""
+    if scope not in ApiTokenScope.values:
+        raise ValueError(f"unknown scope {scope!r}; one of {', '.join(ApiTokenScope.values)}")
+    now = now or timezone.now()
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        reader=reader,
+        name=clean_display_name(name)[:80] or "token",
+        scope=scope,
+        token_hash=hash_api_token(secret),
+        prefix=secret[:10],
+        created_at=now,
+        expires_at=now + lifetime if lifetime else None,
+    )
+    return IssuedToken(token=token, secret=secret)
+
+
+def revoke_api_token(*, token: ApiToken, now: datetime | None = None) -> None:
+    """The token stops working at once; the row stays so the reader sees it went."""
+    if token.revoked_at is None:
+        token.revoked_at = now or timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+# A token's last use is written at most this often: reading the API must not
+# turn every request into a write.
+_LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def record_api_token_use(*, token: ApiToken, now: datetime | None = None) -> None:
+    """Remember when the token was last used (to the minute)."""
+    now = now or timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_PRECISION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
