@@ -547,3 +547,11 @@ BROADSHEET_BACKUPS_KEEP = env_int("BROADSHEET_BACKUPS_KEEP", 7)
 # The pg_dump that backs up a PostgreSQL site: a name looked up on PATH, or a path.
 # It must be of the server's major version or newer.
 BROADSHEET_PG_DUMP = env_str("BROADSHEET_PG_DUMP", "pg_dump")
+
+# --- doors for other software: the API and the embedded discussion ------------------
+# Origins (scheme://host[:port]) whose pages may embed a discussion with /embed.js
+# and ask the API for comment counts from the browser. A page of any other origin
+# gets nothing: no frame, no discussion created for its URL, no CORS answer.
+BROADSHEET_EMBED_ORIGINS = [
+    origin.rstrip("/") for origin in env_list("BROADSHEET_EMBED_ORIGINS", "") if origin
+]
