@@ -555,3 +555,16 @@ BROADSHEET_PG_DUMP = env_str("BROADSHEET_PG_DUMP", "pg_dump")
 BROADSHEET_EMBED_ORIGINS = [
     origin.rstrip("/") for origin in env_list("BROADSHEET_EMBED_ORIGINS", "") if origin
 ]
+# A new external page's discussion is opened on its first view in a frame; a client
+# address may open at most this many an hour (429 past it), so nobody fills the
+# database with made-up addresses. Pages already open cost nothing.
+BROADSHEET_EMBED_PAGES_PER_HOUR = env_int("BROADSHEET_EMBED_PAGES_PER_HOUR", 30)
+# The longest page address taken, after normalising (Article.external_url holds 1000).
+BROADSHEET_EMBED_URL_MAX_LENGTH = env_int(
+    "BROADSHEET_EMBED_URL_MAX_LENGTH", 500, minimum=40, maximum=1000
+)
+# Signing in from an embedded discussion makes a write-scope API token that lives
+# this long (the frame keeps it in memory and its own partitioned sessionStorage).
+BROADSHEET_EMBED_TOKEN_HOURS = env_int("BROADSHEET_EMBED_TOKEN_HOURS", 12, minimum=1)
+# Sign-ins through the embed's popup (tokens made) per reader an hour.
+BROADSHEET_EMBED_SIGN_INS_PER_HOUR = env_int("BROADSHEET_EMBED_SIGN_INS_PER_HOUR", 30)
