@@ -35,7 +35,8 @@ HOST_PAGE = """<!doctype html>
   <script src="/spy.js"></script>
 </head>
 <body>
-  <article><h1>The bridge reopens</h1><p>After two years the old bridge carries traffic again.</p></article>
+  <h1>The bridge reopens</h1>
+  <p>After two years the old bridge carries traffic again.</p>
   <div id="broadsheet-discussion"></div>
   <script src="{broadsheet}/embed.js" async></script>
   <p>The newsroom's footer.</p>
@@ -48,7 +49,10 @@ body { max-width: 44rem; margin: 1rem auto; padding: 0 1rem; }
 @media (prefers-color-scheme: dark) { body { background: #111; color: #eee; } }
 """
 # Every message the host page receives, so the test can say the token never came.
-SPY = "window.heard = []; addEventListener('message', function (e) { heard.push(JSON.stringify(e.data)); });"
+SPY = (
+    "window.heard = [];"
+    "addEventListener('message', function (e) { heard.push(JSON.stringify(e.data)); });"
+)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
