@@ -163,30 +163,31 @@
     }
   }
 
-  /* The counts answer, read as a map of page address to count: {"counts": {url: n}},
-   * or a list of {"url", "count"} under "counts", "items" or "results". */
+  /* The counts answer: {"slugs": {slug: n}, "urls": {address: n}}. */
   function countsByPage(data) {
     var found = {};
-    var list = data && (data.counts || data.items || data.results || data);
-    if (Array.isArray(list)) {
-      list.forEach(function (entry) {
-        var count = entry.count !== undefined ? entry.count : entry.comment_count;
-        [entry.url, entry.requested_url, entry.external_url].forEach(function (key) {
-          if (key && typeof count === "number") {
-            found[pageKey(key)] = count;
-          }
-        });
-      });
-    } else if (list && typeof list === "object") {
-      Object.keys(list).forEach(function (key) {
-        var value = list[key];
-        var count = typeof value === "number" ? value : value && value.count;
-        if (typeof count === "number") {
-          found[pageKey(key)] = count;
+    ["urls", "slugs"].forEach(function (kind) {
+      var counts = (data && data[kind]) || {};
+      Object.keys(counts).forEach(function (key) {
+        if (typeof counts[key] === "number") {
+          found[kind === "urls" ? pageKey(key) : "slug:" + key] = counts[key];
         }
       });
-    }
+    });
     return found;
+  }
+
+  /* Our own article pages are asked for by slug, other pages by address. */
+  var OWN_ARTICLE = /^\/articles\/([A-Za-z0-9_-]+)\/$/;
+
+  function countKey(url) {
+    try {
+      var parsed = new URL(url, window.location.href);
+      var own = parsed.origin === broadsheet && OWN_ARTICLE.exec(parsed.pathname);
+      return own ? "slug:" + own[1] : parsed.origin + parsed.pathname;
+    } catch (error) {
+      return null;
+    }
   }
 
   function countLabel(lang, count) {
@@ -197,27 +198,24 @@
 
   function showCounts() {
     var elements = Array.prototype.slice.call(document.querySelectorAll("[data-broadsheet-count]"));
-    if (!elements.length) {
-      return;
-    }
-    var urls = [];
+    var keys = [];
     elements.forEach(function (element) {
-      var url = element.getAttribute("data-broadsheet-count") || element.getAttribute("href") || "";
-      if (!url) {
-        return;
-      }
-      element.dataset.broadsheetCountUrl = pageKey(url);
-      if (urls.indexOf(element.dataset.broadsheetCountUrl) === -1) {
-        urls.push(element.dataset.broadsheetCountUrl);
+      var key = countKey(element.getAttribute("data-broadsheet-count") || element.getAttribute("href") || "");
+      if (key) {
+        element.dataset.broadsheetCountKey = key;
+        if (keys.indexOf(key) === -1) {
+          keys.push(key);
+        }
       }
     });
-    if (!urls.length) {
+    if (!keys.length) {
       return;
     }
-    var query = urls
+    // One request for the whole list (the API answers at most 100 pages at once).
+    var query = keys
       .slice(0, 100)
-      .map(function (url) {
-        return "url=" + encodeURIComponent(url);
+      .map(function (key) {
+        return key.indexOf("slug:") === 0 ? "slug=" + encodeURIComponent(key.slice(5)) : "url=" + encodeURIComponent(key);
       })
       .join("&");
     fetch(broadsheet + "/api/v1/counts?" + query, { credentials: "omit" })
@@ -225,10 +223,16 @@
         return response.ok ? response.json() : null;
       })
       .then(function (data) {
+        if (!data) {
+          return;
+        }
         var counts = countsByPage(data);
         elements.forEach(function (element) {
-          var count = counts[element.dataset.broadsheetCountUrl];
-          element.textContent = countLabel(language(element), typeof count === "number" ? count : 0);
+          var key = element.dataset.broadsheetCountKey;
+          if (key && keys.indexOf(key) < 100) {
+            var count = counts[key];
+            element.textContent = countLabel(language(element), typeof count === "number" ? count : 0);
+          }
         });
       })
       .catch(function () {});
