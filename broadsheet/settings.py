@@ -6,10 +6,12 @@ broadsheet/env.py (a bad value stops the start-up naming the variable and the
 value); README.md documents each one with its default.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from broadsheet.data_dir import get_data_dir, load_or_create_secret_key
@@ -349,11 +351,22 @@ BROADSHEET_ACCESS_LOG_MAX_PATH = env_int("BROADSHEET_ACCESS_LOG_MAX_PATH", 500)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
+# `json`: one JSON object per line (time, level, logger, message, and the
+# request's fields on access-log lines), for a log collector; `plain` for people.
+BROADSHEET_LOG_FORMAT = env_choice("BROADSHEET_LOG_FORMAT", "plain", ["plain", "json"])
+LOG_FORMATTERS = {
+    "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "json": {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    },
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"line": LOG_FORMATTERS[BROADSHEET_LOG_FORMAT]},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {
         "handlers": ["console"],
         "level": env_choice(
@@ -564,7 +577,18 @@ BROADSHEET_EMBED_URL_MAX_LENGTH = env_int(
     "BROADSHEET_EMBED_URL_MAX_LENGTH", 500, minimum=40, maximum=1000
 )
 # Signing in from an embedded discussion makes a write-scope API token that lives
-# this long (the frame keeps it in memory and its own partitioned sessionStorage).
+# this long (the frame keeps it in memory, and in its own sessionStorage where allowed).
 BROADSHEET_EMBED_TOKEN_HOURS = env_int("BROADSHEET_EMBED_TOKEN_HOURS", 12, minimum=1)
 # Sign-ins through the embed's popup (tokens made) per reader an hour.
 BROADSHEET_EMBED_SIGN_INS_PER_HOUR = env_int("BROADSHEET_EMBED_SIGN_INS_PER_HOUR", 30)
+
+# --- seeing it in production -------------------------------------------------------
+# Addresses or networks that may read /metrics (Prometheus); everyone else gets 404.
+BROADSHEET_METRICS_ADDRESSES = env_list("BROADSHEET_METRICS_ADDRESSES", "127.0.0.1,::1")
+for _scraper in BROADSHEET_METRICS_ADDRESSES:
+    try:
+        ipaddress.ip_network(_scraper, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"BROADSHEET_METRICS_ADDRESSES: {_scraper!r} is not an address or a network"
+        ) from None

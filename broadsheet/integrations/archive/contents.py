@@ -67,6 +67,10 @@ SECRET_MODELS: dict[str, str] = {
         "the id in a private replies feed's address (the HMAC beside it needs the "
         "site's SECRET_KEY): a capability, not content"
     ),
+    "readers.apitoken": (
+        "API tokens are kept as hashes, and a hash is all it takes to recognise the "
+        "token: with them a restored site keeps every script and app signed in"
+    ),
 }
 # Fields whose names look like secrets but are not, and why.
 NOT_SECRETS: dict[str, str] = {
