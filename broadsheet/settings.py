@@ -636,3 +636,11 @@ if BROADSHEET_SSO_TRUST_EMAIL_TO_LINK_ACCOUNTS and not BROADSHEET_SSO_EMAIL_VERI
     raise ImproperlyConfigured(
         "BROADSHEET_SSO_TRUST_EMAIL_TO_LINK_ACCOUNTS needs BROADSHEET_SSO_EMAIL_VERIFIED=true"
     )
+if BROADSHEET_SSO_LOGOUT_URL:
+    # Signing out is a form whose answer redirects to the newsroom, and browsers hold
+    # a form's redirects to form-action too: the newsroom's origin joins 'self' there.
+    _scheme, _, _rest = BROADSHEET_SSO_LOGOUT_URL.partition("://")
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+        "'self'",
+        f"{_scheme}://{_rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}",
+    ]
