@@ -325,6 +325,16 @@ def test_a_bad_token_is_refused_with_a_page_that_says_why(client, sso_on, case):
     assert signed_in_reader(client) is None
 
 
+def test_a_refusal_speaks_the_reader_s_language(client, sso_on):
+    response = client.get(
+        SSO, {"token": hs256_token(iat=NOW - 900, exp=NOW - 600)}, HTTP_ACCEPT_LANGUAGE="ru"
+    )
+    assert response.status_code == 403
+    assert "Срок действия токена входа истёк." in page_text(response)
+    answer = exchange(client, {"token": "x"}, HTTP_ACCEPT_LANGUAGE="ru")
+    assert answer.json()["detail"] == "Токен входа — не корректный JWT."
+
+
 def test_the_audience_and_issuer_are_checked_when_configured(client, sso_on):
     sso_on.BROADSHEET_SSO_AUDIENCE = "https://broadsheet.example"
     sso_on.BROADSHEET_SSO_ISSUER = "https://newsroom.example"
