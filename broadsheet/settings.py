@@ -579,6 +579,7 @@ for _scraper in BROADSHEET_METRICS_ADDRESSES:
         raise ImproperlyConfigured(
             f"BROADSHEET_METRICS_ADDRESSES: {_scraper!r} is not an address or a network"
         ) from None
+
 # --- single sign-on with the newsroom's own accounts (docs/sso.md) -----------------
 # /accounts/sso/ signs in a reader the newsroom vouches for with a JWT. Off (404)
 # unless a key is given: an HS256 secret shared with the newsroom, or the address of
