@@ -43,6 +43,10 @@ EXCLUDED_MODELS: dict[str, str] = {
         "the old site's secret key; Notification rows keep what readers were told, "
         "without their message (email_message is cleared)"
     ),
+    "integrations.idempotencykey": (
+        "answers to API retries, kept a day: a client retrying against the new site "
+        "with an old key would be answered with the old site's comment"
+    ),
 }
 
 # Django's own tables that travel. Roles are Django groups (moderation/roles.py);
