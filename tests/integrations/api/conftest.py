@@ -21,10 +21,20 @@ class ApiClient:
         return sent
 
     def get(self, path: str, **kwargs):
-        return self.client.get("/api/v1" + path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+        return self.client.get(
+            "/api/v1" + path, headers=self._headers(kwargs.pop("headers", None)), **kwargs
+        )
 
-    def send(self, method: str, path: str, data=None, *, raw: bytes | None = None,
-             content_type: str = "application/json", headers: dict | None = None):
+    def send(
+        self,
+        method: str,
+        path: str,
+        data=None,
+        *,
+        raw: bytes | None = None,
+        content_type: str = "application/json",
+        headers: dict | None = None,
+    ):
         body = raw if raw is not None else json.dumps(data).encode()
         return getattr(self.client, method)(
             "/api/v1" + path, body, content_type=content_type, headers=self._headers(headers)
@@ -37,7 +47,9 @@ class ApiClient:
         return self.send("patch", path, data, **kwargs)
 
     def delete(self, path: str, **kwargs):
-        return self.client.delete("/api/v1" + path, headers=self._headers(kwargs.pop("headers", None)))
+        return self.client.delete(
+            "/api/v1" + path, headers=self._headers(kwargs.pop("headers", None))
+        )
 
 
 def token_for(reader, scope: str = "write") -> str:

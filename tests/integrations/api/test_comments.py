@@ -19,11 +19,17 @@ def comments_path(article, *rest) -> str:
 
 
 def test_posting_answers_201_with_the_comment_and_its_number(kestrel_api, article):
-    response = kestrel_api.post(comments_path(article), {"body": "The *ferry* matters.", "parent": None})
+    response = kestrel_api.post(
+        comments_path(article), {"body": "The *ferry* matters.", "parent": None}
+    )
     assert response.status_code == 201
     comment = response.json()
     assert comment["number"] == 1
-    assert comment["author"] == {"handle": "kestrel-7", "display_name": "Anna Petrova", "online": False}
+    assert comment["author"] == {
+        "handle": "kestrel-7",
+        "display_name": "Anna Petrova",
+        "online": False,
+    }
     assert comment["html"].strip() == "<p>The <em>ferry</em> matters.</p>"
     assert comment["body"] == "The *ferry* matters."  # the author sees the source
     assert comment["state"] == "visible"
@@ -63,8 +69,12 @@ def test_limit_is_capped_by_the_setting(anonymous_api, kestrel, article, make_co
     assert len(page["items"]) == 3
 
 
-def test_an_edition_lists_its_originals_comments(anonymous_api, kestrel, article, make_article, make_comment):
-    edition = make_article("posledniy-parom", title="Последний паром", language="ru", translation_of=article)
+def test_an_edition_lists_its_originals_comments(
+    anonymous_api, kestrel, article, make_article, make_comment
+):
+    edition = make_article(
+        "posledniy-parom", title="Последний паром", language="ru", translation_of=article
+    )
     make_comment(article, kestrel, "Posted on the original.")
     page = anonymous_api.get(comments_path(edition)).json()
     assert [c["number"] for c in page["items"]] == [1]
@@ -87,14 +97,18 @@ def test_edit_after_the_window_is_refused_403(kestrel_api, kestrel, article, mak
     assert Comment.objects.get(number=1).body_markdown == "Old."
 
 
-def test_editing_or_deleting_another_readers_comment_is_404(kestrel_api, nikolai, article, make_comment):
+def test_editing_or_deleting_another_readers_comment_is_404(
+    kestrel_api, nikolai, article, make_comment
+):
     make_comment(article, nikolai, "Mine, says Nikolai.")
     assert_problem(kestrel_api.patch(comments_path(article, 1), {"body": "Hijacked."}), 404)
     assert_problem(kestrel_api.delete(comments_path(article, 1)), 404)
     assert Comment.objects.get(number=1).deleted_at is None
 
 
-def test_delete_leaves_a_placeholder_with_its_number(kestrel_api, anonymous_api, kestrel, article, make_comment):
+def test_delete_leaves_a_placeholder_with_its_number(
+    kestrel_api, anonymous_api, kestrel, article, make_comment
+):
     make_comment(article, kestrel, "Regrettable.")
     response = kestrel_api.delete(comments_path(article, 1))
     assert response.status_code == 200
@@ -108,7 +122,11 @@ def test_vote_counts_once_and_zero_withdraws(kestrel_api, nikolai, article, make
     make_comment(article, nikolai, "Vote for me.")
     path = comments_path(article, 1, "vote")
     assert kestrel_api.post(path, {"value": 1}).json() == {
-        "number": 1, "score": 1, "upvotes": 1, "downvotes": 0, "vote": 1
+        "number": 1,
+        "score": 1,
+        "upvotes": 1,
+        "downvotes": 0,
+        "vote": 1,
     }
     assert kestrel_api.post(path, {"value": 1}).json()["score"] == 1
     assert kestrel_api.get(comments_path(article, 1)).json()["my_vote"] == 1
@@ -118,7 +136,12 @@ def test_vote_counts_once_and_zero_withdraws(kestrel_api, nikolai, article, make
 
 def test_voting_on_ones_own_comment_is_refused(kestrel_api, kestrel, article, make_comment):
     make_comment(article, kestrel, "Mine.")
-    assert_problem(kestrel_api.post(comments_path(article, 1, "vote"), {"value": 1}), 422, "not_votable", "/value")
+    assert_problem(
+        kestrel_api.post(comments_path(article, 1, "vote"), {"value": 1}),
+        422,
+        "not_votable",
+        "/value",
+    )
 
 
 def test_report_reaches_the_queue_once(kestrel_api, moderator_api, nikolai, article, make_comment):
@@ -136,7 +159,9 @@ def test_posting_into_a_closed_discussion_is_refused(kestrel_api, article, moder
     from broadsheet.moderation.operations import set_discussion_mode
 
     set_discussion_mode(article=article, editor=moderator, mode="closed")
-    assert_problem(kestrel_api.post(comments_path(article), {"body": "Late."}), 403, "discussion_closed")
+    assert_problem(
+        kestrel_api.post(comments_path(article), {"body": "Late."}), 403, "discussion_closed"
+    )
     assert not Comment.objects.exists()
 
 
@@ -173,7 +198,12 @@ def test_a_premoderated_post_is_held_and_shown_only_to_its_author(
     assert anonymous_api.get(comments_path(article)).json()["items"] == []
     assert_problem(nikolai_api.get(comments_path(article, 1)), 404)
     # A reply to it and a vote on it are as impossible as to a missing one.
-    assert_problem(nikolai_api.post(comments_path(article), {"body": "Re.", "parent": 1}), 422, "not_found", "/parent")
+    assert_problem(
+        nikolai_api.post(comments_path(article), {"body": "Re.", "parent": 1}),
+        422,
+        "not_found",
+        "/parent",
+    )
     assert_problem(nikolai_api.post(comments_path(article, 1, "vote"), {"value": 1}), 404)
 
 
@@ -189,7 +219,9 @@ def test_rejected_comments_are_placeholders_without_words(
         assert b"Words a moderator removed" not in api.get(comments_path(article, 1)).content
 
 
-def test_another_readers_vote_is_not_shown(kestrel_api, nikolai_api, make_reader, article, make_comment):
+def test_another_readers_vote_is_not_shown(
+    kestrel_api, nikolai_api, make_reader, article, make_comment
+):
     author = make_reader()
     make_comment(article, author, "Votable.")
     kestrel_api.post(comments_path(article, 1, "vote"), {"value": -1})
@@ -198,9 +230,13 @@ def test_another_readers_vote_is_not_shown(kestrel_api, nikolai_api, make_reader
     assert seen["score"] == -1
 
 
-def test_a_banned_readers_token_reads_but_cannot_write(kestrel_api, kestrel, moderator, article, make_comment):
+def test_a_banned_readers_token_reads_but_cannot_write(
+    kestrel_api, kestrel, moderator, article, make_comment
+):
     make_comment(article, kestrel, "Before the ban.")
     ban_reader(reader=kestrel, moderator=moderator, reason="abuse")
     assert kestrel_api.get(comments_path(article)).status_code == 200
-    assert_problem(kestrel_api.post(comments_path(article), {"body": "After."}), 403, "may_not_take_part")
+    assert_problem(
+        kestrel_api.post(comments_path(article), {"body": "After."}), 403, "may_not_take_part"
+    )
     assert Comment.objects.count() == 1

@@ -5,7 +5,6 @@ import pytest
 from django.core.management import call_command
 
 from broadsheet.articles.operations import open_external_page
-from broadsheet.discussion.models import Comment
 from broadsheet.discussion.operations import post_comment
 from broadsheet.serving.front_cache import MARK_HEADER
 from tests.integrations.api.conftest import ApiClient, assert_problem, token_for
@@ -26,7 +25,9 @@ def test_articles_list_newest_first_with_a_cursor(anonymous_api, make_article):
     rest = anonymous_api.get(f"/articles?limit=2&cursor={first['next_cursor']}").json()
     assert [a["slug"] for a in rest["items"]] == ["story-0"]
     assert rest["next_cursor"] is None
-    assert_problem(anonymous_api.get("/articles?cursor=rubbish"), 422, "bad_cursor", "/query/cursor")
+    assert_problem(
+        anonymous_api.get("/articles?cursor=rubbish"), 422, "bad_cursor", "/query/cursor"
+    )
 
 
 def test_article_detail_names_its_editions_and_languages(anonymous_api, article, make_article):
@@ -46,13 +47,17 @@ def test_me_says_who_and_patch_sets_appear_offline(kestrel_api, anonymous_api, k
     assert kestrel_api.patch("/me", {"appear_offline": True}).json()["appear_offline"] is True
     kestrel.refresh_from_db()
     assert kestrel.appear_offline is True
-    assert_problem(kestrel_api.patch("/me", {"appear_offline": "yes"}), 422, "wrong_type", "/appear_offline")
+    assert_problem(
+        kestrel_api.patch("/me", {"appear_offline": "yes"}), 422, "wrong_type", "/appear_offline"
+    )
     assert_problem(kestrel_api.patch("/me", {"display_name": "Evil"}), 422)
     assert_problem(anonymous_api.get("/me"), 401)
 
 
 def test_patch_me_needs_the_write_scope(kestrel_reader_api):
-    assert_problem(kestrel_reader_api.patch("/me", {"appear_offline": True}), 403, "insufficient_scope")
+    assert_problem(
+        kestrel_reader_api.patch("/me", {"appear_offline": True}), 403, "insufficient_scope"
+    )
 
 
 def test_counts_of_slugs_and_addresses(anonymous_api, kestrel, article, make_comment):
@@ -70,20 +75,28 @@ def test_counts_are_bounded(anonymous_api, settings):
     settings.BROADSHEET_API_COUNTS_MAX = 2
     assert_problem(anonymous_api.get("/counts?slug=a&slug=b&slug=c"), 422, "too_many")
     assert_problem(anonymous_api.get("/counts?slug=no%20spaces"), 422, "bad_slug", "/query/slug/0")
-    assert_problem(anonymous_api.get("/counts?url=javascript:alert(1)"), 422, "bad_url", "/query/url/0")
+    assert_problem(
+        anonymous_api.get("/counts?url=javascript:alert(1)"), 422, "bad_url", "/query/url/0"
+    )
 
 
 def test_counts_answer_cors_only_to_embedding_origins(client, article, settings):
     settings.BROADSHEET_EMBED_ORIGINS = ["https://friend.example"]
-    allowed = client.get(f"/api/v1/counts?slug={article.slug}", headers={"Origin": "https://friend.example"})
+    allowed = client.get(
+        f"/api/v1/counts?slug={article.slug}", headers={"Origin": "https://friend.example"}
+    )
     assert allowed["Access-Control-Allow-Origin"] == "https://friend.example"
     assert "Origin" in allowed["Vary"]
-    stranger = client.get(f"/api/v1/counts?slug={article.slug}", headers={"Origin": "https://evil.example"})
+    stranger = client.get(
+        f"/api/v1/counts?slug={article.slug}", headers={"Origin": "https://evil.example"}
+    )
     assert "Access-Control-Allow-Origin" not in stranger
     assert "Origin" in stranger["Vary"]
 
 
-def test_moderators_decide_through_the_api(moderator_api, kestrel_api, kestrel, nikolai, article, make_comment):
+def test_moderators_decide_through_the_api(
+    moderator_api, kestrel_api, kestrel, nikolai, article, make_comment
+):
     from broadsheet.moderation.operations import set_discussion_mode
 
     set_discussion_mode(article=article, editor=None, mode="premoderated")
@@ -93,18 +106,23 @@ def test_moderators_decide_through_the_api(moderator_api, kestrel_api, kestrel, 
     assert [item["comment"]["number"] for item in queue] == [1, 2]
     assert queue[0]["comment"]["html"]  # moderators read what they decide on
     assert queue[0]["reason"]
-    approve = moderator_api.post(f"/moderation/comments/{queue[0]['id']}/decision", {"action": "approve"})
+    approve = moderator_api.post(
+        f"/moderation/comments/{queue[0]['id']}/decision", {"action": "approve"}
+    )
     assert approve.json() == {"id": queue[0]["id"], "state": "visible"}
     assert_problem(
         moderator_api.post(f"/moderation/comments/{queue[1]['id']}/decision", {"action": "reject"}),
-        422, "required", "/reason",
+        422,
+        "required",
+        "/reason",
     )
     reject = moderator_api.post(
         f"/moderation/comments/{queue[1]['id']}/decision", {"action": "reject", "reason": "Spam"}
     )
     assert reject.json()["state"] == "rejected"
     banned = moderator_api.post(
-        "/moderation/readers/unc-2/restriction", {"action": "suspend", "reason": "Cool off", "days": 2}
+        "/moderation/readers/unc-2/restriction",
+        {"action": "suspend", "reason": "Cool off", "days": 2},
     ).json()
     assert banned["handle"] == "unc-2" and banned["suspended_until"]
     # A reader's token, even one of the moderate scope, does not make them a moderator.

@@ -28,7 +28,12 @@ def nothing_stored(article) -> None:
         (b'{"body": "ok", "parent": "1"}', 422, "wrong_type", "/parent"),
         (b'{"body": "ok", "parent": 1.5}', 422, "wrong_type", "/parent"),
         (b'{"body": "ok", "parent": true}', 422, "wrong_type", "/parent"),
-        (b'{"body": "ok", "colour": "' + SECRET_WORDS.encode() + b'"}', 422, "unknown_field", "/colour"),
+        (
+            b'{"body": "ok", "colour": "' + SECRET_WORDS.encode() + b'"}',
+            422,
+            "unknown_field",
+            "/colour",
+        ),
         (b'{"body": "ok", "parent": NaN}', 400, "not_a_number", ""),
         (b'{"body": "ok", "parent": Infinity}', 400, "not_a_number", ""),
         (b'{"body": "ok", "parent": 1e999}', 400, "out_of_range", ""),
@@ -42,12 +47,14 @@ def nothing_stored(article) -> None:
         (b'{"body": "nul \\u0000 inside"}', 422, "null_character", "/body"),
         (b'{"parent": null}', 422, "required", "/body"),
         (b'{"body": "   "}', 422, "blank", "/body"),
-        (b'[]', 422, None, None),
+        (b"[]", 422, None, None),
         (b'"just a string"', 422, None, None),
         (b'{"body": "ok", "language": "xx"}', 422, "unknown_language", "/language"),
     ],
 )
-def test_bad_bodies_are_refused_and_nothing_is_stored(kestrel_api, article, raw, status, code, pointer):
+def test_bad_bodies_are_refused_and_nothing_is_stored(
+    kestrel_api, article, raw, status, code, pointer
+):
     response = post(kestrel_api, article, raw)
     assert_problem(response, status, code, pointer)
     assert SECRET_WORDS.encode() not in response.content
@@ -82,9 +89,13 @@ def test_missing_token_for_a_write_is_401_with_a_bearer_challenge(anonymous_api,
     nothing_stored(article)
 
 
-@pytest.mark.parametrize("header", ["Bearer nonsense", "Bearer ", "Basic a2VzdHJlbDpwdw==", "Bearer " + "x" * 5000])
+@pytest.mark.parametrize(
+    "header", ["Bearer nonsense", "Bearer ", "Basic a2VzdHJlbDpwdw==", "Bearer " + "x" * 5000]
+)
 def test_a_bad_token_is_401_even_for_public_reads(client, article, header):
-    response = client.get(f"/api/v1/articles/{article.slug}/comments", headers={"Authorization": header})
+    response = client.get(
+        f"/api/v1/articles/{article.slug}/comments", headers={"Authorization": header}
+    )
     assert_problem(response, 401)
     assert response["WWW-Authenticate"].startswith("Bearer")
 
@@ -132,7 +143,9 @@ def test_a_wrong_method_is_a_405_problem(kestrel_api, article):
 def test_bad_query_parameters_are_422_naming_the_parameter(anonymous_api, article):
     problem = assert_problem(anonymous_api.get(f"/articles/{article.slug}/comments?after=-1"), 422)
     assert problem["errors"][0]["pointer"] == "/query/after"
-    assert_problem(anonymous_api.get(f"/articles/{article.slug}/comments?limit=abc"), 422, "wrong_type")
+    assert_problem(
+        anonymous_api.get(f"/articles/{article.slug}/comments?limit=abc"), 422, "wrong_type"
+    )
     assert_problem(anonymous_api.get(f"/articles/{article.slug}/comments/99999999999999"), 422)
 
 
@@ -142,7 +155,9 @@ def test_session_writes_need_csrf(client, kestrel, article):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(kestrel)
     response = browser.post(
-        f"/api/v1/articles/{article.slug}/comments", b'{"body": "Forged."}', content_type="application/json"
+        f"/api/v1/articles/{article.slug}/comments",
+        b'{"body": "Forged."}',
+        content_type="application/json",
     )
     assert_problem(response, 403, "csrf_failed")
     assert not Comment.objects.exists()
@@ -158,7 +173,9 @@ def test_session_writes_need_csrf(client, kestrel, article):
     assert response.status_code == 201, response.content
 
 
-def test_an_unexpected_failure_is_a_500_problem_without_a_traceback(kestrel_api, article, monkeypatch):
+def test_an_unexpected_failure_is_a_500_problem_without_a_traceback(
+    kestrel_api, article, monkeypatch
+):
     from broadsheet.integrations.api import comments
 
     def explode(**kwargs):

@@ -52,8 +52,9 @@ def test_keys_belong_to_their_reader(kestrel_api, nikolai_api, article):
 @pytest.mark.django_db
 def test_a_key_in_flight_is_409(kestrel_api, kestrel, article):
     print_ = idempotency.fingerprint(
-        "POST", f"/api/v1/articles/{article.slug}/comments", {"body": "Slow.", "parent": None,
-        "quote_anchor": "", "quote_text": "", "language": ""}
+        "POST",
+        f"/api/v1/articles/{article.slug}/comments",
+        {"body": "Slow.", "parent": None, "quote_anchor": "", "quote_text": "", "language": ""},
     )
     idempotency.claim(reader=kestrel, key="key-1", print_=print_)
     response = post(kestrel_api, article, {"body": "Slow."})
@@ -67,8 +68,15 @@ def test_an_abandoned_claim_is_taken_over_after_its_lease(kestrel_api, kestrel, 
     row = idempotency.claim(reader=kestrel, key="key-1", print_="x")
     IdempotencyKey.objects.filter(pk=row.pk).update(
         fingerprint=idempotency.fingerprint(
-            "POST", f"/api/v1/articles/{article.slug}/comments",
-            {"body": "Retry.", "parent": None, "quote_anchor": "", "quote_text": "", "language": ""},
+            "POST",
+            f"/api/v1/articles/{article.slug}/comments",
+            {
+                "body": "Retry.",
+                "parent": None,
+                "quote_anchor": "",
+                "quote_text": "",
+                "language": "",
+            },
         ),
         leased_until=timezone.now() - dt.timedelta(seconds=1),
     )
@@ -96,7 +104,9 @@ def test_expired_keys_are_new_keys_and_the_worker_sweeps_them(kestrel_api, artic
 
 @pytest.mark.django_db
 def test_a_bad_key_is_400(kestrel_api, article):
-    assert_problem(post(kestrel_api, article, {"body": "x"}, key="k" * 201), 400, "bad_idempotency_key")
+    assert_problem(
+        post(kestrel_api, article, {"body": "x"}, key="k" * 201), 400, "bad_idempotency_key"
+    )
     assert not Comment.objects.exists()
 
 
