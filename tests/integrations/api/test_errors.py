@@ -185,3 +185,26 @@ def test_an_unexpected_failure_is_a_500_problem_without_a_traceback(
     response = kestrel_api.post(f"/articles/{article.slug}/comments", {"body": "Boom."})
     assert_problem(response, 500)
     assert b"secret internals" not in response.content and b"Traceback" not in response.content
+
+
+@pytest.mark.slow
+def test_an_oversize_body_to_a_real_server_is_a_413_problem(asgi_server, settings):
+    """The request-size cap refuses before Django reads the body; under /api/ its
+    refusal is a problem too, not plain text."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    body = b'{"body": "' + b"x" * (settings.BROADSHEET_MAX_REQUEST_BYTES + 10) + b'"}'
+    request = urllib.request.Request(
+        asgi_server + "/api/v1/articles/anything/comments",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 413
+    assert refused.value.headers["Content-Type"] == "application/problem+json"
+    problem = json.loads(refused.value.read())
+    assert problem["status"] == 413 and problem["errors"][0]["code"] == "too_large"
