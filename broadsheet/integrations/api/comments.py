@@ -70,12 +70,15 @@ def _visible_comment(page: Article, number: int, caller: Caller) -> Comment:
     return comment
 
 
-def _presented(comment: Comment, page: Article, caller: Caller) -> dict:
-    comment = (
-        Comment.objects.select_related("author")
-        .annotate(parent_number=F("parent__number"))
-        .get(pk=comment.pk)
-    )
+def _presented(comment: Comment, page: Article, caller: Caller, *, fresh: bool = False) -> dict:
+    """The comment as the caller sees it; read again unless `fresh` (just written,
+    with its author and parent_number at hand)."""
+    if not fresh:
+        comment = (
+            Comment.objects.select_related("author")
+            .annotate(parent_number=F("parent__number"))
+            .get(pk=comment.pk)
+        )
     attach_state([comment], page, caller.viewer, get_edition_family(page))
     return present_comment(comment, page, caller.viewer)
 
@@ -182,7 +185,8 @@ def create_comment(request, slug: str, payload: CommentIn):
             )
         except CommentRejected as refusal:
             raise _refused(refusal) from None
-        return Answer(201, _presented(comment, page, caller))
+        comment.parent_number = parent.number if parent is not None else None
+        return Answer(201, _presented(comment, page, caller, fresh=True))
 
     answer = run_once(request, caller, payload.dict(), work)
     return Status(answer.status, answer.body)
