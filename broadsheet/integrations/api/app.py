@@ -179,15 +179,27 @@ def _finished(request, response):
 
 
 def _api_view(view):
-    """Around each of ninja's views: a 405 as a problem, and the caching headers."""
+    """Around each of ninja's views: its plain-text errors as problems, and the
+    caching headers."""
 
     @wraps(view)
     def answered(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        if response.status_code == 405 and response.get("Content-Type", "").startswith("text/"):
-            allowed = response.get("Allow", "")
-            response = problem_response(ApiProblem(405, _("This method is not allowed here.")))
-            response["Allow"] = allowed
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:  # ninja's root page raises it
+            return _finished(request, problem_response(not_found()))
+        if response.status_code >= 400 and response.get("Content-Type", "").startswith("text/"):
+            # ninja's own plain answers (a method not allowed, its root page's 404).
+            if response.status_code == 405:
+                allowed = response.get("Allow", "")
+                response = problem_response(ApiProblem(405, _("This method is not allowed here.")))
+                response["Allow"] = allowed
+            else:
+                response = problem_response(
+                    not_found()
+                    if response.status_code == 404
+                    else ApiProblem(response.status_code, "")
+                )
         return _finished(request, response)
 
     return answered

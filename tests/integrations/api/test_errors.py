@@ -189,22 +189,35 @@ def test_an_unexpected_failure_is_a_500_problem_without_a_traceback(
 
 @pytest.mark.slow
 def test_an_oversize_body_to_a_real_server_is_a_413_problem(asgi_server, settings):
-    """The request-size cap refuses before Django reads the body; under /api/ its
-    refusal is a problem too, not plain text."""
+    """The request-size cap refuses on the declared length, before anything is read;
+    under /api/ its refusal is a problem too, not plain text."""
+    import http.client
     import json
-    import urllib.error
-    import urllib.request
+    from urllib.parse import urlsplit
 
-    body = b'{"body": "' + b"x" * (settings.BROADSHEET_MAX_REQUEST_BYTES + 10) + b'"}'
-    request = urllib.request.Request(
-        asgi_server + "/api/v1/articles/anything/comments",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request, timeout=30)
-    assert refused.value.code == 413
-    assert refused.value.headers["Content-Type"] == "application/problem+json"
-    problem = json.loads(refused.value.read())
+    address = urlsplit(asgi_server)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    connection.putrequest("POST", "/api/v1/articles/anything/comments")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(settings.BROADSHEET_MAX_REQUEST_BYTES + 1))
+    connection.endheaders()  # the body is never sent: the answer comes first
+    response = connection.getresponse()
+    assert response.status == 413
+    assert response.getheader("Content-Type") == "application/problem+json"
+    problem = json.loads(response.read())
+    connection.close()
     assert problem["status"] == 413 and problem["errors"][0]["code"] == "too_large"
+
+
+def test_every_caller_is_limited_per_minute(anonymous_api, kestrel_api, article, settings):
+    settings.BROADSHEET_API_REQUESTS_PER_MINUTE = 2
+    for api in (anonymous_api, kestrel_api):
+        for _ in range(2):
+            assert api.get(f"/articles/{article.slug}").status_code == 200
+        response = api.get(f"/articles/{article.slug}")
+        assert_problem(response, 429, "rate_limited")
+        assert response["Retry-After"] == "60"
+
+
+def test_the_api_root_answers_a_problem_not_html(anonymous_api):
+    assert_problem(anonymous_api.get("/"), 404)
