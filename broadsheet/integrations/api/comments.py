@@ -147,22 +147,24 @@ def create_comment(request, slug: str, payload: CommentIn):
             "/language", "unknown_language", _("This is not one of the site's languages.")
         )
     reader = caller.reader
-    _may_take_part(reader)
-    discussion = Discussion.objects.filter(article_id=page.original.pk).first()
-    if discussion is not None:
-        if discussion.effective_mode == Discussion.Mode.CLOSED:
-            message = _("The discussion of this article is closed.")
-            raise ApiProblem(403, message, [FieldError("", "discussion_closed", message)])
-        too_fast = check_rate(author=reader, discussion=discussion)
-        if too_fast:
-            raise ApiProblem(
-                429,
-                too_fast,
-                [FieldError("", "rate_limited", too_fast)],
-                headers={"Retry-After": "60"},
-            )
 
     def work() -> Answer:
+        # Inside: a retry with a key that was answered replays the answer even if
+        # the reader has since been banned or has posted more since.
+        _may_take_part(reader)
+        discussion = Discussion.objects.filter(article_id=page.original.pk).first()
+        if discussion is not None:
+            if discussion.effective_mode == Discussion.Mode.CLOSED:
+                message = _("The discussion of this article is closed.")
+                raise ApiProblem(403, message, [FieldError("", "discussion_closed", message)])
+            too_fast = check_rate(author=reader, discussion=discussion)
+            if too_fast:
+                raise ApiProblem(
+                    429,
+                    too_fast,
+                    [FieldError("", "rate_limited", too_fast)],
+                    headers={"Retry-After": "60"},
+                )
         parent = None
         if payload.parent is not None:
             parent = find_visible_comment(page.original, payload.parent, reader)
@@ -282,10 +284,12 @@ def vote(request, slug: str, payload: VoteIn, number: int = NumberPath):
     caller = require(request, WRITE)
     page = visible_article(slug)
     comment = _visible_comment(page, number, caller)
-    within(request, caller, group="api.votes", setting="BROADSHEET_VOTES_PER_MINUTE", period="m")
-    _may_take_part(caller.reader)
 
     def work() -> Answer:
+        within(
+            request, caller, group="api.votes", setting="BROADSHEET_VOTES_PER_MINUTE", period="m"
+        )
+        _may_take_part(caller.reader)
         try:
             result = vote_on_comment(comment=comment, voter=caller.reader, value=payload.value)
         except CommentRejected as refusal:
@@ -315,10 +319,12 @@ def report(request, slug: str, payload: ReportIn, number: int = NumberPath):
     if comment.status != Comment.Status.VISIBLE or comment.is_deleted:
         raise not_found()  # what the report page answers: only published comments
     no_nul("/text", payload.text)
-    within(request, caller, group="api.reports", setting="BROADSHEET_REPORTS_PER_HOUR", period="h")
-    _may_take_part(caller.reader)
 
     def work() -> Answer:
+        within(
+            request, caller, group="api.reports", setting="BROADSHEET_REPORTS_PER_HOUR", period="h"
+        )
+        _may_take_part(caller.reader)
         try:
             report_comment(
                 comment=comment, reporter=caller.reader, reason=payload.reason, text=payload.text

@@ -183,3 +183,18 @@ def test_two_clients_racing_one_key_against_a_live_server_make_one_comment(
     created = [body for status, body in answers if status == 201]
     assert created and all(body["number"] == 1 for body in created)
     assert {status for status, _body in answers} <= {201, 409}
+
+
+@pytest.mark.django_db
+def test_a_retry_replays_even_past_the_rate_limit_or_a_ban(
+    kestrel_api, kestrel, moderator, article, settings
+):
+    from broadsheet.moderation.operations import ban_reader
+
+    settings.BROADSHEET_COMMENTS_PER_MINUTE = 1
+    first = post(kestrel_api, article, {"body": "Just once."})
+    assert first.status_code == 201
+    assert post(kestrel_api, article, {"body": "Just once."}).json() == first.json()
+    ban_reader(reader=kestrel, moderator=moderator, reason="later")
+    assert post(kestrel_api, article, {"body": "Just once."}).json() == first.json()
+    assert_problem(post(kestrel_api, article, {"body": "Another."}, key="key-2"), 403)
