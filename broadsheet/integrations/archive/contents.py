@@ -67,6 +67,10 @@ SECRET_FIELDS: dict[str, dict[str, str]] = {
     "readers.reader": {"password": "a password hash opens the account"},
 }
 SECRET_MODELS: dict[str, str] = {
+    "readers.apitoken": (
+        "personal API tokens: only their SHA-256 is stored, but a restored hash keeps "
+        "the old token working on the new site, so they travel only when asked"
+    ),
     "readers.replyfeedkey": (
         "the id in a private replies feed's address (the HMAC beside it needs the "
         "site's SECRET_KEY): a capability, not content"
