@@ -11,7 +11,7 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from broadsheet.background.worker import register_duty
-        from broadsheet.integrations.api.idempotency import sweep_expired_keys
+        from broadsheet.integrations.api.operations import sweep_expired_keys
         from broadsheet.integrations.importing.operations import claim_imported_comments
         from broadsheet.readers.operations import on_address_verified
 

@@ -269,5 +269,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
             revoked += 1
         self.message_user(request, _("%(count)d token(s) revoked.") % {"count": revoked})
 
+    # Tokens are made by their readers or `broadsheet token`, stopped by the action
+    # above (revoke_api_token): the admin itself neither adds, changes nor deletes.
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -30,7 +30,8 @@ from broadsheet.integrations.api.common import (
     visible_article,
     within,
 )
-from broadsheet.integrations.api.idempotency import Answer, run_once
+from broadsheet.integrations.api.idempotency import run_once
+from broadsheet.integrations.api.operations import Answer
 from broadsheet.integrations.api.presenting import attach_state, present_comment
 from broadsheet.integrations.api.problems import ApiProblem, FieldError, invalid, not_found
 from broadsheet.integrations.api.schemas import (

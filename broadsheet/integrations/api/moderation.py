@@ -12,7 +12,8 @@ from ninja import Path, Query, Router, Status
 from broadsheet.discussion.models import Comment
 from broadsheet.integrations.api.auth import MODERATE, require
 from broadsheet.integrations.api.common import answers, no_nul, page_size
-from broadsheet.integrations.api.idempotency import Answer, run_once
+from broadsheet.integrations.api.idempotency import run_once
+from broadsheet.integrations.api.operations import Answer
 from broadsheet.integrations.api.presenting import comment_state, present_comment
 from broadsheet.integrations.api.problems import ApiProblem, FieldError, invalid, not_found
 from broadsheet.integrations.api.schemas import (

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from broadsheet.discussion.models import Comment, Discussion
-from broadsheet.integrations.api import idempotency
+from broadsheet.integrations.api import idempotency, operations
 from broadsheet.integrations.models import IdempotencyKey
 from tests.concurrency import run_at_once
 from tests.integrations.api.conftest import assert_problem, token_for
@@ -56,7 +56,7 @@ def test_a_key_in_flight_is_409(kestrel_api, kestrel, article):
         f"/api/v1/articles/{article.slug}/comments",
         {"body": "Slow.", "parent": None, "quote_anchor": "", "quote_text": "", "language": ""},
     )
-    idempotency.claim(reader=kestrel, key="key-1", print_=print_)
+    operations.claim(reader=kestrel, key="key-1", print_=print_)
     response = post(kestrel_api, article, {"body": "Slow."})
     assert_problem(response, 409, "in_flight")
     assert response["Retry-After"] == "1"
@@ -65,7 +65,7 @@ def test_a_key_in_flight_is_409(kestrel_api, kestrel, article):
 
 @pytest.mark.django_db
 def test_an_abandoned_claim_is_taken_over_after_its_lease(kestrel_api, kestrel, article):
-    row = idempotency.claim(reader=kestrel, key="key-1", print_="x")
+    row = operations.claim(reader=kestrel, key="key-1", print_="x")
     IdempotencyKey.objects.filter(pk=row.pk).update(
         fingerprint=idempotency.fingerprint(
             "POST",
@@ -98,7 +98,7 @@ def test_expired_keys_are_new_keys_and_the_worker_sweeps_them(kestrel_api, artic
     IdempotencyKey.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert post(kestrel_api, article, {"body": "Today."}).json()["number"] == 2
     IdempotencyKey.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
-    assert idempotency.sweep_expired_keys() == 1
+    assert operations.sweep_expired_keys() == 1
     assert not IdempotencyKey.objects.exists()
 
 
@@ -116,17 +116,17 @@ def test_a_crash_before_commit_leaves_neither_the_comment_nor_its_answer(
 ):
     """The answer is written in the comment's transaction: if that transaction dies,
     the retry posts the comment for the first time, with the number given back."""
-    real_finish = idempotency.finish
+    real_finish = operations.finish
 
-    def crash(row, answer):
-        real_finish(row, answer)
+    def crash(*, row, answer):
+        real_finish(row=row, answer=answer)
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(idempotency, "finish", crash)
+    monkeypatch.setattr(operations, "finish", crash)
     assert post(kestrel_api, article, {"body": "Survives."}).status_code == 500
     assert not Comment.objects.exists()
     assert not IdempotencyKey.objects.exists()
-    monkeypatch.setattr(idempotency, "finish", real_finish)
+    monkeypatch.setattr(operations, "finish", real_finish)
     retried = post(kestrel_api, article, {"body": "Survives."})
     assert retried.status_code == 201
     assert retried.json()["number"] == 1
@@ -136,7 +136,7 @@ def test_a_crash_before_commit_leaves_neither_the_comment_nor_its_answer(
 @pytest.mark.django_db(transaction=True)
 def test_racing_claims_of_one_key_let_exactly_one_through(kestrel):
     results, errors = run_at_once(
-        [lambda: idempotency.claim(reader=kestrel, key="race", print_="same") for _ in range(4)]
+        [lambda: operations.claim(reader=kestrel, key="race", print_="same") for _ in range(4)]
     )
     assert len(results) == 1
     assert len(errors) == 3
