@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    # django-ninja: the JSON API (broadsheet/integrations/api/); listed so its
+    # reference page's Swagger UI files are served from our own static files.
+    "ninja",
     "broadsheet.readers",
     "broadsheet.articles",
     "broadsheet.discussion",
@@ -658,3 +661,15 @@ if BROADSHEET_SSO_LOGOUT_URL:
         "'self'",
         f"{_scheme}://{_rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}",
     ]
+
+# The JSON API (/api/v1/, docs/api.md). A list answers at most this many comments
+# or articles at once, whatever `limit` asks.
+BROADSHEET_API_PAGE_SIZE = env_int("BROADSHEET_API_PAGE_SIZE", 100, minimum=1)
+# GET /api/v1/counts answers at most this many pages (slugs and addresses) at once.
+BROADSHEET_API_COUNTS_MAX = env_int("BROADSHEET_API_COUNTS_MAX", 100, minimum=1)
+# Requests to the API per caller (a reader, else an address) per minute; 0: no limit.
+BROADSHEET_API_REQUESTS_PER_MINUTE = env_int("BROADSHEET_API_REQUESTS_PER_MINUTE", 600)
+# How long an Idempotency-Key's answer is kept for a retry.
+BROADSHEET_API_IDEMPOTENCY_HOURS = env_int("BROADSHEET_API_IDEMPOTENCY_HOURS", 24, minimum=1)
+# New personal API tokens a reader may make per hour (settings page, API).
+BROADSHEET_API_TOKENS_PER_HOUR = env_int("BROADSHEET_API_TOKENS_PER_HOUR", 10)
