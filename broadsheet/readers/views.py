@@ -517,6 +517,8 @@ def sso_token(request):
             "reader": {"handle": reader.handle, "display_name": reader.display_name},
         }
     )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @limit(key="user", setting="BROADSHEET_API_TOKENS_PER_HOUR", period="h")
