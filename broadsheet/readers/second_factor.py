@@ -139,7 +139,7 @@ def totp_provisioning_uri(secret: str, *, account: str) -> str:
 def totp_qr_svg(uri: str) -> str:
     """The otpauth: address as an SVG QR code, made here (no outside service sees
     the secret) and without inline styles (the SVG uses attributes only)."""
-    return segno.make(uri, error="m").svg_inline(scale=5, nl=False)
+    return segno.make(uri, error="m").svg_inline(scale=5)
 
 
 def normalize_code(code: str) -> str:
