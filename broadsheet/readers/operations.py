@@ -513,3 +513,14 @@ def use_recovery_code(*, reader: Reader, code_hash: str, now: datetime | None = 
         used_at=now or timezone.now()
     )
     return spent == 1
+
+
+@transaction.atomic
+def remove_second_factors(*, reader: Reader) -> int:
+    """Take every passkey, the authenticator app and the recovery codes away from a
+    reader who lost them all (an admin's decision, after checking who asks);
+    returns how many factors went."""
+    passkeys, _detail = Passkey.objects.filter(reader=reader).delete()
+    apps, _detail = TotpDevice.objects.filter(reader=reader).delete()
+    RecoveryCode.objects.filter(reader=reader).delete()
+    return passkeys + apps

@@ -361,3 +361,16 @@ def test_readers_are_not_held_back_by_the_staff_policy(client, kestrel):
 @pytest.mark.skip(reason="API tokens of moderators: the /api/v1/ door is another branch's")
 def test_a_moderators_api_token_is_not_held_back_by_the_session_step():
     pass
+
+
+def test_an_admin_resets_the_factors_of_a_reader_who_lost_them_all(client, kestrel):
+    from django.core.management import call_command
+
+    give_totp(kestrel)
+    give_recovery_codes(kestrel)
+    add_passkey(reader=kestrel, name="Phone", credential_id="abc", public_key=b"k", sign_count=0)
+    call_command("reset_second_factors", "KESTREL-7")
+    assert not Passkey.objects.filter(reader=kestrel).exists()
+    assert not TotpDevice.objects.filter(reader=kestrel).exists()
+    assert not RecoveryCode.objects.filter(reader=kestrel).exists()
+    assert sign_in(client, "kestrel-7")["Location"] == "/"
