@@ -143,7 +143,7 @@ def test_a_moderator_without_a_factor_sets_one_up_before_the_queue_or_admin_open
     page.get_by_role("link", name="I have kept them, continue").click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
-    page.console_errors.clear()  # Chromium asks the admin's pages for /favicon.ico: 404
     page.goto("/moderation/")
     expect(page).to_have_url(re.compile(r"/moderation/$"))
-    assert page.console_errors == []
+    # Chromium asks the admin's pages for /favicon.ico, whenever it likes: a 404.
+    assert [error for error in page.console_errors if "status of 404" not in error] == []
