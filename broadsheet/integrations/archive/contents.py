@@ -71,6 +71,11 @@ SECRET_MODELS: dict[str, str] = {
         "API tokens are kept as hashes, and a hash is all it takes to recognise the "
         "token: with them a restored site keeps every script and app signed in"
     ),
+    # Second factors (docs/mfa.md): without them a restored site's readers sign in
+    # with the password and add their factors again (staff are sent to).
+    "readers.passkey": "a passkey's public key and counter, a second factor of its reader",
+    "readers.totpdevice": "the secret of a reader's authenticator app: it makes their codes",
+    "readers.recoverycode": "hashes of recovery codes, each enough for a second step",
 }
 # Fields whose names look like secrets but are not, and why.
 NOT_SECRETS: dict[str, str] = {
