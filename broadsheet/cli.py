@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "personal API tokens: token create HANDLE [--scope S] [--name N] | list HANDLE | "
         "revoke PREFIX",
     ),
+    "reset-second-factors": (
+        "reset_second_factors",
+        "take a reader's passkeys, app and recovery codes away: reset-second-factors HANDLE",
+    ),
     "reindex": ("reindex", "rebuild the search index from the articles and comments"),
     "createsuperuser": ("createsuperuser", "create an administrator account"),
     "changepassword": ("changepassword", "change a reader's password: changepassword HANDLE"),

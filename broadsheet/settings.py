@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "broadsheet.readers.middleware.PresenceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Second factors: staff sessions that have not passed the second step (docs/mfa.md).
+    "broadsheet.readers.middleware.StaffSecondStepMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -259,6 +261,16 @@ BROADSHEET_ONLINE_WINDOW_SECONDS = env_int("BROADSHEET_ONLINE_WINDOW_SECONDS", 3
 BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS = env_int(
     "BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS", 60
 )
+
+# --- Second factors (docs/mfa.md) ----------------------------------------------
+
+# "required": moderators, editors and admins must pass a second factor (passkey,
+# one-time code or recovery code) in their session before the admin or the
+# moderation doors open; "optional" leaves second factors to each reader's choice.
+BROADSHEET_STAFF_MFA = env_choice("BROADSHEET_STAFF_MFA", "required", ["required", "optional"])
+# The WebAuthn relying party id for passkeys (the site's domain); empty: the host
+# the request came to. Passkeys are bound to it, so set it before staff add any.
+BROADSHEET_WEBAUTHN_RP_ID = env_str("BROADSHEET_WEBAUTHN_RP_ID", "")
 
 # --- Discussion ----------------------------------------------------------------
 

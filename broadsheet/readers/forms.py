@@ -182,4 +182,43 @@ class ApiTokenForm(forms.Form):
         name = clean_display_name(self.cleaned_data["name"])
         if not name:
             raise forms.ValidationError(_("Give the token a name."))
+
+
+class SecondStepForm(forms.Form):
+    """The second step of signing in: a code from the reader's app, or a recovery code."""
+
+    code = forms.CharField(
+        label=_("6-digit code or recovery code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "none",
+                "autofocus": True,
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+
+class TotpConfirmForm(forms.Form):
+    code = forms.CharField(
+        label=_("6-digit code"),
+        max_length=32,
+        help_text=_("The code your authenticator app shows now."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class PasskeyNameForm(forms.Form):
+    name = forms.CharField(
+        label=_("Passkey name"),
+        max_length=64,
+        help_text=_("So you can tell your passkeys apart, say “Laptop” or “Phone”."),
+    )
+
+    def clean_name(self) -> str:
+        name = identity.clean_display_name(self.cleaned_data["name"])
+        if not name:
+            raise forms.ValidationError(_("Please give the passkey a name."))
         return name

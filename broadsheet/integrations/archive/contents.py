@@ -75,6 +75,11 @@ SECRET_MODELS: dict[str, str] = {
         "the id in a private replies feed's address (the HMAC beside it needs the "
         "site's SECRET_KEY): a capability, not content"
     ),
+    # Second factors (docs/mfa.md): without them a restored site's readers sign in
+    # with the password and add their factors again (staff are sent to).
+    "readers.passkey": "a passkey's public key and counter, a second factor of its reader",
+    "readers.totpdevice": "the secret of a reader's authenticator app: it makes their codes",
+    "readers.recoverycode": "hashes of recovery codes, each enough for a second step",
 }
 # Fields whose names look like secrets but are not, and why.
 NOT_SECRETS: dict[str, str] = {
