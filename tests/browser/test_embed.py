@@ -91,26 +91,23 @@ def host_site():
 
 
 @pytest.fixture
-def blocking_browser(tmp_path):
+def blocking_browser(tmp_path, playwright_driver):
     """Chromium with third-party cookies blocked by the profile's own setting (the
     cookie controls of chrome://settings/cookies), in a persistent context."""
-    from playwright.sync_api import sync_playwright
-
     profile = tmp_path / "profile"
     (profile / "Default").mkdir(parents=True)
     (profile / "Default" / "Preferences").write_text(
         json.dumps({"profile": {"cookie_controls_mode": 1, "block_third_party_cookies": True}})
     )
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
-            viewport={"width": 900, "height": 900},
-        )
-        yield context
-        context.close()
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+        viewport={"width": 900, "height": 900},
+    )
+    yield context
+    context.close()
 
 
 def api_has_landed() -> bool:
