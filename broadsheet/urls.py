@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from broadsheet.core.views import healthz
+from broadsheet.readers.urls import social_callback_patterns
 from broadsheet.readers.views import admin_sign_in
 from broadsheet.serving.metrics import metrics
 
@@ -20,6 +21,8 @@ urlpatterns = [
     path("admin/login/", admin_sign_in),
     path("admin/", admin.site.urls),
     path("", include("broadsheet.readers.urls")),
+    # Sign-in with other accounts: the providers' returns, under allauth's names.
+    path("", include(social_callback_patterns)),
     path("", include("broadsheet.articles.urls")),
     path("", include("broadsheet.discussion.urls")),
     path("", include("broadsheet.moderation.urls")),

@@ -31,6 +31,8 @@ from broadsheet.readers.operations import (
     set_appear_offline,
     sign_up_reader,
 )
+from broadsheet.readers.queries import list_linked_accounts_for
+from broadsheet.readers.social import list_sign_in_buttons
 from broadsheet.readers.verification import (
     ExpiredLink,
     InvalidLink,
@@ -99,7 +101,11 @@ def sign_up(request):
     return render(
         request,
         "readers/sign_up.html",
-        {"form": form, "next": _safe_next(request, "")},
+        {
+            "form": form,
+            "next": _safe_next(request, ""),
+            "social_buttons": list_sign_in_buttons(),
+        },
         status=status,
     )
 
@@ -138,6 +144,9 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "readers/sign_in.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "social_buttons": list_sign_in_buttons()}
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -296,7 +305,20 @@ def account_settings(request):
             % {"address": new_email},
         )
         return redirect("readers:settings")
-    context = {"form": form, "reader": reader, "address_to_verify": address_to_verify(reader)}
+    linked = list_linked_accounts_for(reader)
+    context = {
+        "form": form,
+        "reader": reader,
+        "address_to_verify": address_to_verify(reader),
+        "linked_accounts": linked,
+        # The only way in of a reader without a password cannot be disconnected.
+        "may_disconnect": len(linked) > 1 or reader.has_usable_password(),
+        "connect_buttons": [
+            button
+            for button in list_sign_in_buttons()
+            if button["id"] not in {account.provider for account in linked}
+        ],
+    }
     return render(
         request,
         "readers/settings.html",
