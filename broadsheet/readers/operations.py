@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -510,7 +512,13 @@ def sign_in_with_social_identity(
             linked=True,
         )
 
-    email = identity.email.strip()[:254]
+    email = identity.email.strip()
+    try:
+        if len(email) > 254:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        email = ""  # none, or not an address: a new reader without one
     owner = (
         Reader.objects.select_for_update().filter(email__iexact=email).first() if email else None
     )

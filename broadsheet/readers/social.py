@@ -198,6 +198,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             )
         )
 
+    def list_apps(self, request, provider=None, client_id=None):
+        # Only the apps settings.py built from the environment: a SocialApp row made
+        # in the admin must not add or shadow a provider.
+        return [app for app in super().list_apps(request, provider, client_id) if app.pk is None]
+
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return False
 

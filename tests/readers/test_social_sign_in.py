@@ -9,6 +9,11 @@ from django.utils import timezone
 
 from broadsheet.moderation.models import AuditEntry
 from broadsheet.readers.models import Reader
+from broadsheet.readers.operations import (
+    SocialIdentity,
+    SocialSignInRefused,
+    sign_in_with_social_identity,
+)
 from tests.oidc_provider.fixtures import (
     CALLBACK_PATH,
     PROVIDER_ID,
@@ -335,3 +340,49 @@ def test_the_settings_page_reads_linked_accounts_in_one_query(
         SocialAccount.objects.create(user=kestrel, provider=f"p{n}", uid=str(n))
     with django_assert_max_num_queries(8):
         assert client.get("/accounts/settings/").status_code == 200
+
+
+def identity(**fields) -> SocialIdentity:
+    return SocialIdentity(
+        **{
+            "provider": PROVIDER_ID,
+            "provider_name": "Test ID",
+            "uid": "42",
+            "handle_hint": "heron",
+            "name": "Hanna Heron",
+            "email": "heron@example.org",
+            "email_verified": True,
+            "extra_data": {},
+            **fields,
+        }
+    )
+
+
+@pytest.mark.parametrize("email", ["not an address", "a@" + "b" * 300 + ".org"])
+def test_an_address_that_is_not_one_is_not_stored(email):
+    outcome = sign_in_with_social_identity(identity=identity(email=email))
+
+    assert outcome.created
+    assert outcome.reader.email == ""
+    assert outcome.reader.email_verified_at is None
+
+
+def test_an_account_linked_to_another_reader_cannot_be_linked_again(kestrel, nikolai):
+    sign_in_with_social_identity(identity=identity(), connect_to=kestrel)
+
+    with pytest.raises(SocialSignInRefused) as refusal:
+        sign_in_with_social_identity(identity=identity(), connect_to=nikolai)
+
+    assert refusal.value.code == "linked_elsewhere"
+    assert SocialAccount.objects.get().user == kestrel
+
+
+def test_a_deactivated_reader_is_refused(kestrel):
+    sign_in_with_social_identity(identity=identity(), connect_to=kestrel)
+    kestrel.is_active = False
+    kestrel.save(update_fields=["is_active"])
+
+    with pytest.raises(SocialSignInRefused) as refusal:
+        sign_in_with_social_identity(identity=identity())
+
+    assert refusal.value.code == "closed"
