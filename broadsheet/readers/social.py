@@ -101,23 +101,25 @@ def social_sign_in(request, provider_id: str):
     """Send the browser to the provider (a POST form: a link could be followed by
     anything that can make the browser GET). `process=connect` from the settings page
     links the account to the signed-in reader instead."""
-    _button_or_404(provider_id)
+    button = _button_or_404(provider_id)
     try:
         provider = get_social_adapter(request).get_provider(request, provider_id)
     except SocialApp.DoesNotExist:
         raise Http404(_("No such sign-in provider.")) from None
     connect = request.POST.get("process") == "connect" and request.user.is_authenticated
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    if len(next_url) > 2000 or not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = ""
     # The nonce rides in allauth's state (kept in this browser's session, keyed by the
     # `state` parameter) and must come back inside the signed ID token: a token issued
-    # for another sign-in, or replayed, names another nonce.
+    # for another sign-in, or replayed, names another nonce. (Plain OAuth 2 providers
+    # send no ID token: state and PKCE bind their answer.)
     nonce = secrets.token_urlsafe(32)
     auth_params = dict(provider.get_auth_params())
-    auth_params["nonce"] = nonce
+    if button["id_token"]:
+        auth_params["nonce"] = nonce
     return provider.redirect(
         request,
         process="connect" if connect else "login",
@@ -228,7 +230,8 @@ def _finish_sign_in(request, sociallogin):
     expected_nonce = (state.get("data") or {}).get("nonce") or ""
     claims = _id_token_claims(provider_id, sociallogin.account.extra_data)
     if claims is not None and not (
-        expected_nonce and hmac.compare_digest(str(claims.get("nonce", "")), expected_nonce)
+        expected_nonce
+        and hmac.compare_digest(str(claims.get("nonce", "")).encode(), expected_nonce.encode())
     ):
         logger.warning("social sign-in with %s: ID token nonce mismatch", provider_id)
         return _refusal(
