@@ -457,10 +457,20 @@ class SocialSignIn:
     linked: bool  # the provider's account was linked to a reader just now
 
 
-def _refuse_closed(reader: Reader) -> None:
+def _refuse_unless_may_sign_in(reader: Reader) -> None:
     if not reader.is_active or reader.is_banned:
         raise SocialSignInRefused(
             "closed", _("This account is closed. Please contact the site's moderators.")
+        )
+    if reader.is_staff or reader.is_superuser:
+        # Staff sign in on our own page, where their second factor is asked for: an
+        # account at a provider (or an address) is never a way round it.
+        raise SocialSignInRefused(
+            "staff",
+            _(
+                "Staff accounts sign in with their password on the sign-in page, not"
+                " with another account."
+            ),
         )
 
 
@@ -473,8 +483,9 @@ def sign_in_with_social_identity(
     else a new reader. `connect_to`: link the account to this signed-in reader instead.
 
     Never hands an account over by an unverified address: an address used here by a
-    reader who has not verified it refuses (SocialSignInRefused), as does a closed
-    account. Everything is audited; a refusal writes nothing.
+    reader who has not verified it refuses (SocialSignInRefused), as do a closed
+    account and a staff account (staff sign in on our page, with their second
+    factor). Everything is audited; a refusal writes nothing.
     """
     now = now or timezone.now()
     uid = identity.uid[:191]
@@ -492,7 +503,7 @@ def sign_in_with_social_identity(
                 % {"provider": identity.provider_name},
             )
         reader = account.user
-        _refuse_closed(reader)
+        _refuse_unless_may_sign_in(reader)
         account.extra_data = identity.extra_data
         account.last_login = now
         account.save(update_fields=["extra_data", "last_login"])
@@ -505,7 +516,7 @@ def sign_in_with_social_identity(
         return SocialSignIn(reader=reader, created=False, linked=False)
 
     if connect_to is not None:
-        _refuse_closed(connect_to)
+        _refuse_unless_may_sign_in(connect_to)
         return SocialSignIn(
             reader=_link(connect_to, identity, uid, now, how="from the settings page"),
             created=False,
@@ -537,7 +548,7 @@ def sign_in_with_social_identity(
                 % {"address": email, "provider": identity.provider_name},
             )
         if identity.email_verified:
-            _refuse_closed(owner)
+            _refuse_unless_may_sign_in(owner)
             return SocialSignIn(
                 reader=_link(owner, identity, uid, now, how="by an address verified by both"),
                 created=False,

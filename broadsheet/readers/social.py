@@ -251,7 +251,7 @@ def _finish_sign_in(request, sociallogin):
             identity=_identity(sociallogin, button), connect_to=connect_to
         )
     except SocialSignInRefused as refusal:
-        status = 403 if refusal.code == "closed" else 409
+        status = 403 if refusal.code in ("closed", "staff") else 409
         return _refusal(request, refusal.message, status=status)
     except IntegrityError:
         # Two sign-ins of one account raced, or the handle went a moment ago.

@@ -404,3 +404,17 @@ def test_the_buttons_cost_the_sign_in_pages_no_query(
     for path in ("/accounts/sign-in/", "/accounts/sign-up/"):
         with django_assert_num_queries(0):
             assert client.get(path).status_code == 200
+
+
+def test_a_staff_account_is_never_signed_in_or_linked_by_another_account(moderator):
+    moderator.refresh_from_db()  # `grant` made it staff
+    assert moderator.is_staff
+    moderator.email = "heron@example.org"
+    moderator.email_verified_at = timezone.now()
+    moderator.save(update_fields=["email", "email_verified_at"])
+
+    for attempt in ({}, {"connect_to": moderator}):
+        with pytest.raises(SocialSignInRefused) as refusal:
+            sign_in_with_social_identity(identity=identity(), **attempt)
+        assert refusal.value.code == "staff"
+    assert not SocialAccount.objects.exists()
