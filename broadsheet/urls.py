@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("broadsheet.notifications.urls")),
     path("", include("broadsheet.search.urls")),
     path("", include("broadsheet.translation.urls")),
+    path("", include("broadsheet.integrations.embed.urls")),
 ]

@@ -12,8 +12,10 @@ from django.utils import timezone
 from broadsheet.moderation.models import AuditEntry
 from broadsheet.readers.models import Reader
 from broadsheet.readers.operations import (
+    LastWayIn,
     SocialIdentity,
     SocialSignInRefused,
+    disconnect_social_account,
     sign_in_with_social_identity,
 )
 from tests.oidc_provider.fixtures import (
@@ -417,4 +419,18 @@ def test_a_staff_account_is_never_signed_in_or_linked_by_another_account(moderat
         with pytest.raises(SocialSignInRefused) as refusal:
             sign_in_with_social_identity(identity=identity(), **attempt)
         assert refusal.value.code == "staff"
+    assert not SocialAccount.objects.exists()
+
+
+def test_a_reader_of_the_newsroom_may_disconnect_their_only_provider():
+    outcome = sign_in_with_social_identity(identity=identity())
+    reader = outcome.reader
+    account = SocialAccount.objects.get(user=reader)
+    with pytest.raises(LastWayIn):
+        disconnect_social_account(reader=reader, account_id=account.pk)
+
+    reader.sso_subject = "newsroom-42"  # single sign-on is another way in
+    reader.save(update_fields=["sso_subject"])
+    disconnect_social_account(reader=reader, account_id=account.pk)
+
     assert not SocialAccount.objects.exists()
