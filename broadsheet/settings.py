@@ -685,3 +685,49 @@ BROADSHEET_API_REQUESTS_PER_MINUTE = env_int("BROADSHEET_API_REQUESTS_PER_MINUTE
 BROADSHEET_API_IDEMPOTENCY_HOURS = env_int("BROADSHEET_API_IDEMPOTENCY_HOURS", 24, minimum=1)
 # New personal API tokens a reader may make per hour (settings page, API).
 BROADSHEET_API_TOKENS_PER_HOUR = env_int("BROADSHEET_API_TOKENS_PER_HOUR", 10)
+
+# --- Sign-in with other accounts: OpenID Connect and OAuth 2 (docs/social-sign-in.md) ---
+# django-allauth speaks the protocols (state, PKCE, token exchange, ID token checks);
+# only its socialaccount part is wired to URLs (readers/urls.py), and every sign-in it
+# completes is handed to readers.operations.sign_in_with_social_identity (ADR 0017).
+# allauth's own account pages (/accounts/login/ …) are never routed: ours serve.
+import os  # noqa: E402
+
+from broadsheet.readers.social_config import read_social_providers  # noqa: E402
+
+INSTALLED_APPS += [
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.apple",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.yandex",
+    "allauth.socialaccount.providers.vk",
+]
+# allauth requires its middleware (it turns an ImmediateHttpResponse into the answer).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware"),
+    "allauth.account.middleware.AccountMiddleware",
+)
+_social = read_social_providers(os.environ)
+SOCIALACCOUNT_PROVIDERS = _social.allauth
+# The buttons on the sign-in and sign-up pages, in the order configured; none: the
+# provider URLs answer 404.
+BROADSHEET_OIDC_BUTTONS = _social.buttons
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += _social.origins
+SOCIALACCOUNT_ADAPTER = "broadsheet.readers.social.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "broadsheet.readers.social.AccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# Social sign-ins (the start and the provider's return) per minute per address.
+BROADSHEET_OIDC_SIGNINS_PER_MINUTE = env_int("BROADSHEET_OIDC_SIGNINS_PER_MINUTE", 20)
+# How long allauth waits for a provider's token, user info and key endpoints.
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("BROADSHEET_OIDC_TIMEOUT_SECONDS", 5, minimum=1)

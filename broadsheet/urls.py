@@ -4,6 +4,7 @@ from django.views.generic import TemplateView
 
 from broadsheet.core.views import healthz
 from broadsheet.integrations.api.app import urlpatterns as api_urlpatterns
+from broadsheet.readers.urls import social_callback_patterns
 from broadsheet.readers.views import admin_sign_in
 from broadsheet.serving.metrics import metrics
 
@@ -23,6 +24,8 @@ urlpatterns = [
     # The JSON API (docs/api.md); its reference page is /api/v1/docs.
     path("api/v1/", include((api_urlpatterns, "api"), namespace="api")),
     path("", include("broadsheet.readers.urls")),
+    # Sign-in with other accounts: the providers' returns, under allauth's names.
+    path("", include(social_callback_patterns)),
     path("", include("broadsheet.articles.urls")),
     path("", include("broadsheet.discussion.urls")),
     path("", include("broadsheet.moderation.urls")),

@@ -4,6 +4,7 @@ Tests run against a real database: SQLite by default, PostgreSQL when
 BROADSHEET_DATABASE_URL is set (the test command runs the suite on both).
 """
 
+import contextlib
 import datetime as dt
 import itertools
 
@@ -14,6 +15,9 @@ from broadsheet.articles.models import Article
 from broadsheet.articles.operations import save_article
 from broadsheet.discussion.operations import post_comment
 from broadsheet.readers.models import Reader
+
+# The OpenID Connect provider the social sign-in tests run against (a real process).
+pytest_plugins = ["tests.oidc_provider.fixtures"]
 
 PASSWORD = "correct horse battery staple"
 
@@ -226,6 +230,18 @@ def asgi_server(transactional_db):
     """The site served over ASGI by Uvicorn in a thread of this process, on the test
     database: live streams need a real ASGI server (pytest-django's live_server is WSGI)."""
     import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with serve_asgi_in_thread(port) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serve_asgi_in_thread(port: int):
+    """Serve the site on 127.0.0.1:`port` in a thread until the block ends (for a test
+    that must know the port first: a provider registers the site's address)."""
     import threading
     import time
 
@@ -233,9 +249,6 @@ def asgi_server(transactional_db):
 
     from broadsheet.asgi import application
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     config = uvicorn.Config(
         application,
         host="127.0.0.1",
@@ -252,6 +265,8 @@ def asgi_server(transactional_db):
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

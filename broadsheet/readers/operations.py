@@ -6,7 +6,10 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -16,7 +19,7 @@ from broadsheet.live.publishing import publish_gone_offline, publish_presence
 from broadsheet.moderation.audit import audit
 from broadsheet.readers import emails, identity, sso
 from broadsheet.readers.access import hash_api_token
-from broadsheet.readers.identity import clean_display_name
+from broadsheet.readers.identity import clean_display_name, handle_from_name
 from broadsheet.readers.models import (
     ApiToken,
     ApiTokenScope,
@@ -653,3 +656,207 @@ def remove_second_factors(*, reader: Reader) -> int:
     apps, _detail = TotpDevice.objects.filter(reader=reader).delete()
     RecoveryCode.objects.filter(reader=reader).delete()
     return passkeys + apps
+
+
+# --- Sign-in with other accounts (docs/social-sign-in.md, ADR 0017) ----------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SocialIdentity:
+    """Who a provider says signed in, after django-allauth has checked its answer
+    (state, PKCE, the ID token's signature, issuer, audience and nonce)."""
+
+    provider: str  # our id for the provider ("google", or a generic one's name)
+    provider_name: str  # as the buttons name it ("Google")
+    uid: str  # the provider's stable id for the account (`sub`)
+    handle_hint: str  # preferred_username, login, …
+    name: str
+    email: str
+    email_verified: bool  # the provider says the address is the account holder's
+    extra_data: dict
+
+
+class SocialSignInRefused(Exception):
+    """A sign-in with another account that must not sign anyone in; nothing written."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class LastWayIn(Exception):
+    """Disconnecting this account would leave the reader no way to sign in."""
+
+
+@dataclasses.dataclass(frozen=True)
+class SocialSignIn:
+    reader: Reader
+    created: bool  # a new reader was made
+    linked: bool  # the provider's account was linked to a reader just now
+
+
+def _refuse_unless_may_sign_in(reader: Reader) -> None:
+    if not reader.is_active or reader.is_banned:
+        raise SocialSignInRefused(
+            "closed", _("This account is closed. Please contact the site's moderators.")
+        )
+    if reader.is_staff or reader.is_superuser:
+        # Staff sign in on our own page, where their second factor is asked for: an
+        # account at a provider (or an address) is never a way round it.
+        raise SocialSignInRefused(
+            "staff",
+            _(
+                "Staff accounts sign in with their password on the sign-in page, not"
+                " with another account."
+            ),
+        )
+
+
+@transaction.atomic
+def sign_in_with_social_identity(
+    *, identity: SocialIdentity, connect_to: Reader | None = None, now: datetime | None = None
+) -> SocialSignIn:
+    """The reader a provider's account signs in as: the one it is linked to; else the
+    reader whose address both the provider and this site have verified (linked now);
+    else a new reader. `connect_to`: link the account to this signed-in reader instead.
+
+    Never hands an account over by an unverified address: an address used here by a
+    reader who has not verified it refuses (SocialSignInRefused), as do a closed
+    account and a staff account (staff sign in on our page, with their second
+    factor). Everything is audited; a refusal writes nothing.
+    """
+    now = now or timezone.now()
+    uid = identity.uid[:191]
+    account = (
+        SocialAccount.objects.select_for_update()
+        .select_related("user")
+        .filter(provider=identity.provider, uid=uid)
+        .first()
+    )
+    if account is not None:
+        if connect_to is not None and account.user_id != connect_to.pk:
+            raise SocialSignInRefused(
+                "linked_elsewhere",
+                _("This %(provider)s account is already linked to another reader.")
+                % {"provider": identity.provider_name},
+            )
+        reader = account.user
+        _refuse_unless_may_sign_in(reader)
+        account.extra_data = identity.extra_data
+        account.last_login = now
+        account.save(update_fields=["extra_data", "last_login"])
+        audit(
+            actor=reader,
+            action="reader.social_signed_in",
+            target=f"reader {reader.handle}",
+            reason=f"{identity.provider} account {uid}",
+        )
+        return SocialSignIn(reader=reader, created=False, linked=False)
+
+    if connect_to is not None:
+        _refuse_unless_may_sign_in(connect_to)
+        return SocialSignIn(
+            reader=_link(connect_to, identity, uid, now, how="from the settings page"),
+            created=False,
+            linked=True,
+        )
+
+    email = identity.email.strip()
+    try:
+        if len(email) > 254:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        email = ""  # none, or not an address: a new reader without one
+    owner = (
+        Reader.objects.select_for_update().filter(email__iexact=email).first() if email else None
+    )
+    if owner is not None:
+        if not owner.email_is_verified:
+            # Whoever holds the address at the provider may not be whoever made the
+            # account here; until its owner proves the address, neither gets the other.
+            raise SocialSignInRefused(
+                "address_unverified_here",
+                _(
+                    "An account here already uses the address %(address)s but has not"
+                    " verified it, so it cannot be linked to your %(provider)s account."
+                    " If it is yours, sign in with your password and verify the address"
+                    " in your account settings, then try again."
+                )
+                % {"address": email, "provider": identity.provider_name},
+            )
+        if identity.email_verified:
+            _refuse_unless_may_sign_in(owner)
+            return SocialSignIn(
+                reader=_link(owner, identity, uid, now, how="by an address verified by both"),
+                created=False,
+                linked=True,
+            )
+        # The provider does not vouch for the address: a new reader, without it.
+        email = ""
+    display_name = clean_display_name(identity.name)[:64]
+    base = handle_from_name(identity.handle_hint or display_name or email.split("@")[0])
+    reader = Reader(
+        handle=_free_handle(base),
+        display_name=display_name or base,
+        email=email,
+        email_verified_at=now if email and identity.email_verified else None,
+        date_joined=now,
+    )
+    reader.set_unusable_password()
+    reader.save(force_insert=True)
+    audit(
+        actor=reader,
+        action="reader.social_created",
+        target=f"reader {reader.handle}",
+        reason=f"{identity.provider} account {uid}",
+    )
+    _link(reader, identity, uid, now, how="at sign-up")
+    return SocialSignIn(reader=reader, created=True, linked=True)
+
+
+def _link(reader: Reader, identity: SocialIdentity, uid: str, now: datetime, *, how: str):
+    SocialAccount.objects.create(
+        user=reader,
+        provider=identity.provider,
+        uid=uid,
+        extra_data=identity.extra_data,
+        last_login=now,
+        date_joined=now,
+    )
+    audit(
+        actor=reader,
+        action="reader.social_linked",
+        target=f"reader {reader.handle}",
+        reason=f"{identity.provider} account {uid}, {how}",
+    )
+    return reader
+
+
+def reader_has_another_way_in(reader: Reader) -> bool:
+    """Whether the reader signs in otherwise than through a provider: with a password
+    (which a password reset can also give back), or through the newsroom's single
+    sign-on."""
+    return reader.has_usable_password() or bool(reader.sso_subject)
+
+
+@transaction.atomic
+def disconnect_social_account(*, reader: Reader, account_id: int) -> str:
+    """Unlink one of the reader's accounts at a provider; answers its provider's id.
+    Raises LookupError for an account that is not theirs, LastWayIn for the only
+    way a reader without a password (or single sign-on) signs in."""
+    accounts = list(SocialAccount.objects.select_for_update().filter(user=reader))
+    account = next((a for a in accounts if a.pk == account_id), None)
+    if account is None:
+        raise LookupError(account_id)
+    if len(accounts) == 1 and not reader_has_another_way_in(reader):
+        raise LastWayIn(account.provider)
+    account.delete()
+    audit(
+        actor=reader,
+        action="reader.social_disconnected",
+        target=f"reader {reader.handle}",
+        reason=f"{account.provider} account {account.uid}",
+    )
+    return account.provider

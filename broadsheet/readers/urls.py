@@ -1,6 +1,6 @@
 from django.urls import path
 
-from broadsheet.readers import views
+from broadsheet.readers import social, views
 
 app_name = "readers"
 
@@ -70,7 +70,41 @@ urlpatterns = [
         name="revoke_api_token",
     ),
     path("accounts/verify-email/<str:token>/", views.verify_email, name="verify_email"),
+    # Sign-in with other accounts (readers/social.py): only these of django-allauth's
+    # views are routed; allauth looks its callbacks up by its own names (unnamespaced,
+    # so in broadsheet/urls.py's social_callback_patterns).
+    path("accounts/oidc/<str:provider_id>/login/", social.social_sign_in, name="social_sign_in"),
+    path(
+        "accounts/settings/linked/<int:account_id>/disconnect/",
+        social.disconnect_social,
+        name="disconnect_social",
+    ),
     path("readers/<str:handle>/", views.profile, name="profile"),
     path("readers/<str:handle>/presence/", views.presence_setting, name="presence"),
     path("readers/<str:handle>/replies-feed/", views.reply_feed_setting, name="reply_feed"),
+]
+
+
+# django-allauth reverses "<provider>_callback" (and "openid_connect_callback" with the
+# provider's id) without a namespace: broadsheet/urls.py includes these at the root.
+social_callback_patterns = [
+    *(
+        path(
+            f"accounts/oidc/{provider_id}/login/callback/",
+            social.social_callback,
+            {"provider_id": provider_id},
+            name=f"{provider_id}_callback",
+        )
+        for provider_id in ("google", "apple", "github", "yandex", "vk")
+    ),
+    path(
+        "accounts/oidc/apple/login/callback/finish/",
+        social.apple_finish_callback,
+        name="apple_finish_callback",
+    ),
+    path(
+        "accounts/oidc/<str:provider_id>/login/callback/",
+        social.social_callback,
+        name="openid_connect_callback",
+    ),
 ]

@@ -50,6 +50,7 @@ from broadsheet.readers.operations import (
     create_reply_feed_key,
     enable_totp,
     issue_api_token_for_sso,
+    reader_has_another_way_in,
     record_passkey_use,
     remove_passkey,
     remove_totp,
@@ -66,6 +67,8 @@ from broadsheet.readers.operations import (
     use_recovery_code,
     use_totp_step,
 )
+from broadsheet.readers.queries import list_linked_accounts_for
+from broadsheet.readers.social import list_sign_in_buttons
 from broadsheet.readers.sso import (
     MalformedSsoToken,
     SsoKeysUnavailable,
@@ -140,7 +143,11 @@ def sign_up(request):
     return render(
         request,
         "readers/sign_up.html",
-        {"form": form, "next": _safe_next(request, "")},
+        {
+            "form": form,
+            "next": _safe_next(request, ""),
+            "social_buttons": list_sign_in_buttons(),
+        },
         status=status,
     )
 
@@ -203,6 +210,9 @@ class SignInView(auth_views.LoginView):
             query = urlencode({"next": self.get_success_url()})
             return redirect(f"{reverse('readers:two_factor')}?{query}")
         return response
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "social_buttons": list_sign_in_buttons()}
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -370,7 +380,20 @@ def account_settings(request):
             % {"address": new_email},
         )
         return redirect("readers:settings")
-    context = {"form": form, "reader": reader, "address_to_verify": address_to_verify(reader)}
+    linked = list_linked_accounts_for(reader)
+    context = {
+        "form": form,
+        "reader": reader,
+        "address_to_verify": address_to_verify(reader),
+        "linked_accounts": linked,
+        # The only way in of a reader without a password cannot be disconnected.
+        "may_disconnect": len(linked) > 1 or reader_has_another_way_in(reader),
+        "connect_buttons": [
+            button
+            for button in list_sign_in_buttons()
+            if button["id"] not in {account.provider for account in linked}
+        ],
+    }
     return render(
         request,
         "readers/settings.html",
