@@ -30,3 +30,13 @@ class ImportedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.kind} {self.external_id} -> {self.object_id}"
+
+
+# Webhooks keep their models in their own package; Django finds them here.
+from broadsheet.integrations.webhooks.models import (  # noqa: E402
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+__all__ = ["ImportedRecord", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint"]
