@@ -106,6 +106,14 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         )
         obj.pk, obj.secret, obj.created_at = created.pk, created.secret, created.created_at
 
+    def get_deleted_objects(self, objs, request):
+        # The delivery log goes with its endpoint (the operation deletes it), though
+        # nobody may delete a delivery by itself.
+        to_delete, model_count, _perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        return to_delete, model_count, set(), protected
+
     def delete_model(self, request, obj):
         operations.delete_webhook_endpoint(endpoint=obj)
 
@@ -143,6 +151,10 @@ class WebhookAttemptInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        # Part of the delivery: whoever may read the delivery reads its attempts.
+        return request.user.has_perm("integrations.view_webhookdelivery")
 
     def has_add_permission(self, request, obj=None):
         return False

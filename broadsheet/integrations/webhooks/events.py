@@ -56,7 +56,7 @@ def _public_comment(comment) -> dict[str, Any]:
     return {
         **_comment_place(comment),
         "author": _person(comment.author),
-        "html": comment.body_html,
+        "html": comment.body_html.strip(),
         "language": comment.language,
         "created_at": _when(comment.created_at),
         "edited_at": _when(comment.edited_at),

@@ -103,6 +103,9 @@ def _description(text: str) -> str:
 
 
 def _forget_subscriptions() -> None:
+    # Now (this transaction's own later posts see the change) and again after the
+    # commit (another request may have cached the old state in between).
+    cache.delete(SUBSCRIBED_EVENTS_KEY)
     transaction.on_commit(lambda: cache.delete(SUBSCRIBED_EVENTS_KEY))
 
 
