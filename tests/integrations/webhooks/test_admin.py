@@ -42,7 +42,8 @@ def test_an_editor_registers_an_endpoint_and_sees_its_secret(editor_client, edit
     assert endpoint.description == "The newsroom's chat"
     assert endpoint.created_by == editor
     assert endpoint.secret.startswith("whsec_")
-    change = editor_client.get(reverse("admin:integrations_webhookendpoint_change", args=[endpoint.pk]))
+    change_url = reverse("admin:integrations_webhookendpoint_change", args=[endpoint.pk])
+    change = editor_client.get(change_url)
     assert endpoint.secret.encode() in change.content
     assert editor_client.get(ENDPOINTS).status_code == 200
 
@@ -73,9 +74,7 @@ def test_an_endpoint_with_no_events_is_refused(editor_client):
 def test_rotate_and_ping_are_admin_actions(editor_client, make_endpoint):
     endpoint = make_endpoint("https://hooks.example/in")
     old = endpoint.secret
-    editor_client.post(
-        ENDPOINTS, {"action": "rotate_secret", "_selected_action": [endpoint.pk]}
-    )
+    editor_client.post(ENDPOINTS, {"action": "rotate_secret", "_selected_action": [endpoint.pk]})
     endpoint.refresh_from_db()
     assert endpoint.secret != old and endpoint.previous_secret == old
     editor_client.post(ENDPOINTS, {"action": "send_ping", "_selected_action": [endpoint.pk]})

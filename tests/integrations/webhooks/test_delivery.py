@@ -65,9 +65,7 @@ def test_a_tampered_body_or_another_secret_fails_verification(
     assert verification_fails(receiver, other.secret)
 
 
-def test_after_a_rotation_both_secrets_verify_for_a_while(
-    receiver, make_endpoint, settings
-):
+def test_after_a_rotation_both_secrets_verify_for_a_while(receiver, make_endpoint, settings):
     from broadsheet.integrations.webhooks.operations import rotate_webhook_secret
 
     endpoint = make_endpoint(receiver.url)

@@ -85,7 +85,7 @@ def test_comment_edited_and_deleted(everything, article, kestrel, make_comment):
     comment = make_comment(article, kestrel, "The ferry is late.")
     edit_comment(comment=comment, editor=kestrel, body="The ferry is very late.")
     delete_comment(comment=comment, deleter=kestrel)
-    posted, edited, deleted = sent()
+    _posted, edited, deleted = sent()
     assert edited == {
         "type": "comment.edited",
         "timestamp": NOW,
@@ -136,7 +136,7 @@ def test_a_held_comment_is_news_only_when_approved(
 def test_a_rejection_carries_no_words(everything, article, kestrel, moderator, make_comment):
     comment = make_comment(article, kestrel, "The ferry is late, you secret fool.")
     reject_comment(comment=comment, moderator=moderator, reason="insult")
-    posted, withdrawn, rejected = sent()
+    _posted, withdrawn, rejected = sent()
     place = {
         "number": 1,
         "parent": None,
