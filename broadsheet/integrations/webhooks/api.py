@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
@@ -117,7 +117,7 @@ def create_endpoint(request, payload: EndpointIn):
         )
     except operations.EndpointRefused as refusal:
         raise _refused(refusal) from None
-    return 201, endpoint
+    return Status(201, endpoint)
 
 
 @router.get("/endpoints/{endpoint_id}", response=EndpointWithSecret)
@@ -140,7 +140,7 @@ def update_endpoint(request, endpoint_id: int, payload: EndpointPatch):
 def delete_endpoint(request, endpoint_id: int):
     _require_manage(request)
     operations.delete_webhook_endpoint(endpoint=get_object_or_404(WebhookEndpoint, pk=endpoint_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/endpoints/{endpoint_id}/rotate-secret", response=EndpointWithSecret)
@@ -154,7 +154,7 @@ def rotate_secret(request, endpoint_id: int):
 def ping(request, endpoint_id: int):
     _require_manage(request)
     endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
-    return 202, tasks.send_test_ping(endpoint=endpoint)
+    return Status(202, tasks.send_test_ping(endpoint=endpoint))
 
 
 @router.get("/endpoints/{endpoint_id}/deliveries", response=list[DeliveryOut])
@@ -179,4 +179,4 @@ def list_deliveries(
 def redeliver(request, delivery_id: int):
     _require_manage(request)
     delivery = get_object_or_404(WebhookDelivery, pk=delivery_id)
-    return 202, tasks.redeliver(delivery=delivery)
+    return Status(202, tasks.redeliver(delivery=delivery))
