@@ -155,6 +155,8 @@ COMMENT_EVENTS = {
     "comment.approved": lambda comment, actor: comment_approved(comment, moderator=actor),
     "comment.rejected": lambda comment, actor: comment_rejected(comment, moderator=actor),
 }
+# The events whose body carries a comment's words (sent only while it is public).
+CARRY_WORDS = {"comment.posted", "comment.edited", "comment.approved"}
 READER_EVENTS = {
     "reader.banned": lambda reader, actor: reader_banned(reader, moderator=actor),
     "reader.suspended": lambda reader, actor: reader_suspended(reader, moderator=actor),

@@ -104,6 +104,16 @@ class WebhookDelivery(models.Model):
     redelivery_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The comment whose words the body carries: each attempt first checks it is
+    # still public, so a comment deleted or rejected while its delivery waits for a
+    # retry is not sent after all.
+    comment = models.ForeignKey(
+        "discussion.Comment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("webhook delivery")

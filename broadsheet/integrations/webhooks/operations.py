@@ -214,10 +214,13 @@ def _encode(message: dict) -> str:
     return json.dumps(message, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=True)
 
 
-def owe_event(*, event_type: str, build: Callable[[], dict]) -> list[WebhookDelivery]:
+def owe_event(
+    *, event_type: str, build: Callable[[], dict], comment=None
+) -> list[WebhookDelivery]:
     """Owe this event to each active endpoint that subscribes to it: a delivery each,
     in the caller's transaction (the caller queues their sending in it too).
-    `build()` makes the message, called only when someone will receive it."""
+    `build()` makes the message, called only when someone will receive it;
+    `comment`, when the message carries its words (sent only while it is public)."""
     if event_type not in subscribed_event_types():
         return []
     endpoints = [
@@ -237,6 +240,7 @@ def owe_event(*, event_type: str, build: Callable[[], dict]) -> list[WebhookDeli
             body=body,
             next_attempt_at=now,
             created_at=now,
+            comment=comment,
         )
         for endpoint in endpoints
     )
@@ -268,6 +272,7 @@ def owe_again(*, delivery: WebhookDelivery) -> WebhookDelivery:
         body=delivery.body,
         next_attempt_at=timezone.now(),
         redelivery_of=delivery,
+        comment_id=delivery.comment_id,
     )
     return again
 

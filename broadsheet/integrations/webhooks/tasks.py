@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from broadsheet.articles.models import Article
+from broadsheet.discussion.models import Comment
 from broadsheet.integrations.webhooks import events as payloads
 from broadsheet.integrations.webhooks import operations, sending
 from broadsheet.integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -31,6 +33,9 @@ def send_webhook(delivery_id: int, number: int) -> str:
     if not endpoint.active and delivery.event_type != "webhook.ping":
         operations.abandon_delivery(delivery=delivery, reason="endpoint switched off")
         return "endpoint switched off"
+    if delivery.comment_id is not None and not _still_public(delivery.comment_id):
+        operations.abandon_delivery(delivery=delivery, reason="the comment is no longer public")
+        return "no longer public"
     now = timezone.now()
     outcome = sending.post(
         url=endpoint.url,
@@ -46,17 +51,25 @@ def send_webhook(delivery_id: int, number: int) -> str:
     return delivery.status
 
 
+def _still_public(comment_id: int) -> bool:
+    return (
+        Comment.objects.live()
+        .filter(pk=comment_id, article__in=Article.objects.published())
+        .exists()
+    )
+
+
 def _send_soon(deliveries: list[WebhookDelivery]) -> None:
     for delivery in deliveries:
         send_webhook.enqueue(delivery.pk, 1)
 
 
-def enqueue_event(*, event_type: str, build) -> list[WebhookDelivery]:
+def enqueue_event(*, event_type: str, build, comment=None) -> list[WebhookDelivery]:
     """Owe an event to its subscribers and queue its sending, in the caller's
     transaction; nothing, and no query, when no endpoint subscribes to it."""
     # No savepoint: inside a post's transaction this joins it, at no extra query.
     with transaction.atomic(savepoint=False):
-        deliveries = operations.owe_event(event_type=event_type, build=build)
+        deliveries = operations.owe_event(event_type=event_type, build=build, comment=comment)
         _send_soon(deliveries)
     return deliveries
 
@@ -65,7 +78,11 @@ def hear_comment_change(*, event: str, comment, actor=None, **_rest) -> None:
     """discussion's `comment_changed` hook: the comment events, as webhooks."""
     build = payloads.COMMENT_EVENTS.get(event)
     if build is not None and event in operations.subscribed_event_types():
-        enqueue_event(event_type=event, build=lambda: build(comment, actor))
+        enqueue_event(
+            event_type=event,
+            build=lambda: build(comment, actor),
+            comment=comment if event in payloads.CARRY_WORDS else None,
+        )
 
 
 def hear_reader_restriction(*, event: str, reader, actor=None, **_rest) -> None:

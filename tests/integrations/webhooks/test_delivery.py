@@ -300,3 +300,30 @@ def test_a_slow_receiver_does_not_slow_a_post(
     assert webhook_tasks().get().status == TaskResultStatus.READY
     run_ready_tasks()
     assert json.loads(receiver.received[0].body)["type"] == "comment.posted"
+
+
+@pytest.mark.parametrize("how", ["deleted", "rejected"])
+def test_a_comment_hidden_while_its_delivery_waits_is_not_sent(
+    how, receiver, make_endpoint, settings, article, kestrel, moderator, make_comment
+):
+    from broadsheet.discussion.operations import delete_comment
+    from broadsheet.moderation.operations import reject_comment
+
+    settings.BROADSHEET_WEBHOOK_RETRY_SCHEDULE = [5]
+    receiver.statuses = [503, 200]
+    make_endpoint(receiver.url)
+    comment = make_comment(article, kestrel, "My neighbour's address is 12 Pier Road.")
+    run_ready_tasks()  # the receiver is away: a retry is due in 5 s
+    if how == "deleted":
+        delete_comment(comment=comment, deleter=kestrel)
+    else:
+        reject_comment(comment=comment, moderator=moderator, reason="private details")
+    with time_machine.travel(timezone.now() + timedelta(seconds=10)):
+        run_ready_tasks()
+    assert len(receiver.received) == 1  # only the attempt made while it was public
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed"
+    assert delivery.attempt_log.last().error == "the comment is no longer public"
+    tasks.redeliver(delivery=delivery)
+    run_ready_tasks()
+    assert len(receiver.received) == 1
