@@ -214,9 +214,7 @@ def _encode(message: dict) -> str:
     return json.dumps(message, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=True)
 
 
-def owe_event(
-    *, event_type: str, build: Callable[[], dict], comment=None
-) -> list[WebhookDelivery]:
+def owe_event(*, event_type: str, build: Callable[[], dict], comment=None) -> list[WebhookDelivery]:
     """Owe this event to each active endpoint that subscribes to it: a delivery each,
     in the caller's transaction (the caller queues their sending in it too).
     `build()` makes the message, called only when someone will receive it;
