@@ -139,7 +139,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             count += 1
         self.message_user(
             request,
-            ngettext("A ping is on its way.", "%(count)d pings are on their way.", count)
+            ngettext("%(count)d ping is on its way.", "%(count)d pings are on their way.", count)
             % {"count": count},
             messages.SUCCESS,
         )
@@ -218,6 +218,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             count += 1
         self.message_user(
             request,
-            ngettext("Sent again.", "%(count)d deliveries sent again.", count) % {"count": count},
+            ngettext("%(count)d delivery sent again.", "%(count)d deliveries sent again.", count)
+            % {"count": count},
             messages.SUCCESS,
         )
