@@ -43,6 +43,11 @@ EXCLUDED_MODELS: dict[str, str] = {
         "the old site's secret key; Notification rows keep what readers were told, "
         "without their message (email_message is cleared)"
     ),
+    "integrations.webhookdelivery": (
+        "the old site's webhook log and work in flight: a restored site must not send "
+        "the old site's pending messages again"
+    ),
+    "integrations.webhookattempt": "the old site's webhook log (attempts of its deliveries)",
 }
 
 # Django's own tables that travel. Roles are Django groups (moderation/roles.py);
@@ -66,6 +71,10 @@ SECRET_MODELS: dict[str, str] = {
     "readers.replyfeedkey": (
         "the id in a private replies feed's address (the HMAC beside it needs the "
         "site's SECRET_KEY): a capability, not content"
+    ),
+    "integrations.webhookendpoint": (
+        "a webhook endpoint's signing secret lets whoever holds it send messages its "
+        "receiver trusts as the site's; without secrets, editors register endpoints again"
     ),
 }
 # Fields whose names look like secrets but are not, and why.
