@@ -9,8 +9,10 @@ get_asgi_application()
 
 from broadsheet.serving.asgi_handler import OneSyncThreadASGIHandler  # noqa: E402
 from broadsheet.serving.front_cache import FrontCache  # noqa: E402
+from broadsheet.serving.metrics import RequestMetrics  # noqa: E402
 from broadsheet.serving.request_limits import RequestSizeLimit  # noqa: E402
 
 django_application = OneSyncThreadASGIHandler()
-# The size cap outermost: no layer reads a body it would refuse.
-application = RequestSizeLimit(FrontCache(django_application))
+# Timing outermost, so that refusals and the front cache's answers are counted;
+# then the size cap: no layer reads a body it would refuse.
+application = RequestMetrics(RequestSizeLimit(FrontCache(django_application)))

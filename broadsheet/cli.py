@@ -6,6 +6,7 @@ command works on a brand-new data folder.
 """
 
 import os
+import shutil
 import sys
 
 from broadsheet import __version__
@@ -53,6 +54,21 @@ def print_help() -> None:
     print("see README.md for every setting.")
 
 
+def _count_across_processes() -> None:
+    """Give the app processes `serve` starts one folder for their /metrics numbers,
+    emptied first: prometheus-client reads the variable when it is first imported,
+    so it must be set before Django loads anything. One the operator set is kept."""
+    from broadsheet.data_dir import get_data_dir
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    folder = get_data_dir() / "metrics"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def _migrate() -> None:
     from django.core.management import call_command  # deferred: see main()
 
@@ -73,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         print_help()
         return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "broadsheet.settings")
+    if name == "serve":
+        _count_across_processes()
     # Django is imported only now: `--help` and `--version` answer without
     # loading it, and the settings module is named before anything reads it.
     import django

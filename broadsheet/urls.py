@@ -4,10 +4,12 @@ from django.views.generic import TemplateView
 
 from broadsheet.core.views import healthz
 from broadsheet.readers.views import admin_sign_in
+from broadsheet.serving.metrics import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/", healthz),
+    path("metrics", metrics, name="metrics"),
     # What crawlers may read, and where the sitemaps are (templates/robots.txt).
     path(
         "robots.txt",

@@ -25,6 +25,7 @@ from django.http import QueryDict
 from django.utils import translation
 
 from broadsheet.discussion.queries import SORTS
+from broadsheet.metrics import PAGE_CACHE
 
 
 def is_shared_request(request) -> bool:
@@ -111,7 +112,9 @@ def etag_for(key: str) -> str:
 
 def get_page(key: str) -> tuple[bytes, float] | None:
     """The page's bytes and when they were rendered (seconds since the epoch)."""
-    return cache.get(key)
+    page = cache.get(key)
+    PAGE_CACHE.labels("miss" if page is None else "hit").inc()
+    return page
 
 
 def keep_page(key: str, content: bytes) -> float:

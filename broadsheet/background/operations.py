@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Count, Min
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -32,3 +33,14 @@ def prune_finished_tasks() -> int:
         finished_at__lt=cutoff,
     ).delete()
     return pruned
+
+
+def measure_task_backlog() -> tuple[int, float]:
+    """How many tasks wait to run, and how long (seconds) the oldest has waited;
+    one aggregate over the queue's partial index of ready tasks."""
+    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY).aggregate(
+        count=Count("pk"), oldest=Min("enqueued_at")
+    )
+    oldest = waiting["oldest"]
+    age = (timezone.now() - oldest).total_seconds() if oldest is not None else 0.0
+    return waiting["count"], max(age, 0.0)

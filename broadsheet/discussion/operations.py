@@ -5,7 +5,9 @@ through here, so numbering, threading, quoting, rendering and limits hold for
 every door.
 """
 
+import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +34,7 @@ from broadsheet.live.publishing import (
     erase_comment_from_events,
     record_event,
 )
+from broadsheet.metrics import COMMENTS_POSTED, COMMENTS_REFUSED
 from broadsheet.moderation import reasons
 from broadsheet.moderation.audit import audit
 from broadsheet.moderation.reasons import Hold
@@ -74,7 +77,7 @@ def validate_comment_body(body: str) -> str:
     # Normalise line endings only: the text is otherwise kept as the author wrote it.
     body = body.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not body:
-        raise CommentRejected(_("The comment is empty. Please write something first."))
+        raise CommentRejected(_("The comment is empty. Please write something first."), "empty")
     limit = settings.BROADSHEET_COMMENT_MAX_LENGTH
     if len(body) > limit:
         raise CommentRejected(
@@ -83,7 +86,8 @@ def validate_comment_body(body: str) -> str:
                 "The comment is too long: %(length)d characters, the limit is %(limit)d.",
                 len(body),
             )
-            % {"length": len(body), "limit": limit}
+            % {"length": len(body), "limit": limit},
+            "too_long",
         )
     return body
 
@@ -126,11 +130,11 @@ def judge_comment_text(
     if anchored is not None:
         body = anchored.remaining_body
         if not body:
-            raise CommentRejected(_("Add your own words below the quote."))
+            raise CommentRejected(_("Add your own words below the quote."), "empty")
     body_html = _render(article, body)
     verdict = check_comment(body=body, body_html=body_html, author=author, editing=editing)
     if verdict.refuse:
-        raise CommentRejected(verdict.refuse)
+        raise CommentRejected(verdict.refuse, "rule")
     return JudgedText(body=body, body_html=body_html, hold=verdict.hold, anchored=anchored)
 
 
@@ -141,7 +145,7 @@ def check_may_reply_to(*, parent: Comment, article, reader) -> None:
         parent.article_id != article.pk
         or not Comment.objects.visible_to(reader).filter(pk=parent.pk).exists()
     ):
-        raise CommentRejected(_("The comment you are replying to does not exist."))
+        raise CommentRejected(_("The comment you are replying to does not exist."), "no_parent")
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,26 @@ class ImportedHistory:
     posted_at: datetime
 
 
+def _counted(post: Callable[..., Comment]) -> Callable[..., Comment]:
+    """Count what became of each new comment for /metrics: published, held, or
+    refused and why (the refusal's code, one of a few fixed words)."""
+
+    @functools.wraps(post)
+    def counted(**kwargs) -> Comment:
+        try:
+            comment = post(**kwargs)
+        except CommentRejected as refusal:
+            COMMENTS_REFUSED.labels(refusal.code).inc()
+            raise
+        if kwargs.get("history") is None:
+            held = comment.status == Comment.Status.PENDING
+            COMMENTS_POSTED.labels("held" if held else "published").inc()
+        return comment
+
+    return counted
+
+
+@_counted
 def post_comment(
     *,
     article,
@@ -211,10 +235,10 @@ def post_comment(
         with transaction.atomic():
             discussion = Discussion.objects.select_for_update().get(article=article)
             if discussion.effective_mode == Discussion.Mode.CLOSED:
-                raise CommentRejected(_("The discussion of this article is closed."))
+                raise CommentRejected(_("The discussion of this article is closed."), "closed")
             too_fast = check_rate(author=author, discussion=discussion) if history is None else ""
             if too_fast:
-                raise CommentRejected(too_fast)
+                raise CommentRejected(too_fast, "too_fast")
             held_because = judged.hold or _hold_reason(discussion, author)
             discussion.last_number += 1
             number = discussion.last_number
@@ -294,20 +318,22 @@ def check_may_take_part(reader) -> None:
     and an unverified one's when the site asks for verified addresses
     (BROADSHEET_UNVERIFIED_MAY_COMMENT off)."""
     if getattr(reader, "is_banned", False):
-        raise CommentRejected(_("Your account may no longer post or vote."))
+        raise CommentRejected(_("Your account may no longer post or vote."), "banned")
     if getattr(reader, "must_verify_email_to_take_part", False):
         raise CommentRejected(
             _(
                 "Please verify your email address first: open the link we sent you, or send "
                 "it again from your account settings. Until then you can read, but not "
                 "post, reply or vote."
-            )
+            ),
+            "unverified",
         )
     if getattr(reader, "is_suspended", False):
         until = timezone.localtime(reader.suspended_until)
         raise CommentRejected(
             _("Your account is suspended until %(until)s: you can read, but not post or vote.")
-            % {"until": date_format(until, "DATETIME_FORMAT")}
+            % {"until": date_format(until, "DATETIME_FORMAT")},
+            "suspended",
         )
 
 

@@ -16,7 +16,12 @@ from broadsheet.discussion.models import Comment
 
 
 class CommentRejected(ValueError):
-    """The request cannot be carried out; the message is written for the reader."""
+    """The request cannot be carried out; the message is written for the reader,
+    `code` for machines (the API's error codes, /metrics' refusal reasons)."""
+
+    def __init__(self, message: str, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def edit_window() -> timedelta:

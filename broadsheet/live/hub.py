@@ -25,6 +25,7 @@ from django.conf import settings
 from broadsheet.live import changes
 from broadsheet.live.events import presence_changed
 from broadsheet.live.sse import format_sse
+from broadsheet.metrics import LIVE_MESSAGES, LIVE_OVERFLOWS, LIVE_PAGES
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class LiveHub:
         """`reader_id` only for a connection authenticated as that reader."""
         self.start_listening()
         subscription = Subscription(article_id, reader_id)
+        LIVE_PAGES.inc()
         if article_id is not None:
             self._by_article[article_id].add(subscription)
         if reader_id is not None:
@@ -147,6 +149,7 @@ class LiveHub:
                     await self._listening.wait()
 
     def unsubscribe(self, subscription: Subscription) -> None:
+        LIVE_PAGES.dec()
         for index, key in (
             (self._by_article, subscription.article),
             (self._by_reader, subscription.reader),
@@ -215,7 +218,9 @@ class LiveHub:
     def _offer(subscription: Subscription, item) -> None:
         try:
             subscription.queue.put_nowait(item)
+            LIVE_MESSAGES.inc()
         except asyncio.QueueFull:
+            LIVE_OVERFLOWS.inc()
             # A connection this far behind is better served by a reload.
             while not subscription.queue.empty():
                 subscription.queue.get_nowait()

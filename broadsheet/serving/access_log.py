@@ -7,9 +7,14 @@ Control characters are escaped too, so a path cannot forge a log line.
 
 import copy
 import logging
+import re
 
 import uvicorn.config
 from django.conf import settings
+
+# A single sign-on link carries its signed token in the query string: one-time
+# and short-lived, but a log is kept longer and read by more people than that.
+_SECRET_IN_QUERY = re.compile(r"([?&]token=)[^&#]*")
 
 
 def shorten(text: str, limit: int) -> str:
@@ -28,7 +33,11 @@ class ShortRequestLines(logging.Filter):
         # Uvicorn logs (client, method, path, http version, status).
         if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
             limit = settings.BROADSHEET_ACCESS_LOG_MAX_PATH
-            record.args = (*args[:2], shorten(args[2], limit), *args[3:])
+            path = shorten(_SECRET_IN_QUERY.sub(r"\1[redacted]", args[2]), limit)
+            record.args = (*args[:2], path, *args[3:])
+            # Fields of their own for the JSON format (the plain one ignores them).
+            record.client, record.method, record.path = args[0], args[1], path
+            record.status = args[4]
         return True
 
 
@@ -40,4 +49,7 @@ def uvicorn_log_config() -> dict:
         "()": "broadsheet.serving.access_log.ShortRequestLines"
     }
     config["handlers"]["access"]["filters"] = ["short_request_lines"]
+    if settings.BROADSHEET_LOG_FORMAT == "json":
+        for name in ("default", "access"):
+            config["formatters"][name] = dict(settings.LOG_FORMATTERS["json"])
     return config

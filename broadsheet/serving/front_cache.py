@@ -50,6 +50,7 @@ from django.utils import translation
 
 from broadsheet.live.changes import clock, journal
 from broadsheet.live.hub import hub
+from broadsheet.metrics import FRONT_CACHE
 
 # Set by a Django view on a response that is the same for every signed-out reader:
 # "articles=1,2; rendered=1732870000.25". Never leaves the process.
@@ -256,6 +257,7 @@ class FrontCache:
             self._journal_due = now + JOURNAL_CHECK_SECONDS
             self._journal.catch_up()
         page = self._usable(incoming.key)
+        FRONT_CACHE.labels("miss" if page is None else "hit").inc()
         if page is None and scope["method"] == "GET":
             page = await self._fill(incoming, scope, receive, send)
             if page is None:

@@ -72,6 +72,10 @@ SECRET_MODELS: dict[str, str] = {
         "the id in a private replies feed's address (the HMAC beside it needs the "
         "site's SECRET_KEY): a capability, not content"
     ),
+    "readers.apitoken": (
+        "API tokens are kept as hashes, and a hash is all it takes to recognise the "
+        "token: with them a restored site keeps every script and app signed in"
+    ),
     "integrations.webhookendpoint": (
         "a webhook endpoint's signing secret lets whoever holds it send messages its "
         "receiver trusts as the site's; without secrets, editors register endpoints again"
@@ -81,6 +85,10 @@ SECRET_MODELS: dict[str, str] = {
 NOT_SECRETS: dict[str, str] = {
     "discussion.comment.submission_key": "the form's idempotency key, useless to anyone else",
     "readers.reader.last_login": "a time",
+    "readers.usedssotoken.token_id": (
+        "the hash of a single sign-on token already used up: it signs nobody in, and "
+        "travelling keeps it used on the restored site until it expires"
+    ),
 }
 
 
