@@ -650,7 +650,9 @@ if BROADSHEET_SSO_LOGOUT_URL:
 # Editors register endpoints in the admin; the worker POSTs each event to them, signed
 # (Standard Webhooks). One attempt takes at most this long, connecting included,
 # whatever the receiver does (a slow one cannot hold the worker).
-BROADSHEET_WEBHOOK_TIMEOUT_SECONDS = env_float("BROADSHEET_WEBHOOK_TIMEOUT_SECONDS", 10)
+BROADSHEET_WEBHOOK_TIMEOUT_SECONDS = env_float(
+    "BROADSHEET_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=0.1
+)
 # Seconds to wait before each retry of a failed attempt (a non-2xx answer, a timeout,
 # no connection): one attempt, then one more per number; after the last, the delivery
 # has failed. The default is Standard Webhooks' own: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h.
