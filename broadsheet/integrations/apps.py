@@ -2,15 +2,17 @@ from django.apps import AppConfig
 
 
 class IntegrationsConfig(AppConfig):
-    """Doors for other systems: importers of other comment systems' exports,
-    Broadsheet's own export, restore and backup, and webhooks."""
+    """Doors for other systems: the JSON API, importers of other comment systems'
+    exports, Broadsheet's own export, restore and backup, and webhooks."""
 
     name = "broadsheet.integrations"
     label = "integrations"
     verbose_name = "Integrations"
 
     def ready(self) -> None:
+        from broadsheet.background.worker import register_duty
         from broadsheet.discussion.operations import comment_changed
+        from broadsheet.integrations.api.operations import sweep_expired_keys
         from broadsheet.integrations.importing.operations import claim_imported_comments
         from broadsheet.integrations.webhooks.tasks import (
             hear_comment_change,
@@ -21,6 +23,8 @@ class IntegrationsConfig(AppConfig):
 
         # A reader who verifies the address an import knew gets those comments.
         on_address_verified(claim_imported_comments)
+        # The API's Idempotency-Keys are kept a day; the worker deletes older ones.
+        register_duty(sweep_expired_keys)
         # Comments and moderators' decisions become webhooks, queued in the
         # operation's own transaction (integrations/webhooks/tasks.py).
         comment_changed.register(hear_comment_change)

@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from broadsheet.readers import identity
 from broadsheet.readers.emails import send_account_email_later, send_password_reset_email
-from broadsheet.readers.models import Reader, handle_validator
+from broadsheet.readers.identity import clean_display_name
+from broadsheet.readers.models import ApiTokenScope, Reader, handle_validator
 
 
 class SignUpForm(forms.Form):
@@ -156,3 +157,29 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     ):
         site_url = f"{context['protocol']}://{context['domain']}"
         send_account_email_later(send_password_reset_email, context["user"].pk, site_url)
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal API token: what it is for, and what it may do."""
+
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=80,
+        help_text=_("What the token is for, so you can tell your tokens apart."),
+    )
+    scope = forms.ChoiceField(label=_("Scope"), choices=())
+
+    def __init__(self, *args, may_moderate: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A token never grants more than its reader has: moderate only to moderators.
+        self.fields["scope"].choices = [
+            (value, label)
+            for value, label in ApiTokenScope.choices
+            if value != ApiTokenScope.MODERATE or may_moderate
+        ]
+
+    def clean_name(self) -> str:
+        name = clean_display_name(self.cleaned_data["name"])
+        if not name:
+            raise forms.ValidationError(_("Give the token a name."))
+        return name

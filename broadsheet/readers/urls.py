@@ -37,6 +37,12 @@ urlpatterns = [
         views.cancel_email_change_view,
         name="cancel_email_change",
     ),
+    path("accounts/settings/tokens/", views.api_tokens, name="api_tokens"),
+    path(
+        "accounts/settings/tokens/<int:token_id>/revoke/",
+        views.revoke_api_token_view,
+        name="revoke_api_token",
+    ),
     path("accounts/verify-email/<str:token>/", views.verify_email, name="verify_email"),
     path("readers/<str:handle>/", views.profile, name="profile"),
     path("readers/<str:handle>/presence/", views.presence_setting, name="presence"),

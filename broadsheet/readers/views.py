@@ -21,17 +21,26 @@ from django_ratelimit.core import is_ratelimited
 
 from broadsheet.core.limits import WINDOW_SECONDS, limit, too_many_requests, within_limit
 from broadsheet.discussion.queries import list_comments_by_reader
+from broadsheet.moderation.access import is_moderator
 from broadsheet.readers.access import get_reply_feed_token
 from broadsheet.readers.emails import mask_address
-from broadsheet.readers.forms import EmailChangeForm, PasswordResetForm, SignInForm, SignUpForm
-from broadsheet.readers.models import Reader
+from broadsheet.readers.forms import (
+    ApiTokenForm,
+    EmailChangeForm,
+    PasswordResetForm,
+    SignInForm,
+    SignUpForm,
+)
+from broadsheet.readers.models import ApiToken, Reader
 from broadsheet.readers.operations import (
     AddressTaken,
     cancel_email_change,
     confirm_email_address,
+    create_api_token,
     create_reply_feed_key,
     issue_api_token_for_sso,
     request_email_change,
+    revoke_api_token,
     revoke_reply_feed_key,
     send_sign_up_attempt_notice,
     send_verification_again,
@@ -508,3 +517,42 @@ def sso_token(request):
             "reader": {"handle": reader.handle, "display_name": reader.display_name},
         }
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@limit(key="user", setting="BROADSHEET_API_TOKENS_PER_HOUR", period="h")
+def api_tokens(request):
+    """The reader's personal API tokens: the list, and a form for a new one whose
+    secret is shown on this answer only (never stored, never shown again)."""
+    reader = request.user
+    form = ApiTokenForm(request.POST or None, may_moderate=is_moderator(reader))
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        issued = create_api_token(
+            reader=reader, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
+        )
+        new_secret = issued.secret
+        form = ApiTokenForm(may_moderate=is_moderator(reader))
+    tokens = ApiToken.objects.filter(reader=reader).order_by("-created_at")[:100]
+    response = render(
+        request,
+        "readers/api_tokens.html",
+        {"form": form, "tokens": tokens, "new_secret": new_secret},
+        status=400 if request.method == "POST" and new_secret is None else 200,
+    )
+    # The one page that shows a secret: no cache anywhere may keep it.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def revoke_api_token_view(request, token_id: int):
+    """Revoke one of the reader's own tokens; anyone else's is as missing as a typo."""
+    token = get_object_or_404(ApiToken, pk=token_id, reader=request.user)
+    revoke_api_token(token=token)
+    messages.success(
+        request, _("The token %(prefix)s… no longer works.") % {"prefix": token.prefix}
+    )
+    return redirect("readers:api_tokens")

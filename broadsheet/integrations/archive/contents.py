@@ -43,6 +43,10 @@ EXCLUDED_MODELS: dict[str, str] = {
         "the old site's secret key; Notification rows keep what readers were told, "
         "without their message (email_message is cleared)"
     ),
+    "integrations.idempotencykey": (
+        "answers to API retries, kept a day: a client retrying against the new site "
+        "with an old key would be answered with the old site's comment"
+    ),
     "integrations.webhookdelivery": (
         "the old site's webhook log and work in flight: a restored site must not send "
         "the old site's pending messages again"
@@ -68,13 +72,13 @@ SECRET_FIELDS: dict[str, dict[str, str]] = {
     "readers.reader": {"password": "a password hash opens the account"},
 }
 SECRET_MODELS: dict[str, str] = {
+    "readers.apitoken": (
+        "personal API tokens: only their SHA-256 is stored, but a restored hash keeps "
+        "the old token working on the new site, so they travel only when asked"
+    ),
     "readers.replyfeedkey": (
         "the id in a private replies feed's address (the HMAC beside it needs the "
         "site's SECRET_KEY): a capability, not content"
-    ),
-    "readers.apitoken": (
-        "API tokens are kept as hashes, and a hash is all it takes to recognise the "
-        "token: with them a restored site keeps every script and app signed in"
     ),
     "integrations.webhookendpoint": (
         "a webhook endpoint's signing secret lets whoever holds it send messages its "

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('discussion', '0007_comment_language'),
-        ('integrations', '0001_initial'),
+        ('integrations', '0002_api_idempotency'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,20 +1,21 @@
-"""Webhooks in the JSON API: a django-ninja Router the API mounts (for example
-`api.add_router("/webhooks/", router)`), for editors and administrators.
+"""Webhooks in the JSON API, mounted at /api/v1/webhooks/ (integrations/api/app.py),
+for editors and administrators.
 
-A request carries a personal API token (`Authorization: Bearer …`) with the
-`moderate` scope, of a reader whose role lets them manage endpoints (the editor
-role, or an administrator); anyone else gets 401 (no or a bad token) or 403.
-Endpoints only translate: parse, check, call one operation, answer.
+The API's own callers: a personal token (`Authorization: Bearer …`) of the
+`moderate` scope, or the browser's session with CSRF; and the reader must be one
+whose role manages endpoints (the editor role, or an administrator). Anyone else
+gets the API's 401 or 403 problems. Endpoints only translate: parse, check, call
+one operation, answer.
 """
 
 from datetime import datetime
 
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
-from ninja.security import HttpBearer
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
 
+from broadsheet.integrations.api.auth import MODERATE, require
+from broadsheet.integrations.api.common import answers
+from broadsheet.integrations.api.problems import ApiProblem, FieldError, invalid, not_found
 from broadsheet.integrations.webhooks import operations, tasks
 from broadsheet.integrations.webhooks.models import (
     DESCRIPTION_MAX_LENGTH,
@@ -23,35 +24,12 @@ from broadsheet.integrations.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from broadsheet.readers.access import find_api_token
-from broadsheet.readers.models import ApiTokenScope
-from broadsheet.readers.operations import record_api_token_use
 
 DELIVERIES_PER_PAGE_MAX = 100
 MANAGE = "integrations.change_webhookendpoint"
 VIEW = "integrations.view_webhookendpoint"
 
-
-class EditorToken(HttpBearer):
-    """A live token with the moderate scope whose reader may at least view endpoints."""
-
-    def authenticate(self, request: HttpRequest, token: str):
-        found = find_api_token(token)
-        if found is None:
-            return None
-        if not found.allows(ApiTokenScope.MODERATE) or not found.reader.has_perm(VIEW):
-            raise HttpError(403, "This token may not manage webhooks.")
-        record_api_token_use(token=found)
-        request.user = found.reader
-        return found.reader
-
-
-router = Router(auth=EditorToken(), tags=["webhooks"])
-
-
-def _require_manage(request: HttpRequest) -> None:
-    if not request.user.has_perm(MANAGE):
-        raise HttpError(403, "Only editors and administrators change webhooks.")
+router = Router(tags=["webhooks"])
 
 
 class EndpointOut(Schema):
@@ -95,78 +73,102 @@ class DeliveryOut(Schema):
     created_at: datetime
 
 
-def _refused(refusal: operations.EndpointRefused) -> HttpError:
-    return HttpError(422, str(refusal))
+def _caller_who_may(request, permission: str):
+    """The caller, if their token's scope is `moderate` (or it is their session) and
+    their role lets them see (VIEW) or change (MANAGE) webhooks; else 401 or 403."""
+    caller = require(request, MODERATE)
+    if not caller.reader.has_perm(permission):
+        detail = _("Only editors and administrators manage webhooks.")
+        raise ApiProblem(403, detail, [FieldError("", "not_an_editor", detail)])
+    return caller
 
 
-@router.get("/endpoints", response=list[EndpointOut])
+def _endpoint(endpoint_id: int) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+    if endpoint is None:
+        raise not_found()
+    return endpoint
+
+
+def _refused(refusal: operations.EndpointRefused) -> ApiProblem:
+    return invalid("", "refused", str(refusal))
+
+
+@router.get("/endpoints", response=answers({200: list[EndpointOut]}), summary="Endpoints")
 def list_endpoints(request):
+    _caller_who_may(request, VIEW)
     return list(WebhookEndpoint.objects.order_by("pk"))
 
 
-@router.post("/endpoints", response={201: EndpointWithSecret})
+@router.post("/endpoints", response=answers({201: EndpointWithSecret}), summary="Add one")
 def create_endpoint(request, payload: EndpointIn):
-    _require_manage(request)
+    caller = _caller_who_may(request, MANAGE)
     try:
         endpoint = operations.create_webhook_endpoint(
             url=payload.url,
             events=payload.events,
             description=payload.description,
             active=payload.active,
-            created_by=request.user,
+            created_by=caller.reader,
         )
     except operations.EndpointRefused as refusal:
         raise _refused(refusal) from None
     return Status(201, endpoint)
 
 
-@router.get("/endpoints/{endpoint_id}", response=EndpointWithSecret)
+@router.get("/endpoints/{endpoint_id}", response=answers({200: EndpointWithSecret}))
 def get_endpoint(request, endpoint_id: int):
-    _require_manage(request)  # the secret is shown only to who may change it
-    return get_object_or_404(WebhookEndpoint, pk=endpoint_id)
+    _caller_who_may(request, MANAGE)  # the secret: only to who may change it
+    return _endpoint(endpoint_id)
 
 
-@router.patch("/endpoints/{endpoint_id}", response=EndpointOut)
+@router.patch("/endpoints/{endpoint_id}", response=answers({200: EndpointOut}))
 def update_endpoint(request, endpoint_id: int, payload: EndpointPatch):
-    _require_manage(request)
-    endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
+    _caller_who_may(request, MANAGE)
+    endpoint = _endpoint(endpoint_id)
     try:
         return operations.update_webhook_endpoint(endpoint=endpoint, **payload.dict())
     except operations.EndpointRefused as refusal:
         raise _refused(refusal) from None
 
 
-@router.delete("/endpoints/{endpoint_id}", response={204: None})
+@router.delete("/endpoints/{endpoint_id}", response=answers({204: None}))
 def delete_endpoint(request, endpoint_id: int):
-    _require_manage(request)
-    operations.delete_webhook_endpoint(endpoint=get_object_or_404(WebhookEndpoint, pk=endpoint_id))
+    _caller_who_may(request, MANAGE)
+    operations.delete_webhook_endpoint(endpoint=_endpoint(endpoint_id))
     return Status(204, None)
 
 
-@router.post("/endpoints/{endpoint_id}/rotate-secret", response=EndpointWithSecret)
+@router.post("/endpoints/{endpoint_id}/rotate-secret", response=answers({200: EndpointWithSecret}))
 def rotate_secret(request, endpoint_id: int):
-    _require_manage(request)
-    endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
-    return operations.rotate_webhook_secret(endpoint=endpoint)
+    _caller_who_may(request, MANAGE)
+    return operations.rotate_webhook_secret(endpoint=_endpoint(endpoint_id))
 
 
-@router.post("/endpoints/{endpoint_id}/ping", response={202: DeliveryOut})
+@router.post("/endpoints/{endpoint_id}/ping", response=answers({202: DeliveryOut}))
 def ping(request, endpoint_id: int):
-    _require_manage(request)
-    endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
-    return Status(202, tasks.send_test_ping(endpoint=endpoint))
+    _caller_who_may(request, MANAGE)
+    return Status(202, tasks.send_test_ping(endpoint=_endpoint(endpoint_id)))
 
 
-@router.get("/endpoints/{endpoint_id}/deliveries", response=list[DeliveryOut])
+@router.get("/endpoints/{endpoint_id}/deliveries", response=answers({200: list[DeliveryOut]}))
 def list_deliveries(
-    request, endpoint_id: int, status: str = "", before: int | None = None, limit: int = 50
+    request,
+    endpoint_id: int,
+    status: str = "",
+    before: int | None = None,
+    limit: int = Query(50, ge=1, le=DELIVERIES_PER_PAGE_MAX),
 ):
     """Newest first; `before` (a delivery id) for the next page."""
-    endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
+    _caller_who_may(request, VIEW)
+    endpoint = _endpoint(endpoint_id)
     if status and status not in WebhookDelivery.Status.values:
-        raise HttpError(422, f"status is one of {', '.join(WebhookDelivery.Status.values)}")
-    if not 1 <= limit <= DELIVERIES_PER_PAGE_MAX:
-        raise HttpError(422, f"limit is from 1 to {DELIVERIES_PER_PAGE_MAX}")
+        raise invalid(
+            "/query/status",
+            "not_allowed",
+            _("The status is one of: %(statuses)s.")
+            % {"statuses": ", ".join(WebhookDelivery.Status.values)},
+        )
     deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
     if status:
         deliveries = deliveries.filter(status=status)
@@ -175,8 +177,10 @@ def list_deliveries(
     return list(deliveries.order_by("-pk")[:limit])
 
 
-@router.post("/deliveries/{delivery_id}/redeliver", response={202: DeliveryOut})
+@router.post("/deliveries/{delivery_id}/redeliver", response=answers({202: DeliveryOut}))
 def redeliver(request, delivery_id: int):
-    _require_manage(request)
-    delivery = get_object_or_404(WebhookDelivery, pk=delivery_id)
+    _caller_who_may(request, MANAGE)
+    delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
+    if delivery is None:
+        raise not_found()
     return Status(202, tasks.redeliver(delivery=delivery))

@@ -1,6 +1,6 @@
-"""The webhooks router: editors (and administrators) manage endpoints and read
-deliveries with a moderate-scope token; readers' and read-scope tokens get 403,
-no token 401, bad input 422 with nothing stored."""
+"""/api/v1/webhooks/: editors (and administrators) manage endpoints and read
+deliveries with a moderate-scope token or their session; readers', moderators'
+and read-scope tokens get 403, no token 401, bad input 422 with nothing stored."""
 
 import json
 
@@ -10,8 +10,8 @@ from broadsheet.integrations.webhooks.models import WebhookDelivery, WebhookEndp
 from broadsheet.readers.models import ApiTokenScope
 from broadsheet.readers.operations import create_api_token
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.integrations.webhooks.api_urls")]
-BASE = "/api/webhooks"
+pytestmark = pytest.mark.django_db
+BASE = "/api/v1/webhooks"
 
 
 def bearer(reader, scope=ApiTokenScope.MODERATE) -> dict:
@@ -116,3 +116,11 @@ def test_an_editors_read_scope_token_is_refused(client, editor, make_endpoint):
     assert client.get(BASE + "/endpoints", **auth).status_code == 403
     assert post(client, f"/endpoints/{endpoint.pk}/ping", {}, auth).status_code == 403
     assert WebhookDelivery.objects.count() == 0
+
+
+def test_an_editors_session_reads_the_endpoints(client, editor, make_endpoint):
+    make_endpoint("https://hooks.example/in")
+    client.force_login(editor)
+    listed = client.get(BASE + "/endpoints")
+    assert listed.status_code == 200
+    assert [e["url"] for e in listed.json()] == ["https://hooks.example/in"]
