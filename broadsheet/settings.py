@@ -503,7 +503,7 @@ BROADSHEET_EDITS_PER_MINUTE = env_int("BROADSHEET_EDITS_PER_MINUTE", 10)
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default", "email"],
+        "QUEUES": ["default", "email", "webhooks"],
     }
 }
 BROADSHEET_WORKER_INTERVAL_SECONDS = env_float("BROADSHEET_WORKER_INTERVAL_SECONDS", 1)
@@ -731,3 +731,41 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 BROADSHEET_OIDC_SIGNINS_PER_MINUTE = env_int("BROADSHEET_OIDC_SIGNINS_PER_MINUTE", 20)
 # How long allauth waits for a provider's token, user info and key endpoints.
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("BROADSHEET_OIDC_TIMEOUT_SECONDS", 5, minimum=1)
+# --- webhooks (docs/webhooks.md) -----------------------------------------------------
+# Editors register endpoints in the admin; the worker POSTs each event to them, signed
+# (Standard Webhooks). One attempt takes at most this long, connecting included,
+# whatever the receiver does (a slow one cannot hold the worker).
+BROADSHEET_WEBHOOK_TIMEOUT_SECONDS = env_float(
+    "BROADSHEET_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=0.1
+)
+# Seconds to wait before each retry of a failed attempt (a non-2xx answer, a timeout,
+# no connection): one attempt, then one more per number; after the last, the delivery
+# has failed. The default is Standard Webhooks' own: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h.
+_webhook_retries = env_list("BROADSHEET_WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000")
+try:
+    BROADSHEET_WEBHOOK_RETRY_SCHEDULE = [int(seconds) for seconds in _webhook_retries]
+    if any(seconds < 0 for seconds in BROADSHEET_WEBHOOK_RETRY_SCHEDULE):
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(
+        f"BROADSHEET_WEBHOOK_RETRY_SCHEDULE={','.join(_webhook_retries)!r}: "
+        "expected whole seconds separated by commas, such as 5,300,1800"
+    ) from None
+# After this many deliveries in a row failed (every attempt), an endpoint is switched off.
+BROADSHEET_WEBHOOK_FAILURES_BEFORE_DISABLING = env_int(
+    "BROADSHEET_WEBHOOK_FAILURES_BEFORE_DISABLING", 5, minimum=1
+)
+# After a secret is rotated, deliveries carry a signature with the old one too for
+# this long, so a receiver can change its secret without losing a message.
+BROADSHEET_WEBHOOK_OLD_SECRET_HOURS = env_int("BROADSHEET_WEBHOOK_OLD_SECRET_HOURS", 24)
+# How long a process trusts what it knows of which events have an endpoint (after
+# a change in another process without Redis); a post with no endpoint costs nothing.
+BROADSHEET_WEBHOOK_ENDPOINTS_CACHE_SECONDS = env_int(
+    "BROADSHEET_WEBHOOK_ENDPOINTS_CACHE_SECONDS", 10
+)
+# Dangerous: lets webhooks reach loopback, private and link-local addresses (the
+# machine itself, the newsroom's network, a cloud's metadata service). Off, an
+# endpoint's name must resolve to public addresses only, checked as it is sent.
+BROADSHEET_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool(
+    "BROADSHEET_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False
+)

@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from broadsheet.core.hooks import Hook
 from broadsheet.discussion import events
 from broadsheet.discussion.models import MAX_DEPTH, Comment, Discussion, Vote
 from broadsheet.discussion.quotes import (
@@ -52,6 +53,17 @@ from broadsheet.search.operations import (
 )
 
 PATH_DIGITS = 10
+
+# Told, inside the operation's transaction, of each change to a comment that the
+# public may hear of: `comment_changed(event=..., comment=..., actor=...)` with
+# event "comment.posted" (it became public: posted unheld, or approved),
+# "comment.edited" (a public comment's new text), "comment.deleted" (a public
+# comment deleted by its author), "comment.withdrawn" (a public comment left the
+# page: a held edit, a rejection), and the moderators' "comment.approved" and
+# "comment.rejected". Filled by the apps above (integrations sends webhooks) in
+# their AppConfig.ready, so that discussion imports none of them. Imports
+# (`history`) and generated comments are not news and are not told.
+comment_changed = Hook("comment_changed")
 
 
 def open_discussion(*, article) -> Discussion:
@@ -270,6 +282,8 @@ def post_comment(
                     # A row in this transaction: whoever it concerns is told by
                     # the worker, never while the poster waits.
                     queue_comment_for_notifications(comment=comment)
+                if history is None:
+                    comment_changed(event="comment.posted", comment=comment, actor=author)
             _update_breaking_news(discussion)
     except IntegrityError:
         # Two copies of one submission racing: the other one won, return it.
@@ -665,6 +679,7 @@ def edit_comment(*, comment: Comment, editor, body: str, now: datetime | None = 
                 erase_comment_from_events(article_id=locked.article_id, number=locked.number)
                 withdraw_notifications_about(comment=locked)
                 record_event(article_id=locked.article_id, event=events.comment_withdrawn(locked))
+                comment_changed(event="comment.withdrawn", comment=locked, actor=editor)
             locked.status = Comment.Status.PENDING
             update_fields.append("status")
             if held_because:  # else it was held already, and keeps its reason
@@ -676,6 +691,7 @@ def edit_comment(*, comment: Comment, editor, body: str, now: datetime | None = 
         index_comment(comment=locked)
         if not locked.is_pending:
             record_event(article_id=locked.article_id, event=events.comment_edited(locked))
+            comment_changed(event="comment.edited", comment=locked, actor=editor)
     for field in update_fields:  # the caller's copy tells the truth too
         setattr(comment, field, getattr(locked, field))
     return locked
@@ -689,7 +705,8 @@ def delete_comment(*, comment: Comment, deleter, now: datetime | None = None) ->
         locked = Comment.objects.select_for_update().get(pk=comment.pk)
         if locked.is_deleted:
             return locked
-        if locked.status == Comment.Status.VISIBLE:
+        was_public = locked.status == Comment.Status.VISIBLE
+        if was_public:
             discussion = Discussion.objects.select_for_update().get(article_id=locked.article_id)
             discussion.save(
                 update_fields=count_as_visible(
@@ -706,6 +723,8 @@ def delete_comment(*, comment: Comment, deleter, now: datetime | None = None) ->
         erase_comment_from_events(article_id=locked.article_id, number=locked.number)
         withdraw_notifications_about(comment=locked)
         record_event(article_id=locked.article_id, event=events.comment_deleted(locked))
+        if was_public:  # a held comment's number was never news
+            comment_changed(event="comment.deleted", comment=locked, actor=deleter)
     return locked
 
 

@@ -71,3 +71,13 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reader_id}:{self.key} ({self.state})"
+
+
+# Webhooks keep their models in their own package; Django finds them here.
+from broadsheet.integrations.webhooks.models import (  # noqa: E402
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+__all__ = ["ImportedRecord", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint"]

@@ -11,9 +11,15 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from broadsheet.core.hooks import Hook
 from broadsheet.discussion import events
 from broadsheet.discussion.models import Comment, Discussion
-from broadsheet.discussion.operations import CommentRejected, check_may_take_part, count_as_visible
+from broadsheet.discussion.operations import (
+    CommentRejected,
+    check_may_take_part,
+    comment_changed,
+    count_as_visible,
+)
 from broadsheet.live.publishing import (
     announce_page_change,
     erase_comment_from_events,
@@ -29,6 +35,12 @@ from broadsheet.notifications.operations import (
 )
 from broadsheet.readers.models import Reader
 from broadsheet.search.operations import set_comment_search_status
+
+# Told, inside the operation's transaction, when a reader is banned or suspended:
+# `reader_restricted(event="reader.banned" | "reader.suspended", reader=..., actor=...)`.
+# Filled by the apps above (integrations sends webhooks) in their AppConfig.ready.
+# Decisions on comments are told through discussion's `comment_changed`.
+reader_restricted = Hook("reader_restricted")
 
 
 class UnknownRole(ValueError):
@@ -196,6 +208,8 @@ def approve_comment(*, comment: Comment, moderator, reason: str = "") -> Comment
         if settings.BROADSHEET_NOTIFICATIONS:
             queue_comment_for_notifications(comment=locked)
             notification_tasks.notify_about_decision.enqueue(locked.pk, "approved")
+        comment_changed(event="comment.posted", comment=locked, actor=moderator)
+    comment_changed(event="comment.approved", comment=locked, actor=moderator)
     audit(actor=moderator, action="comment.approved", target=_comment_label(locked), reason=reason)
     return locked
 
@@ -210,7 +224,8 @@ def reject_comment(*, comment: Comment, moderator, reason: str) -> Comment:
     )
     if locked.is_rejected:
         return locked
-    if locked.status == Comment.Status.VISIBLE and not locked.is_deleted:
+    was_public = locked.status == Comment.Status.VISIBLE and not locked.is_deleted
+    if was_public:
         _count_as_visible(locked, -1)
     locked.status = Comment.Status.REJECTED
     locked.report_count = 0
@@ -222,6 +237,9 @@ def reject_comment(*, comment: Comment, moderator, reason: str) -> Comment:
     record_event(article_id=locked.article_id, event=events.comment_removed(locked))
     if settings.BROADSHEET_NOTIFICATIONS:
         notification_tasks.notify_about_decision.enqueue(locked.pk, "rejected")
+    if was_public:
+        comment_changed(event="comment.withdrawn", comment=locked, actor=moderator)
+    comment_changed(event="comment.rejected", comment=locked, actor=moderator)
     audit(actor=moderator, action="comment.rejected", target=_comment_label(locked), reason=reason)
     return locked
 
@@ -278,6 +296,7 @@ def suspend_reader(*, reader: Reader, moderator, until: datetime, reason: str) -
         raise ModerationRefused(_("A suspension must end in the future."))
     reader.suspended_until = until
     reader.save(update_fields=["suspended_until"])
+    reader_restricted(event="reader.suspended", reader=reader, actor=moderator)
     audit(
         actor=moderator,
         action="reader.suspended",
@@ -293,6 +312,7 @@ def ban_reader(*, reader: Reader, moderator, reason: str) -> Reader:
     check_may_restrict(actor=moderator, reader=reader)
     reader.banned_at = timezone.now()
     reader.save(update_fields=["banned_at"])
+    reader_restricted(event="reader.banned", reader=reader, actor=moderator)
     audit(actor=moderator, action="reader.banned", target=f"reader {reader.handle}", reason=reason)
     return reader
 

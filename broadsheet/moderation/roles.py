@@ -35,6 +35,12 @@ ROLES: dict[str, Role] = {
                 ("discussion", "moderate_comment"),
                 ("discussion", "change_discussion"),
                 ("moderation", "view_auditentry"),
+                # Webhooks (integrations): the endpoints other systems hear from.
+                ("integrations", "view_webhookendpoint"),
+                ("integrations", "add_webhookendpoint"),
+                ("integrations", "change_webhookendpoint"),
+                ("integrations", "delete_webhookendpoint"),
+                ("integrations", "view_webhookdelivery"),
             ),
             staff=True,
         ),

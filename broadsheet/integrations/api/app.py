@@ -32,6 +32,7 @@ from broadsheet.integrations.api.problems import (
     unauthorized,
 )
 from broadsheet.integrations.api.rendering import JSONRenderer
+from broadsheet.integrations.webhooks.api import router as webhooks_router
 
 logger = logging.getLogger("broadsheet.api")
 
@@ -86,6 +87,7 @@ api.add_router("/articles", comments.router)
 api.add_router("/me", me.router)
 api.add_router("/counts", counts.router)
 api.add_router("/moderation", moderation.router)
+api.add_router("/webhooks", webhooks_router)
 
 
 def _pointer(location: tuple) -> str:

@@ -47,6 +47,11 @@ EXCLUDED_MODELS: dict[str, str] = {
         "answers to API retries, kept a day: a client retrying against the new site "
         "with an old key would be answered with the old site's comment"
     ),
+    "integrations.webhookdelivery": (
+        "the old site's webhook log and work in flight: a restored site must not send "
+        "the old site's pending messages again"
+    ),
+    "integrations.webhookattempt": "the old site's webhook log (attempts of its deliveries)",
 }
 
 # Django's own tables that travel. Roles are Django groups (moderation/roles.py);
@@ -80,6 +85,10 @@ SECRET_MODELS: dict[str, str] = {
     "readers.passkey": "a passkey's public key and counter, a second factor of its reader",
     "readers.totpdevice": "the secret of a reader's authenticator app: it makes their codes",
     "readers.recoverycode": "hashes of recovery codes, each enough for a second step",
+    "integrations.webhookendpoint": (
+        "a webhook endpoint's signing secret lets whoever holds it send messages its "
+        "receiver trusts as the site's; without secrets, editors register endpoints again"
+    ),
 }
 # Fields whose names look like secrets but are not, and why.
 NOT_SECRETS: dict[str, str] = {
