@@ -574,8 +574,11 @@ def prune_sign_in_history(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     history = now - timedelta(days=settings.BROADSHEET_SIGN_IN_HISTORY_DAYS)
     idle = now - timedelta(seconds=settings.SESSION_COOKIE_AGE)
-    pruned, _ = SignInRecord.objects.filter(created_at__lt=history).delete()
-    stale, _ = ReaderSession.objects.filter(last_active_at__lt=idle).delete()
+    old_sign_ins = SignInRecord.objects.filter(created_at__lt=history)
+    idle_sessions = ReaderSession.objects.filter(last_active_at__lt=idle)
+    # Read first: a DELETE takes SQLite's write lock even when it matches nothing.
+    pruned = old_sign_ins.delete()[0] if old_sign_ins.exists() else 0
+    stale = idle_sessions.delete()[0] if idle_sessions.exists() else 0
     return pruned + stale
 
 

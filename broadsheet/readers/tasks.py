@@ -3,6 +3,7 @@ standing duties of erasing accounts past their grace period, deleting expired
 downloads and forgetting old sign-ins."""
 
 import json
+import time
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django_tasks import task
@@ -23,9 +24,17 @@ def make_data_export(export_id: int) -> bool:
     return operations.store_data_export(export=export, content=content)
 
 
+PRUNE_EVERY_SECONDS = 3600
+_last_prune = {"at": float("-inf")}
+
+
 def look_after_readers_data() -> int:
-    """The worker's standing duty (background.worker.register_duty)."""
+    """The worker's standing duty (background.worker.register_duty). Each part reads
+    before it writes: an idle worker must not take SQLite's write lock on every
+    look. Old sign-ins are pruned once an hour (nothing waits on them)."""
     done = operations.erase_due_accounts()
     done += operations.delete_expired_data_exports()
-    operations.prune_sign_in_history()  # not counted: nothing waits on it
+    if time.monotonic() - _last_prune["at"] >= PRUNE_EVERY_SECONDS:
+        _last_prune["at"] = time.monotonic()
+        operations.prune_sign_in_history()
     return done

@@ -6,7 +6,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -534,12 +534,11 @@ def download_data(request, token: str):
     path = exports_folder() / export.file_name
     if not path.is_file():
         raise Http404
-    response = FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=f"broadsheet-{request.user.handle}-{export.ready_at:%Y-%m-%d}.json",
-        content_type="application/json",
-    )
+    # Read whole (one reader's data, made by us), not streamed: a file iterator is
+    # synchronous, and an ASGI server would consume it on its event loop.
+    response = HttpResponse(path.read_bytes(), content_type="application/json")
+    filename = f"broadsheet-{request.user.handle}-{export.ready_at:%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -63,7 +63,7 @@ def test_the_download_holds_the_readers_data_and_only_theirs(
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     assert "no-store" in response["Cache-Control"]
-    body = b"".join(response.streaming_content).decode()
+    body = response.content.decode()
     data = json.loads(body)
     assert data["format"] == "broadsheet-reader-data/1"
     assert data["profile"]["handle"] == "kestrel-7"
