@@ -591,3 +591,69 @@ for _scraper in BROADSHEET_METRICS_ADDRESSES:
         raise ImproperlyConfigured(
             f"BROADSHEET_METRICS_ADDRESSES: {_scraper!r} is not an address or a network"
         ) from None
+
+# --- single sign-on with the newsroom's own accounts (docs/sso.md) -----------------
+# /accounts/sso/ signs in a reader the newsroom vouches for with a JWT. Off (404)
+# unless a key is given: an HS256 secret shared with the newsroom, or the address of
+# the newsroom's JSON Web Key Set for RS256/ES256 (or both).
+BROADSHEET_SSO_SECRET = env_str("BROADSHEET_SSO_SECRET", "")
+BROADSHEET_SSO_JWKS_URL = env_str("BROADSHEET_SSO_JWKS_URL", "")
+# How long the fetched key set is trusted before it is fetched again; a token naming
+# a key the set lacks fetches it again at most once per BROADSHEET_SSO_JWKS_COOLDOWN_SECONDS
+# (so a stranger's made-up key ids cannot make us hammer the newsroom's server).
+BROADSHEET_SSO_JWKS_CACHE_SECONDS = env_int("BROADSHEET_SSO_JWKS_CACHE_SECONDS", 300, minimum=1)
+BROADSHEET_SSO_JWKS_COOLDOWN_SECONDS = env_int("BROADSHEET_SSO_JWKS_COOLDOWN_SECONDS", 30)
+BROADSHEET_SSO_JWKS_TIMEOUT_SECONDS = env_float("BROADSHEET_SSO_JWKS_TIMEOUT_SECONDS", 5)
+# When set, a token's `aud` must name this site, and its `iss` the newsroom.
+BROADSHEET_SSO_AUDIENCE = env_str("BROADSHEET_SSO_AUDIENCE", "")
+BROADSHEET_SSO_ISSUER = env_str("BROADSHEET_SSO_ISSUER", "")
+# Whether the newsroom has verified the addresses it sends: then an SSO reader's
+# address counts as verified here (notifications go to it at once).
+BROADSHEET_SSO_EMAIL_VERIFIED = env_bool("BROADSHEET_SSO_EMAIL_VERIFIED", False)
+# DANGEROUS: lets a token whose `email` is a local reader's verified address sign in
+# AS that reader (and link the account to the newsroom's `sub` for good). Anyone who
+# controls an account at the newsroom with that address gets the local account, so
+# only for a newsroom that verifies addresses (requires BROADSHEET_SSO_EMAIL_VERIFIED).
+# Off: such a token gets a new account of its own, without the address (ADR 0016).
+BROADSHEET_SSO_TRUST_EMAIL_TO_LINK_ACCOUNTS = env_bool(
+    "BROADSHEET_SSO_TRUST_EMAIL_TO_LINK_ACCOUNTS", False
+)
+# Where signing out sends a reader who signed in through the newsroom, so the
+# newsroom ends its own session too (empty: our own home page).
+BROADSHEET_SSO_LOGOUT_URL = env_str("BROADSHEET_SSO_LOGOUT_URL", "")
+# Bounds on what a stranger can send: a token's length, and how far in the future
+# its `exp` may lie (a used token's id is remembered until then); the clock skew
+# allowed between the newsroom and us.
+BROADSHEET_SSO_MAX_TOKEN_LENGTH = env_int("BROADSHEET_SSO_MAX_TOKEN_LENGTH", 4096, minimum=256)
+BROADSHEET_SSO_MAX_TOKEN_LIFETIME_SECONDS = env_int(
+    "BROADSHEET_SSO_MAX_TOKEN_LIFETIME_SECONDS", 3600, minimum=1
+)
+BROADSHEET_SSO_LEEWAY_SECONDS = env_int("BROADSHEET_SSO_LEEWAY_SECONDS", 30)
+# SSO sign-ins (page and token exchange) per minute per address (0: no limit).
+BROADSHEET_SSO_SIGNINS_PER_MINUTE = env_int("BROADSHEET_SSO_SIGNINS_PER_MINUTE", 20)
+# The lifetime of the write-scope API token POST /accounts/sso/token hands the
+# embedded discussion.
+BROADSHEET_SSO_API_TOKEN_SECONDS = env_int("BROADSHEET_SSO_API_TOKEN_SECONDS", 3600, minimum=60)
+
+# RFC 7518 asks for an HMAC key at least as long as the hash: a short shared secret
+# can be found from one token by trying guesses offline.
+if BROADSHEET_SSO_SECRET and len(BROADSHEET_SSO_SECRET.encode()) < 32:
+    raise ImproperlyConfigured("BROADSHEET_SSO_SECRET is too short; expected at least 32 bytes")
+for _name, _url in (
+    ("BROADSHEET_SSO_JWKS_URL", BROADSHEET_SSO_JWKS_URL),
+    ("BROADSHEET_SSO_LOGOUT_URL", BROADSHEET_SSO_LOGOUT_URL),
+):
+    if _url and not _url.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(f"{_name} is {_url!r}; expected an http(s) URL")
+if BROADSHEET_SSO_TRUST_EMAIL_TO_LINK_ACCOUNTS and not BROADSHEET_SSO_EMAIL_VERIFIED:
+    raise ImproperlyConfigured(
+        "BROADSHEET_SSO_TRUST_EMAIL_TO_LINK_ACCOUNTS needs BROADSHEET_SSO_EMAIL_VERIFIED=true"
+    )
+if BROADSHEET_SSO_LOGOUT_URL:
+    # Signing out is a form whose answer redirects to the newsroom, and browsers hold
+    # a form's redirects to form-action too: the newsroom's origin joins 'self' there.
+    _scheme, _, _rest = BROADSHEET_SSO_LOGOUT_URL.partition("://")
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] = [
+        "'self'",
+        f"{_scheme}://{_rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}",
+    ]

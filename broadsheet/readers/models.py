@@ -139,6 +139,12 @@ class Reader(AbstractBaseUser, PermissionsMixin):
     # The account was erased: the row stays only because comments keep their
     # numbers and places (it carries no name, address or password any more).
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The newsroom's id for this reader (the `sub` of its single sign-on tokens),
+    # empty for accounts made here: later sign-ins find the reader by it, whatever
+    # handle or address the newsroom sends then (readers.operations.sign_in_with_sso).
+    sso_subject = models.CharField(
+        _("single sign-on subject"), max_length=255, blank=True, default="", editable=False
+    )
 
     objects = ReaderManager()
 
@@ -159,6 +165,12 @@ class Reader(AbstractBaseUser, PermissionsMixin):
             ),
             models.UniqueConstraint(
                 fields=["handle_skeleton"], name="reader_handle_skeleton_unique"
+            ),
+            # One account per newsroom reader, even when two first sign-ins race.
+            models.UniqueConstraint(
+                fields=["sso_subject"],
+                name="reader_sso_subject_unique",
+                condition=~models.Q(sso_subject=""),
             ),
         ]
         indexes = [
@@ -372,3 +384,20 @@ class DataExport(models.Model):
 
     def __str__(self) -> str:
         return f"data export {self.pk} of {self.reader_id}"
+
+
+class UsedSsoToken(models.Model):
+    """A single sign-on token that has signed someone in, kept until it expires so
+    that it cannot sign anyone in again (readers.sso.SsoClaims.token_id: its `jti`,
+    or a hash of what it signs). Rows past `expires_at` are swept by the next sign-in.
+    """
+
+    token_id = models.CharField(max_length=64, primary_key=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("used single sign-on token")
+        verbose_name_plural = _("used single sign-on tokens")
+
+    def __str__(self) -> str:
+        return f"{self.token_id[:12]}… until {self.expires_at:%Y-%m-%d %H:%M}"

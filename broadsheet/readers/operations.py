@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from broadsheet.discussion.operations import erase_author_from_discussions
 from broadsheet.live.publishing import publish_gone_offline, publish_presence
@@ -21,7 +22,7 @@ from broadsheet.notifications.models import (
     NotificationSettings,
     OutboxMessage,
 )
-from broadsheet.readers import emails, identity
+from broadsheet.readers import emails, identity, sso
 from broadsheet.readers.access import hash_api_token
 from broadsheet.readers.devices import describe_request, hash_session_key
 from broadsheet.readers.identity import clean_display_name
@@ -33,6 +34,7 @@ from broadsheet.readers.models import (
     ReaderSession,
     ReplyFeedKey,
     SignInRecord,
+    UsedSsoToken,
 )
 from broadsheet.readers.verification import UsedLink, address_to_verify, read_verification_token
 
@@ -453,16 +455,32 @@ def _touch_row(request, reader: Reader, now: datetime) -> None:
     request.session[SESSION_TOUCHED] = now.timestamp()
 
 
-@transaction.atomic
 def record_sign_in(*, request, reader: Reader, now: datetime | None = None) -> bool:
     """Record a reader's sign-in (any door: the form, sign-up, single sign-on): the
     session's row, a line of sign-in history, and, if the account was to be
-    deleted, its deletion cancelled. Returns whether a deletion was cancelled."""
+    deleted, its deletion cancelled. Returns whether a deletion was cancelled.
+
+    Two INSERTs on an ordinary sign-in, and no transaction of its own: each row is
+    true alone (a session that exists, a sign-in that happened), and a sign-in is
+    a hot path whose queries are pinned. Signing in always gives the session a
+    new key (django.contrib.auth.login), so its row cannot exist yet."""
     now = now or timezone.now()
     if request.session.session_key is None:
         request.session.save()
-    _touch_row(request, reader, now)
     described = describe_request(request)
+    ReaderSession.objects.bulk_create(
+        [
+            ReaderSession(
+                key_hash=hash_session_key(request.session.session_key),
+                reader=reader,
+                created_at=now,
+                last_active_at=now,
+                **described,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    request.session[SESSION_TOUCHED] = now.timestamp()
     SignInRecord.objects.create(
         reader=reader,
         created_at=now,
@@ -471,6 +489,8 @@ def record_sign_in(*, request, reader: Reader, now: datetime | None = None) -> b
         system=described["system"],
         network=described["network"],
     )
+    if reader.deletion_due_at is None:
+        return False
     return cancel_account_deletion(reader=reader)
 
 
@@ -762,3 +782,129 @@ def delete_expired_data_exports(*, now: datetime | None = None) -> int:
     for export in expired:
         delete_data_export(export=export)
     return len(expired)
+
+
+def sign_in_with_sso(
+    *, token: str, site_url: str | None = None, now: datetime | None = None
+) -> Reader:
+    """The reader a single sign-on token from the newsroom vouches for, made on their
+    first sign-in and updated on later ones; the token is used up. Raises
+    readers.sso.SsoRefusal (and writes nothing) for a token that signs nobody in.
+
+    `site_url`: where the links of a verification mail lead, when the new account's
+    address is not taken as verified (None: no mail; the reader can ask for one).
+    """
+    claims = sso.read_sso_token(token, now=now)  # may fetch keys: outside the transaction
+    return _sign_in_with_sso_claims(claims=claims, site_url=site_url, now=now or timezone.now())
+
+
+def issue_api_token_for_sso(
+    *, token: str, lifetime: timedelta, now: datetime | None = None
+) -> IssuedToken:
+    """Sign the reader of a single sign-on token in as sign_in_with_sso does, and hand
+    back a short-lived write-scope API token for them instead of a session: the
+    embedded discussion's sign-in where a third-party frame gets no cookies."""
+    claims = sso.read_sso_token(token, now=now)
+    now = now or timezone.now()
+    with transaction.atomic():
+        reader = _sign_in_with_sso_claims(claims=claims, site_url=None, now=now)
+        return create_api_token(
+            reader=reader, name="Single sign-on", scope="write", lifetime=lifetime, now=now
+        )
+
+
+@transaction.atomic
+def _sign_in_with_sso_claims(*, claims: sso.SsoClaims, site_url: str | None, now: datetime):
+    # Used tokens are remembered until they expire, then swept here, by the sign-ins
+    # that add them: the table holds about one token lifetime's worth of sign-ins.
+    UsedSsoToken.objects.filter(expires_at__lt=now).delete()
+    try:
+        with transaction.atomic():
+            UsedSsoToken.objects.create(token_id=claims.token_id, expires_at=claims.expires_at)
+    except IntegrityError as error:
+        raise sso.RejectedSsoToken(
+            "replayed", _("The sign-in token has been used already. Please sign in again.")
+        ) from error
+    reader = Reader.objects.select_for_update().filter(sso_subject=claims.subject).first()
+    created = reader is None
+    if reader is None:
+        reader, created = _find_or_create_sso_reader(claims=claims, site_url=site_url, now=now)
+    if not reader.is_active or reader.is_banned:
+        # Raised inside the transaction: the token stays unused and nothing is written.
+        raise sso.RejectedSsoToken(
+            "closed", _("This account is closed. Please contact the site's moderators.")
+        )
+    display_name = clean_display_name(claims.name)[:64]
+    if not created and display_name and display_name != reader.display_name:
+        reader.display_name = display_name
+        reader.save(update_fields=["display_name"])
+    audit(
+        actor=reader,
+        action="reader.sso_signed_in",
+        target=f"reader {reader.handle}",
+        reason=f"newsroom subject {claims.subject}",
+    )
+    return reader
+
+
+def _find_or_create_sso_reader(
+    *, claims: sso.SsoClaims, site_url: str | None, now: datetime
+) -> tuple[Reader, bool]:
+    """The newsroom reader's first sign-in: link the local account with their address
+    (only when BROADSHEET_SSO_TRUST_EMAIL_TO_LINK_ACCOUNTS says so) or make a new one."""
+    email = claims.email
+    owner = Reader.objects.filter(email__iexact=email).first() if email else None
+    if owner is not None:
+        if (
+            settings.BROADSHEET_SSO_TRUST_EMAIL_TO_LINK_ACCOUNTS
+            and settings.BROADSHEET_SSO_EMAIL_VERIFIED
+            and owner.email_is_verified
+            and not owner.sso_subject
+            # Staff accounts (moderators, editors, admins) are never handed over by an
+            # address: a newsroom account is not a second factor for them.
+            and not owner.is_staff
+        ):
+            owner.sso_subject = claims.subject
+            owner.save(update_fields=["sso_subject"])
+            audit(
+                actor=owner,
+                action="reader.sso_linked",
+                target=f"reader {owner.handle}",
+                reason=f"newsroom subject {claims.subject}, by its address",
+            )
+            return owner, False
+        # The address is a local reader's, and an address alone must not hand their
+        # account to whoever holds it at the newsroom (docs/adr/0016): the newsroom
+        # reader gets an account of their own, without it.
+        email = ""
+    display_name = clean_display_name(claims.name)[:64]
+    base = identity.handle_from_name(claims.handle or display_name)
+    try:
+        with transaction.atomic():
+            reader = Reader(
+                handle=_free_handle(base),
+                display_name=display_name or base,
+                email=email,
+                email_verified_at=now if email and settings.BROADSHEET_SSO_EMAIL_VERIFIED else None,
+                sso_subject=claims.subject,
+                date_joined=now,
+            )
+            reader.set_unusable_password()
+            reader.save(force_insert=True)
+    except IntegrityError:
+        # Another first sign-in of the same newsroom reader won the race (the subject
+        # is unique): theirs is the account. Anything else (a handle or an address
+        # taken a moment ago) is a real conflict the reader can retry.
+        reader = Reader.objects.select_for_update().filter(sso_subject=claims.subject).first()
+        if reader is None:
+            raise
+        return reader, False
+    audit(
+        actor=reader,
+        action="reader.sso_created",
+        target=f"reader {reader.handle}",
+        reason=f"newsroom subject {claims.subject}",
+    )
+    if site_url is not None and reader.email and not reader.email_verified_at:
+        _mail_on_commit(emails.send_verification_email, reader.pk, site_url)
+    return reader, True

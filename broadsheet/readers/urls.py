@@ -24,6 +24,8 @@ urlpatterns = [
         views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("accounts/sso/", views.sso_sign_in, name="sso_sign_in"),
+    path("accounts/sso/token", views.sso_token, name="sso_token"),
     path("accounts/settings/", views.account_settings, name="settings"),
     path(
         "accounts/settings/email/resend/",

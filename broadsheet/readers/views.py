@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -6,7 +7,13 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -15,9 +22,12 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
-from broadsheet.core.limits import limit, too_many_requests, within_limit
+from broadsheet.core.limits import WINDOW_SECONDS, limit, too_many_requests, within_limit
 from broadsheet.discussion.queries import list_comments_by_reader
 from broadsheet.readers.access import (
     data_export_token,
@@ -43,6 +53,7 @@ from broadsheet.readers.operations import (
     end_other_sessions_after_password_change,
     end_sessions,
     exports_folder,
+    issue_api_token_for_sso,
     request_account_deletion,
     request_data_export,
     request_email_change,
@@ -50,9 +61,16 @@ from broadsheet.readers.operations import (
     send_sign_up_attempt_notice,
     send_verification_again,
     set_appear_offline,
+    sign_in_with_sso,
     sign_up_reader,
 )
 from broadsheet.readers.queries import list_sessions_for, list_sign_ins_for
+from broadsheet.readers.sso import (
+    MalformedSsoToken,
+    SsoKeysUnavailable,
+    SsoRefusal,
+    sso_enabled,
+)
 from broadsheet.readers.tasks import make_data_export
 from broadsheet.readers.verification import (
     ExpiredLink,
@@ -174,6 +192,15 @@ class SignOutView(auth_views.LogoutView):
         "notice_title": gettext_lazy("Signed out"),
         "notice_text": gettext_lazy("You have signed out. See you soon."),
     }
+
+    def post(self, request, *args, **kwargs):
+        came_from_newsroom = bool(request.session.get(SSO_SESSION_KEY))
+        response = super().post(request, *args, **kwargs)
+        # A reader the newsroom signed in is sent on to sign out there too; otherwise
+        # the newsroom's next link would sign them straight back in.
+        if came_from_newsroom and settings.BROADSHEET_SSO_LOGOUT_URL:
+            return HttpResponseRedirect(settings.BROADSHEET_SSO_LOGOUT_URL)
+        return response
 
 
 @method_decorator(
@@ -591,3 +618,97 @@ def _signed_in_recently(request) -> bool:
         None,
     )
     return row is not None and timezone.now() - row.created_at < RECENT_SIGN_IN
+
+
+# Set in the session of a reader the newsroom signed in (see SignOutView).
+SSO_SESSION_KEY = "broadsheet.signed_in_by_newsroom"
+SSO_LIMIT_GROUP = "readers.sso"
+
+
+def _sso_status(refusal: SsoRefusal) -> int:
+    if isinstance(refusal, MalformedSsoToken):
+        return 400
+    if isinstance(refusal, SsoKeysUnavailable):
+        return 503
+    return 403
+
+
+# Not a page to cache or to keep in history: its address carries the token.
+@never_cache
+@require_GET
+@limit(
+    key="ip",
+    setting="BROADSHEET_SSO_SIGNINS_PER_MINUTE",
+    period="m",
+    group=SSO_LIMIT_GROUP,
+    method="GET",
+)
+def sso_sign_in(request):
+    """GET /accounts/sso/?token=JWT&next=URL: sign in the reader the newsroom vouches for."""
+    if not sso_enabled():
+        raise Http404
+    try:
+        reader = sign_in_with_sso(token=request.GET.get("token", ""), site_url=_site_url(request))
+    except SsoRefusal as refusal:
+        context = {
+            "notice_title": _("Single sign-on did not work"),
+            "notice_text": refusal.message,
+        }
+        return render(request, "readers/notice.html", context, status=_sso_status(refusal))
+    login(request, reader, backend="broadsheet.readers.backends.HandleOrEmailBackend")
+    request.session[SSO_SESSION_KEY] = True
+    return redirect(_safe_next(request, "/"))
+
+
+def _problem(status: int, title: str, detail: str = "", **headers: str) -> JsonResponse:
+    """An error as application/problem+json (RFC 9457)."""
+    body = {"type": "about:blank", "title": str(title), "status": status}
+    if detail:
+        body["detail"] = str(detail)
+    response = JsonResponse(body, status=status, content_type="application/problem+json")
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+# No cookie is read or set here (the embedded discussion calls it from a frame that
+# may get none), so there is no session for a forged request to ride on: no CSRF.
+@csrf_exempt
+@never_cache
+@require_POST
+def sso_token(request):
+    """POST /accounts/sso/token {"token": JWT}: a short-lived write-scope API token for
+    the reader the newsroom vouches for, checked exactly as sso_sign_in checks it."""
+    if not sso_enabled():
+        return _problem(404, _("Single sign-on is not configured on this site."))
+    rate = settings.BROADSHEET_SSO_SIGNINS_PER_MINUTE
+    if rate and is_ratelimited(
+        request, group=SSO_LIMIT_GROUP + ".token", key="ip", rate=f"{rate}/m", increment=True
+    ):
+        return _problem(
+            429,
+            _("Too many attempts. Please wait a while and try again."),
+            Retry_After=str(WINDOW_SECONDS["m"]),
+        )
+    try:
+        body = json.loads(request.body)
+    except (UnicodeDecodeError, ValueError):
+        body = None
+    token = body.get("token") if isinstance(body, dict) else None
+    if not isinstance(token, str):
+        return _problem(400, _("Send a JSON object with the sign-in token as “token”."))
+    lifetime = timedelta(seconds=settings.BROADSHEET_SSO_API_TOKEN_SECONDS)
+    try:
+        issued = issue_api_token_for_sso(token=token, lifetime=lifetime)
+    except SsoRefusal as refusal:
+        status = _sso_status(refusal)
+        return _problem(status, _("Single sign-on did not work"), refusal.message)
+    reader = issued.token.reader
+    return JsonResponse(
+        {
+            "token": issued.secret,
+            "scope": issued.token.scope,
+            "expires_at": issued.token.expires_at.isoformat(),
+            "reader": {"handle": reader.handle, "display_name": reader.display_name},
+        }
+    )

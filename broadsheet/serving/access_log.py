@@ -7,9 +7,14 @@ Control characters are escaped too, so a path cannot forge a log line.
 
 import copy
 import logging
+import re
 
 import uvicorn.config
 from django.conf import settings
+
+# A single sign-on link carries its signed token in the query string: one-time
+# and short-lived, but a log is kept longer and read by more people than that.
+_SECRET_IN_QUERY = re.compile(r"([?&]token=)[^&#]*")
 
 
 def shorten(text: str, limit: int) -> str:
@@ -28,7 +33,7 @@ class ShortRequestLines(logging.Filter):
         # Uvicorn logs (client, method, path, http version, status).
         if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
             limit = settings.BROADSHEET_ACCESS_LOG_MAX_PATH
-            path = shorten(args[2], limit)
+            path = shorten(_SECRET_IN_QUERY.sub(r"\1[redacted]", args[2]), limit)
             record.args = (*args[:2], path, *args[3:])
             # Fields of their own for the JSON format (the plain one ignores them).
             record.client, record.method, record.path = args[0], args[1], path

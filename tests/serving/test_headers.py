@@ -55,6 +55,21 @@ def test_access_log_cuts_long_request_lines_and_escapes_control_characters(setti
     assert shorten("/x\n127.0.0.1 - forged", 100) == "/x\\n127.0.0.1 - forged"
 
 
+def test_access_log_keeps_no_single_sign_on_token():
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/accounts/sso/?token=eyJhbGc.eyJzdWIi.c2ln&next=/", "1.1", 302),
+        None,
+    )
+    assert ShortRequestLines().filter(record)
+    assert "eyJ" not in record.getMessage()
+    assert record.path == "/accounts/sso/?token=[redacted]&next=/"
+
+
 def test_serve_puts_the_filter_on_uvicorns_access_log():
     config = uvicorn_log_config()
     assert config["handlers"]["access"]["filters"] == ["short_request_lines"]

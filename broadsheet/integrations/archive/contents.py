@@ -84,6 +84,10 @@ SECRET_MODELS: dict[str, str] = {
 NOT_SECRETS: dict[str, str] = {
     "discussion.comment.submission_key": "the form's idempotency key, useless to anyone else",
     "readers.reader.last_login": "a time",
+    "readers.usedssotoken.token_id": (
+        "the hash of a single sign-on token already used up: it signs nobody in, and "
+        "travelling keeps it used on the restored site until it expires"
+    ),
 }
 
 
