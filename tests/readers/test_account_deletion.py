@@ -212,3 +212,19 @@ def test_the_live_replay_from_before_the_erasure_carries_nothing_of_it(
     sent = replay(article, after=before)
     assert not any(name in sent for name in NAMES)
     assert "Nikolai answers" in sent
+
+
+def test_an_account_without_a_password_deletes_only_soon_after_signing_in(make_reader):
+    reader = make_reader("sso-9", "Single Sign-On", password=None)
+    late = Client()
+    late.force_login(reader)
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=11)):
+        response = late.post(DELETE, {})
+        assert response.status_code == 302 and "/accounts/sign-in/" in response.url
+    reader.refresh_from_db()
+    assert reader.deletion_due_at is None
+    fresh = Client()
+    fresh.force_login(reader)
+    assert fresh.post(DELETE, {}).status_code == 200
+    reader.refresh_from_db()
+    assert reader.deletion_due_at is not None
