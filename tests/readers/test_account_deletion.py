@@ -149,6 +149,7 @@ def test_keep_leaves_the_words_under_deleted_reader(article, kestrel, discussion
     assert not first.is_deleted and first.body_markdown == "Kestrel's first words"
     page = client.get(article.get_absolute_url()).content.decode()
     assert "Kestrel's first words" in page and "deleted reader" in page
+    assert "/readers/~deleted" not in page  # no link to a profile that is gone
     assert not any(name in page for name in NAMES)
 
 
