@@ -198,13 +198,14 @@ def test_the_export_carries_nothing_of_the_erased_reader(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["erase", "keep"])
 def test_the_live_replay_from_before_the_erasure_carries_nothing_of_it(
-    article, kestrel, nikolai, settings
+    article, kestrel, nikolai, settings, mode
 ):
     from tests.live.test_hidden import replay
 
     settings.BROADSHEET_LIVE_KEEPALIVE_SECONDS = 0.2
-    settings.BROADSHEET_DELETED_READER_COMMENTS = "keep"
+    settings.BROADSHEET_DELETED_READER_COMMENTS = mode
     before = LiveEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     first = post_comment(article=article, author=kestrel, body="Kestrel's words")
     post_comment(article=article, author=nikolai, body="Nikolai answers", parent=first)
@@ -213,6 +214,8 @@ def test_the_live_replay_from_before_the_erasure_carries_nothing_of_it(
     sent = replay(article, after=before)
     assert not any(name in sent for name in NAMES)
     assert "Nikolai answers" in sent
+    if mode == "erase":
+        assert "Kestrel's words" not in sent and "event: comment.deleted" in sent
 
 
 def test_an_account_without_a_password_deletes_only_soon_after_signing_in(make_reader):

@@ -136,3 +136,12 @@ def test_making_the_download_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         data = collect_reader_data(kestrel)
     assert len(data["comments"]) == comments
+
+
+def test_the_your_data_page_costs_a_fixed_number_of_queries(
+    kestrel, client, django_assert_max_num_queries
+):
+    client.force_login(kestrel)
+    client.get(DATA)
+    with django_assert_max_num_queries(4):  # the session, the reader, the download
+        assert client.get(DATA).status_code == 200
