@@ -9,11 +9,12 @@ on, reported or was told about is not named at all.
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from broadsheet.discussion.models import Comment, Vote
 from broadsheet.moderation.models import Report
 from broadsheet.notifications.models import Following, Notification, NotificationSettings
-from broadsheet.readers.models import ApiToken, Reader, ReaderSession, SignInRecord
+from broadsheet.readers.models import ApiToken, DataExport, Reader, ReaderSession, SignInRecord
 
 FORMAT = "broadsheet-reader-data/1"
 
@@ -170,3 +171,12 @@ def list_sessions_for(reader: Reader) -> list[ReaderSession]:
 
 def list_sign_ins_for(reader: Reader, *, limit: int = 50) -> list[SignInRecord]:
     return list(SignInRecord.objects.filter(reader=reader).order_by("-created_at")[:limit])
+
+
+def get_current_data_export(reader: Reader) -> DataExport | None:
+    """The reader's download being made or offered, if any (one at a time)."""
+    return (
+        DataExport.objects.filter(reader=reader, expires_at__gt=timezone.now())
+        .order_by("-requested_at")
+        .first()
+    )

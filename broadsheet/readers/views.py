@@ -64,7 +64,11 @@ from broadsheet.readers.operations import (
     sign_in_with_sso,
     sign_up_reader,
 )
-from broadsheet.readers.queries import list_sessions_for, list_sign_ins_for
+from broadsheet.readers.queries import (
+    get_current_data_export,
+    list_sessions_for,
+    list_sign_ins_for,
+)
 from broadsheet.readers.sso import (
     MalformedSsoToken,
     SsoKeysUnavailable,
@@ -518,11 +522,7 @@ def end_session(request):
 @require_http_methods(["GET"])
 def your_data(request):
     """Download my data and delete my account."""
-    export = (
-        DataExport.objects.filter(reader=request.user, expires_at__gt=timezone.now())
-        .order_by("-requested_at")
-        .first()
-    )
+    export = get_current_data_export(request.user)
     export_url = None
     if export is not None and export.status == DataExport.Status.READY:
         export_url = reverse("readers:download_data", kwargs={"token": data_export_token(export)})
