@@ -6,6 +6,7 @@
     .venv/bin/python -m bench search [--quick]   full-text search vs a LIKE scan (search.py)
     .venv/bin/python -m bench notifications      posting, notifications off / on
     .venv/bin/python -m bench import [--posts N] a Disqus export, Broadsheet vs Isso (imports.py)
+    .venv/bin/python -m bench api                the JSON API vs the article page and the form
 
 `python -m bench.<name>` runs the same; `python -m bench <name> --help` lists its
 options. With no name (or only options) it runs `compare`, as bench/run does.
@@ -25,6 +26,7 @@ BENCHMARKS = {
     "notifications": "bench.notifications",
     # `import` is a Python keyword, so the module has another name.
     "import": "bench.imports",
+    "api": "bench.api",
 }
 
 

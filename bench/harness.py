@@ -468,12 +468,22 @@ def lua_script(*, method: str, path: str, headers: dict[str, str], body: str | N
     header_table = (
         "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()) + "}"
     )
-    dynamic = any(
+    templated = {
+        name: value
+        for name, value in headers.items()
+        if PLACEHOLDER in value or UUID_PLACEHOLDER in value
+    }
+    dynamic = bool(templated) or any(
         placeholder in path or (body is not None and placeholder in body)
         for placeholder in (PLACEHOLDER, UUID_PLACEHOLDER)
     )
     if dynamic:
         body_expr = "nil" if body is None else lua_template(body)
+        # Headers with placeholders (an Idempotency-Key per request) are made anew each time.
+        header_lines = "".join(
+            f"  headers[{lua_string(name)}] = {lua_template(value)}\n"
+            for name, value in templated.items()
+        )
         # setup() runs once per thread in wrk's main Lua state and numbers the threads;
         # request() runs in each thread's own state, hence the per-thread counter.
         # Building the request each time costs wrk some CPU, so static runs skip it.
@@ -493,7 +503,7 @@ function request()
   counter = counter + 1
   local n = nonce .. "-" .. thread_id .. "-" .. counter
   local u = string.format("%s00-0000-4000-8000-%04x%08x", nonce, thread_id, counter)
-  return wrk.format(method, {lua_template(path)}, headers, {body_expr})
+{header_lines}  return wrk.format(method, {lua_template(path)}, headers, {body_expr})
 end
 """
     else:

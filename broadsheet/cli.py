@@ -35,6 +35,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "translate",
         "draft a machine-translated edition for review: broadsheet translate SLUG --to LANG",
     ),
+    "token": (
+        "token",
+        "personal API tokens: token create HANDLE [--scope S] [--name N] | list HANDLE | "
+        "revoke PREFIX",
+    ),
+    "reset-second-factors": (
+        "reset_second_factors",
+        "take a reader's passkeys, app and recovery codes away: reset-second-factors HANDLE",
+    ),
     "reindex": ("reindex", "rebuild the search index from the articles and comments"),
     "createsuperuser": ("createsuperuser", "create an administrator account"),
     "changepassword": ("changepassword", "change a reader's password: changepassword HANDLE"),

@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    # django-ninja: the JSON API (broadsheet/integrations/api/); listed so its
+    # reference page's Swagger UI files are served from our own static files.
+    "ninja",
     "broadsheet.readers",
     "broadsheet.articles",
     "broadsheet.discussion",
@@ -69,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "broadsheet.readers.middleware.PresenceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Second factors: staff sessions that have not passed the second step (docs/mfa.md).
+    "broadsheet.readers.middleware.StaffSecondStepMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -268,6 +273,16 @@ BROADSHEET_ACCOUNT_DELETION_DAYS = env_int("BROADSHEET_ACCOUNT_DELETION_DAYS", 7
 BROADSHEET_DELETED_READER_COMMENTS = env_choice(
     "BROADSHEET_DELETED_READER_COMMENTS", "erase", ("erase", "keep")
 )
+
+# --- Second factors (docs/mfa.md) ----------------------------------------------
+
+# "required": moderators, editors and admins must pass a second factor (passkey,
+# one-time code or recovery code) in their session before the admin or the
+# moderation doors open; "optional" leaves second factors to each reader's choice.
+BROADSHEET_STAFF_MFA = env_choice("BROADSHEET_STAFF_MFA", "required", ["required", "optional"])
+# The WebAuthn relying party id for passkeys (the site's domain); empty: the host
+# the request came to. Passkeys are bound to it, so set it before staff add any.
+BROADSHEET_WEBAUTHN_RP_ID = env_str("BROADSHEET_WEBAUTHN_RP_ID", "")
 
 # --- Discussion ----------------------------------------------------------------
 
@@ -580,6 +595,19 @@ BROADSHEET_PG_DUMP = env_str("BROADSHEET_PG_DUMP", "pg_dump")
 BROADSHEET_EMBED_ORIGINS = [
     origin.rstrip("/") for origin in env_list("BROADSHEET_EMBED_ORIGINS", "") if origin
 ]
+# A new external page's discussion is opened on its first view in a frame; a client
+# address may open at most this many an hour (429 past it), so nobody fills the
+# database with made-up addresses. Pages already open cost nothing.
+BROADSHEET_EMBED_PAGES_PER_HOUR = env_int("BROADSHEET_EMBED_PAGES_PER_HOUR", 30)
+# The longest page address taken, after normalising (Article.external_url holds 1000).
+BROADSHEET_EMBED_URL_MAX_LENGTH = env_int(
+    "BROADSHEET_EMBED_URL_MAX_LENGTH", 500, minimum=40, maximum=1000
+)
+# Signing in from an embedded discussion makes a write-scope API token that lives
+# this long (the frame keeps it in memory, and in its own sessionStorage where allowed).
+BROADSHEET_EMBED_TOKEN_HOURS = env_int("BROADSHEET_EMBED_TOKEN_HOURS", 12, minimum=1)
+# Sign-ins through the embed's popup (tokens made) per reader an hour.
+BROADSHEET_EMBED_SIGN_INS_PER_HOUR = env_int("BROADSHEET_EMBED_SIGN_INS_PER_HOUR", 30)
 
 # --- seeing it in production -------------------------------------------------------
 # Addresses or networks that may read /metrics (Prometheus); everyone else gets 404.
@@ -657,3 +685,15 @@ if BROADSHEET_SSO_LOGOUT_URL:
         "'self'",
         f"{_scheme}://{_rest.split('/', 1)[0].split('?', 1)[0].split('#', 1)[0]}",
     ]
+
+# The JSON API (/api/v1/, docs/api.md). A list answers at most this many comments
+# or articles at once, whatever `limit` asks.
+BROADSHEET_API_PAGE_SIZE = env_int("BROADSHEET_API_PAGE_SIZE", 100, minimum=1)
+# GET /api/v1/counts answers at most this many pages (slugs and addresses) at once.
+BROADSHEET_API_COUNTS_MAX = env_int("BROADSHEET_API_COUNTS_MAX", 100, minimum=1)
+# Requests to the API per caller (a reader, else an address) per minute; 0: no limit.
+BROADSHEET_API_REQUESTS_PER_MINUTE = env_int("BROADSHEET_API_REQUESTS_PER_MINUTE", 600)
+# How long an Idempotency-Key's answer is kept for a retry.
+BROADSHEET_API_IDEMPOTENCY_HOURS = env_int("BROADSHEET_API_IDEMPOTENCY_HOURS", 24, minimum=1)
+# New personal API tokens a reader may make per hour (settings page, API).
+BROADSHEET_API_TOKENS_PER_HOUR = env_int("BROADSHEET_API_TOKENS_PER_HOUR", 10)

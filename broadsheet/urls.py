@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from broadsheet.core.views import healthz
+from broadsheet.integrations.api.app import urlpatterns as api_urlpatterns
 from broadsheet.readers.views import admin_sign_in
 from broadsheet.serving.metrics import metrics
 
@@ -19,6 +20,8 @@ urlpatterns = [
     # Before the admin's own URLs: its sign-in under the site's sign-in limit.
     path("admin/login/", admin_sign_in),
     path("admin/", admin.site.urls),
+    # The JSON API (docs/api.md); its reference page is /api/v1/docs.
+    path("api/v1/", include((api_urlpatterns, "api"), namespace="api")),
     path("", include("broadsheet.readers.urls")),
     path("", include("broadsheet.articles.urls")),
     path("", include("broadsheet.discussion.urls")),
@@ -26,4 +29,5 @@ urlpatterns = [
     path("", include("broadsheet.notifications.urls")),
     path("", include("broadsheet.search.urls")),
     path("", include("broadsheet.translation.urls")),
+    path("", include("broadsheet.integrations.embed.urls")),
 ]

@@ -95,6 +95,15 @@ def _no_rate_limit(settings):
     settings.BROADSHEET_BREAKING_NEWS_PER_MINUTE = 0
 
 
+@pytest.fixture(autouse=True)
+def _staff_second_factor_optional(settings):
+    """Tests of staff features sign staff in with force_login and no second factor;
+    the requirement itself (BROADSHEET_STAFF_MFA=required, the default) is tested
+    in tests/readers/test_second_factor.py and tests/browser/test_second_factor.py,
+    which put it back."""
+    settings.BROADSHEET_STAFF_MFA = "optional"
+
+
 @pytest.fixture
 def rules(settings):
     """The moderation rules configured: one banned word, one suspect word, one

@@ -11,6 +11,10 @@ from broadsheet.discussion.models import Comment
 def is_moderator(reader) -> bool:
     """Whether `reader` (perhaps anonymous) moderates comments: sees the held and
     rejected ones in the queue and in search."""
+    # A staff session that has not passed its second step holds no staff powers
+    # (readers.middleware.StaffSecondStepMiddleware sets the flag).
+    if getattr(reader, "second_step_missing", False):
+        return False
     return bool(reader.is_authenticated and reader.has_perm("discussion.moderate_comment"))
 
 

@@ -14,8 +14,12 @@ from broadsheet.moderation.operations import (
     suspend_reader,
 )
 from broadsheet.readers.identity import clean_display_name
-from broadsheet.readers.models import Reader
-from broadsheet.readers.operations import change_reader_details, sign_up_reader
+from broadsheet.readers.models import ApiToken, Reader
+from broadsheet.readers.operations import (
+    change_reader_details,
+    revoke_api_token,
+    sign_up_reader,
+)
 
 RESTRICTIONS = {"suspended_until", "banned_at"}
 
@@ -224,3 +228,54 @@ class ReaderAdmin(UserAdmin):
                 lifted += 1
         if lifted:
             messages.success(request, _("Restrictions lifted."))
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Readers' personal API tokens: who has which, and a way to stop one. Only the
+    hash is stored and it is not shown; tokens are made by their readers (settings
+    page) or the operator (`broadsheet token create`), never here."""
+
+    list_display = ("prefix", "reader", "name", "scope", "created_at", "last_used_at", "state")
+    list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("reader__handle", "name", "prefix")
+    list_select_related = ("reader",)
+    readonly_fields = (
+        "reader",
+        "name",
+        "scope",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    exclude = ("token_hash",)
+    actions = ["revoke_tokens"]
+
+    @admin.display(description=_("state"))
+    def state(self, token: ApiToken) -> str:
+        if token.revoked_at:
+            return _("revoked")
+        if token.expires_at and token.expires_at <= timezone.now():
+            return _("expired")
+        return _("live")
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke_tokens(self, request, queryset) -> None:
+        revoked = 0
+        for token in queryset.filter(revoked_at=None):
+            revoke_api_token(token=token)
+            revoked += 1
+        self.message_user(request, _("%(count)d token(s) revoked.") % {"count": revoked})
+
+    # Tokens are made by their readers or `broadsheet token`, stopped by the action
+    # above (revoke_api_token): the admin itself neither adds, changes nor deletes.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

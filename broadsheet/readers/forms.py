@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from broadsheet.readers import identity
 from broadsheet.readers.emails import send_account_email_later, send_password_reset_email
-from broadsheet.readers.models import Reader, handle_validator
+from broadsheet.readers.identity import clean_display_name
+from broadsheet.readers.models import ApiTokenScope, Reader, handle_validator
 
 
 class SignUpForm(forms.Form):
@@ -182,3 +183,68 @@ class AccountDeletionForm(forms.Form):
                 _("That is not your current password."), code="wrong_password"
             )
         return password
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal API token: what it is for, and what it may do."""
+
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=80,
+        help_text=_("What the token is for, so you can tell your tokens apart."),
+    )
+    scope = forms.ChoiceField(label=_("Scope"), choices=())
+
+    def __init__(self, *args, may_moderate: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A token never grants more than its reader has: moderate only to moderators.
+        self.fields["scope"].choices = [
+            (value, label)
+            for value, label in ApiTokenScope.choices
+            if value != ApiTokenScope.MODERATE or may_moderate
+        ]
+
+    def clean_name(self) -> str:
+        name = clean_display_name(self.cleaned_data["name"])
+        if not name:
+            raise forms.ValidationError(_("Give the token a name."))
+
+
+class SecondStepForm(forms.Form):
+    """The second step of signing in: a code from the reader's app, or a recovery code."""
+
+    code = forms.CharField(
+        label=_("6-digit code or recovery code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "none",
+                "autofocus": True,
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+
+class TotpConfirmForm(forms.Form):
+    code = forms.CharField(
+        label=_("6-digit code"),
+        max_length=32,
+        help_text=_("The code your authenticator app shows now."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class PasskeyNameForm(forms.Form):
+    name = forms.CharField(
+        label=_("Passkey name"),
+        max_length=64,
+        help_text=_("So you can tell your passkeys apart, say “Laptop” or “Phone”."),
+    )
+
+    def clean_name(self) -> str:
+        name = identity.clean_display_name(self.cleaned_data["name"])
+        if not name:
+            raise forms.ValidationError(_("Please give the passkey a name."))
+        return name

@@ -401,3 +401,72 @@ class UsedSsoToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token_id[:12]}… until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+# --- Second factors (docs/mfa.md, docs/adr/0018-staff-mfa.md) --------------------
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential a reader registered: a passkey or a security key.
+
+    Only its public key is stored; the private key never leaves the authenticator.
+    `sign_count` is the authenticator's counter, kept to notice a cloned key.
+    """
+
+    reader = models.ForeignKey(Reader, on_delete=models.CASCADE, related_name="passkeys")
+    name = models.CharField(_("name"), max_length=64)
+    # base64url of the credential id (at most 1023 bytes by the specification).
+    credential_id = models.CharField(max_length=1400, unique=True, editable=False)
+    public_key = models.BinaryField(editable=False)
+    sign_count = models.PositiveBigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("passkey")
+        verbose_name_plural = _("passkeys")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TotpDevice(models.Model):
+    """A reader's authenticator app (RFC 6238 one-time codes), made when its first
+    code is confirmed; until then the secret lives only in the session.
+
+    `last_used_step` is the 30-second step of the last code accepted: a code is
+    taken only for a later step, so a code seen over a shoulder cannot be reused.
+    """
+
+    reader = models.OneToOneField(Reader, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64, editable=False)
+    last_used_step = models.BigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    def __str__(self) -> str:
+        return f"TOTP ({self.reader_id})"
+
+
+class RecoveryCode(models.Model):
+    """One single-use recovery code, stored as an HMAC of the code (never the code)."""
+
+    reader = models.ForeignKey(Reader, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reader", "code_hash"], name="recoverycode_reader_hash_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code ({self.reader_id})"

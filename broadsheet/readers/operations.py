@@ -30,10 +30,13 @@ from broadsheet.readers.models import (
     ApiToken,
     ApiTokenScope,
     DataExport,
+    Passkey,
     Reader,
     ReaderSession,
+    RecoveryCode,
     ReplyFeedKey,
     SignInRecord,
+    TotpDevice,
     UsedSsoToken,
 )
 from broadsheet.readers.verification import UsedLink, address_to_verify, read_verification_token
@@ -908,3 +911,107 @@ def _find_or_create_sso_reader(
     if site_url is not None and reader.email and not reader.email_verified_at:
         _mail_on_commit(emails.send_verification_email, reader.pk, site_url)
     return reader, True
+
+
+# --- Second factors (docs/mfa.md) ------------------------------------------------
+
+
+def _drop_recovery_codes_without_factor(reader: Reader) -> None:
+    # Recovery codes stand in for a factor; with none left they would be a
+    # password-only way around nothing, so they go with the last factor.
+    if not (reader.passkeys.exists() or TotpDevice.objects.filter(reader=reader).exists()):
+        RecoveryCode.objects.filter(reader=reader).delete()
+
+
+@transaction.atomic
+def add_passkey(
+    *, reader: Reader, name: str, credential_id: str, public_key: bytes, sign_count: int
+) -> Passkey:
+    """Register a passkey the reader's browser made and the server verified."""
+    return Passkey.objects.create(
+        reader=reader,
+        name=name.strip()[:64],
+        credential_id=credential_id,
+        public_key=public_key,
+        sign_count=sign_count,
+    )
+
+
+@transaction.atomic
+def rename_passkey(*, passkey: Passkey, name: str) -> None:
+    """Give one of the reader's passkeys another name."""
+    passkey.name = name.strip()[:64]
+    passkey.save(update_fields=["name"])
+
+
+@transaction.atomic
+def remove_passkey(*, passkey: Passkey) -> None:
+    """Remove a passkey; with the last factor gone, the recovery codes go too."""
+    reader = passkey.reader
+    passkey.delete()
+    _drop_recovery_codes_without_factor(reader)
+
+
+@transaction.atomic
+def record_passkey_use(*, passkey: Passkey, sign_count: int, now: datetime | None = None) -> None:
+    """Note a successful sign-in with a passkey and its authenticator's new counter."""
+    Passkey.objects.filter(pk=passkey.pk).update(
+        sign_count=sign_count, last_used_at=now or timezone.now()
+    )
+
+
+@transaction.atomic
+def enable_totp(*, reader: Reader, secret: str, confirmed_step: int) -> TotpDevice:
+    """Keep the reader's authenticator app once a code from it was confirmed; the
+    confirming code's step counts as used. Replaces an earlier app."""
+    TotpDevice.objects.filter(reader=reader).delete()
+    return TotpDevice.objects.create(
+        reader=reader, secret=secret, last_used_step=confirmed_step, last_used_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def remove_totp(*, reader: Reader) -> None:
+    """Turn off the reader's authenticator app."""
+    TotpDevice.objects.filter(reader=reader).delete()
+    _drop_recovery_codes_without_factor(reader)
+
+
+@transaction.atomic
+def use_totp_step(*, reader: Reader, step: int, now: datetime | None = None) -> bool:
+    """Take the code of time step `step` for the reader: False when that step (or a
+    later one) was used already. One conditional UPDATE, so two requests racing
+    with the same code cannot both win."""
+    taken = TotpDevice.objects.filter(reader=reader, last_used_step__lt=step).update(
+        last_used_step=step, last_used_at=now or timezone.now()
+    )
+    return taken == 1
+
+
+@transaction.atomic
+def replace_recovery_codes(*, reader: Reader, code_hashes: list[str]) -> None:
+    """Store a new set of recovery codes (their hashes); every earlier code stops working."""
+    RecoveryCode.objects.filter(reader=reader).delete()
+    RecoveryCode.objects.bulk_create(
+        [RecoveryCode(reader=reader, code_hash=code_hash) for code_hash in code_hashes]
+    )
+
+
+@transaction.atomic
+def use_recovery_code(*, reader: Reader, code_hash: str, now: datetime | None = None) -> bool:
+    """Spend one recovery code: True once, False for an unknown or used code."""
+    spent = RecoveryCode.objects.filter(reader=reader, code_hash=code_hash, used_at=None).update(
+        used_at=now or timezone.now()
+    )
+    return spent == 1
+
+
+@transaction.atomic
+def remove_second_factors(*, reader: Reader) -> int:
+    """Take every passkey, the authenticator app and the recovery codes away from a
+    reader who lost them all (an admin's decision, after checking who asks);
+    returns how many factors went."""
+    passkeys, _detail = Passkey.objects.filter(reader=reader).delete()
+    apps, _detail = TotpDevice.objects.filter(reader=reader).delete()
+    RecoveryCode.objects.filter(reader=reader).delete()
+    return passkeys + apps

@@ -27,6 +27,32 @@ urlpatterns = [
     path("accounts/sso/", views.sso_sign_in, name="sso_sign_in"),
     path("accounts/sso/token", views.sso_token, name="sso_token"),
     path("accounts/settings/", views.account_settings, name="settings"),
+    # Second factors (docs/mfa.md).
+    path("accounts/sign-in/second-step/", views.second_step, name="second_step"),
+    path(
+        "accounts/sign-in/second-step/passkey/",
+        views.second_step_passkey,
+        name="second_step_passkey",
+    ),
+    path("accounts/two-factor/", views.two_factor, name="two_factor"),
+    path("accounts/two-factor/passkeys/", views.add_passkey_view, name="add_passkey"),
+    path(
+        "accounts/two-factor/passkeys/<int:passkey_id>/rename/",
+        views.rename_passkey_view,
+        name="rename_passkey",
+    ),
+    path(
+        "accounts/two-factor/passkeys/<int:passkey_id>/remove/",
+        views.remove_passkey_view,
+        name="remove_passkey",
+    ),
+    path("accounts/two-factor/app/", views.totp_setup, name="totp_setup"),
+    path("accounts/two-factor/app/remove/", views.remove_totp_view, name="remove_totp"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        views.regenerate_recovery_codes,
+        name="regenerate_recovery_codes",
+    ),
     path(
         "accounts/settings/email/resend/",
         views.resend_verification,
@@ -48,6 +74,12 @@ urlpatterns = [
         name="download_data",
     ),
     path("accounts/settings/delete/", views.delete_account, name="delete_account"),
+    path("accounts/settings/tokens/", views.api_tokens, name="api_tokens"),
+    path(
+        "accounts/settings/tokens/<int:token_id>/revoke/",
+        views.revoke_api_token_view,
+        name="revoke_api_token",
+    ),
     path("accounts/verify-email/<str:token>/", views.verify_email, name="verify_email"),
     path("readers/<str:handle>/", views.profile, name="profile"),
     path("readers/<str:handle>/presence/", views.presence_setting, name="presence"),

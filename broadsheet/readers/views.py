@@ -1,11 +1,15 @@
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
 from django.db import IntegrityError
 from django.http import (
     Http404,
@@ -14,12 +18,13 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
@@ -29,6 +34,8 @@ from django_ratelimit.core import is_ratelimited
 
 from broadsheet.core.limits import WINDOW_SECONDS, limit, too_many_requests, within_limit
 from broadsheet.discussion.queries import list_comments_by_reader
+from broadsheet.moderation.access import is_moderator
+from broadsheet.readers import second_factor
 from broadsheet.readers.access import (
     data_export_token,
     get_data_export_or_404,
@@ -38,31 +45,46 @@ from broadsheet.readers.devices import hash_session_key
 from broadsheet.readers.emails import mask_address
 from broadsheet.readers.forms import (
     AccountDeletionForm,
+    ApiTokenForm,
     EmailChangeForm,
+    PasskeyNameForm,
     PasswordResetForm,
+    SecondStepForm,
     SignInForm,
     SignUpForm,
+    TotpConfirmForm,
 )
-from broadsheet.readers.models import DataExport, Reader
+from broadsheet.readers.models import ApiToken, DataExport, Passkey, Reader, TotpDevice
 from broadsheet.readers.operations import (
     AddressTaken,
     ExportRefused,
+    add_passkey,
     cancel_email_change,
     confirm_email_address,
+    create_api_token,
     create_reply_feed_key,
+    enable_totp,
     end_other_sessions_after_password_change,
     end_sessions,
     exports_folder,
     issue_api_token_for_sso,
+    record_passkey_use,
+    remove_passkey,
+    remove_totp,
+    rename_passkey,
+    replace_recovery_codes,
     request_account_deletion,
     request_data_export,
     request_email_change,
+    revoke_api_token,
     revoke_reply_feed_key,
     send_sign_up_attempt_notice,
     send_verification_again,
     set_appear_offline,
     sign_in_with_sso,
     sign_up_reader,
+    use_recovery_code,
+    use_totp_step,
 )
 from broadsheet.readers.queries import (
     get_current_data_export,
@@ -183,6 +205,30 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "readers/sign_in.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        reader = form.get_user()
+        if second_factor.has_second_factor(reader):
+            # The password was right; the reader is signed in after the second step.
+            second_factor.remember_pending_sign_in(
+                self.request,
+                reader=reader,
+                backend=reader.backend,
+                next_url=self.get_success_url(),
+            )
+            return redirect("readers:second_step")
+        response = super().form_valid(form)
+        if second_factor.second_step_missing(self.request):
+            messages.warning(
+                self.request,
+                _(
+                    "Staff accounts need a second factor: add a passkey or an authenticator "
+                    "app before you moderate or open the admin."
+                ),
+            )
+            query = urlencode({"next": self.get_success_url()})
+            return redirect(f"{reverse('readers:two_factor')}?{query}")
+        return response
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -712,3 +758,419 @@ def sso_token(request):
             "reader": {"handle": reader.handle, "display_name": reader.display_name},
         }
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@limit(key="user", setting="BROADSHEET_API_TOKENS_PER_HOUR", period="h")
+def api_tokens(request):
+    """The reader's personal API tokens: the list, and a form for a new one whose
+    secret is shown on this answer only (never stored, never shown again)."""
+    reader = request.user
+    form = ApiTokenForm(request.POST or None, may_moderate=is_moderator(reader))
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        issued = create_api_token(
+            reader=reader, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
+        )
+        new_secret = issued.secret
+        form = ApiTokenForm(may_moderate=is_moderator(reader))
+    tokens = ApiToken.objects.filter(reader=reader).order_by("-created_at")[:100]
+    response = render(
+        request,
+        "readers/api_tokens.html",
+        {"form": form, "tokens": tokens, "new_secret": new_secret},
+        status=400 if request.method == "POST" and new_secret is None else 200,
+    )
+    # The one page that shows a secret: no cache anywhere may keep it.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Second factors (docs/mfa.md) ------------------------------------------------
+#
+# Signing in with a second factor is two steps: SignInView checks the password and,
+# for a reader with a factor, remembers the reader in the session without signing
+# them in; second_step then takes a passkey, a one-time code or a recovery code and
+# signs them in. A signed-in session that has not passed the step (a staff member
+# who came in through the admin's own sign-in) takes it here too.
+
+SECOND_STEP_LIMIT = limit(
+    key="ip", setting="BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR", period="h", group="readers.sign_in"
+)
+# Codes typed while setting a factor up, per reader (the page is behind sign-in).
+FACTOR_SETUP_LIMIT = limit(
+    key="user",
+    setting="BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR",
+    period="h",
+    group="readers.factor_setup",
+)
+
+
+def _second_step_subject(request) -> tuple[Reader, second_factor.PendingSignIn | None] | None:
+    """Whose second factor this request may prove: a pending sign-in's reader, or
+    the signed-in reader whose session has not passed the step; else None."""
+    pending = second_factor.get_pending_sign_in(request)
+    if pending is not None:
+        return pending.reader, pending
+    user = request.user
+    if (
+        user.is_authenticated
+        and not second_factor.session_passed_second_step(request)
+        and second_factor.has_second_factor(user)
+    ):
+        return user, None
+    return None
+
+
+def _axes_credentials(reader: Reader) -> dict[str, str]:
+    return {"username": reader.handle}
+
+
+def _second_step_failed(request, reader: Reader) -> None:
+    """A wrong code or passkey counts as a failed sign-in for django-axes, so the
+    same lockout (BROADSHEET_SIGNIN_FAILURES per account and address) holds."""
+    user_login_failed.send(sender=__name__, credentials=_axes_credentials(reader), request=request)
+
+
+def _locked_out(request, reader: Reader):
+    credentials = _axes_credentials(reader)
+    if AxesProxyHandler.is_locked(request, credentials):
+        return get_lockout_response(request, None, credentials)
+    return None
+
+
+def _second_step_passed(request, reader: Reader, pending, next_url: str):
+    if pending is not None:
+        second_factor.forget_pending_sign_in(request)
+        login(request, reader, backend=pending.backend)
+        next_url = pending.next_url or next_url
+    else:
+        request.session.cycle_key()
+    second_factor.mark_second_step_passed(request)
+    return redirect(_safe_next_url(request, next_url))
+
+
+def _safe_next_url(request, target: str) -> str:
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _render_second_step(request, reader: Reader, form, status: int = 200):
+    passkey_options = None
+    if reader.passkeys.exists():
+        passkey_options = json.loads(second_factor.passkey_authentication_options(request, reader))
+    context = {
+        "form": form,
+        "next": _safe_next(request, ""),
+        "passkey_options": passkey_options,
+        "has_totp": TotpDevice.objects.filter(reader=reader).exists(),
+    }
+    response = render(request, "readers/second_step.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@SECOND_STEP_LIMIT
+def second_step(request):
+    subject = _second_step_subject(request)
+    if subject is None:
+        if request.user.is_authenticated:
+            return redirect(_safe_next(request, resolve_url(settings.LOGIN_REDIRECT_URL)))
+        return redirect("readers:sign_in")
+    reader, pending = subject
+    form = SecondStepForm(request.POST or None)
+    if request.method == "GET":
+        return _render_second_step(request, reader, form)
+    locked = _locked_out(request, reader)
+    if locked is not None:
+        return locked
+    if form.is_valid():
+        code = form.cleaned_data["code"]
+        if second_factor.looks_like_totp_code(code):
+            error = _take_totp_code(reader, code)
+        elif use_recovery_code(reader=reader, code_hash=second_factor.hash_recovery_code(code)):
+            left = reader.recovery_codes.filter(used_at=None).count()
+            messages.warning(
+                request,
+                ngettext(
+                    "You signed in with a recovery code. %(count)d code is left.",
+                    "You signed in with a recovery code. %(count)d codes are left.",
+                    left,
+                )
+                % {"count": left},
+            )
+            error = None
+        else:
+            error = _("That recovery code is not right, or it was used already.")
+        if error is None:
+            return _second_step_passed(request, reader, pending, _safe_next(request, ""))
+        form.add_error("code", error)
+    _second_step_failed(request, reader)
+    return _render_second_step(request, reader, form, status=400)
+
+
+def _take_totp_code(reader: Reader, code: str) -> str | None:
+    """None when the code is right and not used before, else what is wrong with it."""
+    device = TotpDevice.objects.filter(reader=reader).first()
+    if device is None:
+        return _("This account has no authenticator app. Use a passkey or a recovery code.")
+    step = second_factor.matching_totp_step(device.secret, code)
+    if step is None:
+        return _(
+            "That code is not right. Check that your device's clock is correct and type "
+            "the code your app shows now."
+        )
+    if not use_totp_step(reader=reader, step=step):
+        return _("That code was used already. Wait for your app to show a new one.")
+    return None
+
+
+@require_POST
+@SECOND_STEP_LIMIT
+def second_step_passkey(request):
+    subject = _second_step_subject(request)
+    if subject is None:
+        return redirect("readers:sign_in")
+    reader, pending = subject
+    locked = _locked_out(request, reader)
+    if locked is not None:
+        return locked
+    try:
+        passkey, sign_count = second_factor.verify_passkey_authentication(
+            request, reader, request.POST.get("credential", "")
+        )
+    except second_factor.PasskeyRefused:
+        _second_step_failed(request, reader)
+        form = SecondStepForm()
+        form.add_error(None, _("That passkey did not sign you in. Try again or use a code."))
+        return _render_second_step(request, reader, form, status=400)
+    record_passkey_use(passkey=passkey, sign_count=sign_count)
+    return _second_step_passed(request, reader, pending, _safe_next(request, ""))
+
+
+def _needs_second_step_first(request):
+    """Managing factors when the reader has some asks for one of them in this
+    session first: else a stolen password alone could add the thief's own."""
+    if second_factor.has_second_factor(request.user) and not (
+        second_factor.session_passed_second_step(request)
+    ):
+        query = urlencode({"next": request.get_full_path()})
+        return redirect(f"{reverse('readers:second_step')}?{query}")
+    return None
+
+
+def _show_recovery_codes(request, codes: list[str], *, first_factor: bool):
+    context = {"codes": codes, "first_factor": first_factor, "next": _safe_next(request, "")}
+    response = render(request, "readers/recovery_codes.html", context)
+    # Shown once: never kept by a browser's or a proxy's cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _after_factor_added(request, *, first_factor: bool, done_message: str):
+    """A factor was just proved in this session: it counts as the second step. The
+    first factor comes with recovery codes, shown once."""
+    request.session.cycle_key()
+    second_factor.mark_second_step_passed(request)
+    if first_factor:
+        codes = second_factor.new_recovery_codes()
+        replace_recovery_codes(
+            reader=request.user,
+            code_hashes=[second_factor.hash_recovery_code(code) for code in codes],
+        )
+        messages.success(request, done_message)
+        return _show_recovery_codes(request, codes, first_factor=True)
+    messages.success(request, done_message)
+    return redirect(_two_factor_url(request))
+
+
+def _two_factor_url(request) -> str:
+    url = reverse("readers:two_factor")
+    next_url = _safe_next(request, "")
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+@login_required
+@require_http_methods(["GET"])
+def two_factor(request):
+    """The reader's second factors: passkeys, an authenticator app, recovery codes."""
+    refusal = _needs_second_step_first(request)
+    if refusal is not None:
+        return refusal
+    return _render_two_factor(request, PasskeyNameForm())
+
+
+def _render_two_factor(request, passkey_form, status: int = 200):
+    reader = request.user
+    passkeys = list(reader.passkeys.all())
+    context = {
+        "passkeys": passkeys,
+        "totp_device": TotpDevice.objects.filter(reader=reader).first(),
+        "recovery_codes_left": reader.recovery_codes.filter(used_at=None).count(),
+        "passkey_form": passkey_form,
+        "passkey_options": json.loads(
+            second_factor.passkey_registration_options(request, reader, passkeys)
+        ),
+        "next": _safe_next(request, ""),
+        "staff_must": second_factor.staff_must_pass_second_step()
+        and second_factor.is_staff_member(reader),
+    }
+    response = render(request, "readers/two_factor.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def revoke_api_token_view(request, token_id: int):
+    """Revoke one of the reader's own tokens; anyone else's is as missing as a typo."""
+    token = get_object_or_404(ApiToken, pk=token_id, reader=request.user)
+    revoke_api_token(token=token)
+    messages.success(
+        request, _("The token %(prefix)s… no longer works.") % {"prefix": token.prefix}
+    )
+    return redirect("readers:api_tokens")
+
+
+@FACTOR_SETUP_LIMIT
+def add_passkey_view(request):
+    refusal = _needs_second_step_first(request)
+    if refusal is not None:
+        return refusal
+    form = PasskeyNameForm(request.POST)
+    if not form.is_valid():
+        return _render_two_factor(request, form, status=400)
+    try:
+        new = second_factor.verify_passkey_registration(request, request.POST.get("credential", ""))
+    except second_factor.PasskeyRefused:
+        form.add_error(None, _("The passkey could not be added. Please try again."))
+        return _render_two_factor(request, form, status=400)
+    first_factor = not second_factor.has_second_factor(request.user)
+    try:
+        add_passkey(
+            reader=request.user,
+            name=form.cleaned_data["name"],
+            credential_id=new.credential_id,
+            public_key=new.public_key,
+            sign_count=new.sign_count,
+        )
+    except IntegrityError:
+        form.add_error(None, _("This passkey is registered already."))
+        return _render_two_factor(request, form, status=400)
+    return _after_factor_added(
+        request, first_factor=first_factor, done_message=_("Your passkey was added.")
+    )
+
+
+def _own_passkey_or_404(request, passkey_id: int) -> Passkey:
+    # Another reader's passkey is as missing as one that never existed.
+    return get_object_or_404(Passkey, pk=passkey_id, reader=request.user)
+
+
+@login_required
+@require_POST
+def rename_passkey_view(request, passkey_id: int):
+    refusal = _needs_second_step_first(request)
+    if refusal is not None:
+        return refusal
+    passkey = _own_passkey_or_404(request, passkey_id)
+    form = PasskeyNameForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(_("Please give the passkey a name of up to 64 characters."))
+    rename_passkey(passkey=passkey, name=form.cleaned_data["name"])
+    messages.success(request, _("The passkey was renamed."))
+    return redirect("readers:two_factor")
+
+
+@login_required
+@require_POST
+def remove_passkey_view(request, passkey_id: int):
+    refusal = _needs_second_step_first(request)
+    if refusal is not None:
+        return refusal
+    remove_passkey(passkey=_own_passkey_or_404(request, passkey_id))
+    messages.success(request, _("The passkey was removed."))
+    return redirect("readers:two_factor")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@FACTOR_SETUP_LIMIT
+def totp_setup(request):
+    """Set up an authenticator app: a QR code and the secret as text, then a code."""
+    refusal = _needs_second_step_first(request)
+    if refusal is not None:
+        return refusal
+    reader = request.user
+    secret = request.session.get(second_factor.TOTP_SETUP_KEY)
+    if not secret:
+        secret = second_factor.new_totp_secret()
+        request.session[second_factor.TOTP_SETUP_KEY] = secret
+    form = TotpConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        step = second_factor.matching_totp_step(secret, form.cleaned_data["code"])
+        if step is not None:
+            first_factor = not second_factor.has_second_factor(reader)
+            enable_totp(reader=reader, secret=secret, confirmed_step=step)
+            request.session.pop(second_factor.TOTP_SETUP_KEY, None)
+            return _after_factor_added(
+                request,
+                first_factor=first_factor,
+                done_message=_("Your authenticator app is set up."),
+            )
+        form.add_error(
+            "code",
+            _(
+                "That code is not right. Check that your device's clock is correct and type "
+                "the code your app shows now."
+            ),
+        )
+    uri = second_factor.totp_provisioning_uri(secret, account=reader.handle)
+    context = {
+        "form": form,
+        # Our own SVG, made by segno from the otpauth: address: nothing a reader typed.
+        "qr_svg": mark_safe(second_factor.totp_qr_svg(uri)),  # noqa: S308
+        "secret": secret,
+        "next": _safe_next(request, ""),
+    }
+    response = render(
+        request,
+        "readers/totp_setup.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def remove_totp_view(request):
+    refusal = _needs_second_step_first(request)
+    if refusal is not None:
+        return refusal
+    remove_totp(reader=request.user)
+    messages.success(request, _("Your authenticator app is turned off."))
+    return redirect("readers:two_factor")
+
+
+@login_required
+@require_POST
+def regenerate_recovery_codes(request):
+    """New recovery codes, shown once; every earlier code stops working."""
+    refusal = _needs_second_step_first(request)
+    if refusal is not None:
+        return refusal
+    if not second_factor.has_second_factor(request.user):
+        messages.info(request, _("Add a passkey or an authenticator app first."))
+        return redirect("readers:two_factor")
+    codes = second_factor.new_recovery_codes()
+    replace_recovery_codes(
+        reader=request.user, code_hashes=[second_factor.hash_recovery_code(c) for c in codes]
+    )
+    return _show_recovery_codes(request, codes, first_factor=False)

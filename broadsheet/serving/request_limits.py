@@ -8,6 +8,7 @@ as the declared length (or, for a chunked body, the bytes received so far)
 passes BROADSHEET_MAX_REQUEST_BYTES; the application never sees the rest.
 """
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,9 +35,30 @@ def _body_framing(scope: Scope) -> tuple[int | None, bool]:
     return length, chunked
 
 
-async def _refuse(send: Send, status: int, message: str) -> None:
+# Answers under this path are JSON, refusals included: a problem (RFC 9457), as
+# the API's own errors are (broadsheet/integrations/api/problems.py).
+API_PREFIX = "/api/"
+
+
+async def _refuse(send: Send, status: int, message: str, *, scope: Scope) -> None:
     body = message.encode()
     content_type = b"text/plain; charset=utf-8"
+    if scope.get("path", "").startswith(API_PREFIX):
+        problem = {
+            "type": "/api/v1/problems/" + ("too-large" if status == 413 else "bad-request"),
+            "title": message,
+            "status": status,
+            "detail": message,
+            "errors": [
+                {
+                    "pointer": "",
+                    "code": "too_large" if status == 413 else "bad_length",
+                    "detail": message,
+                }
+            ],
+        }
+        body = json.dumps(problem, ensure_ascii=False).encode()
+        content_type = b"application/problem+json"
     await send(
         {
             "type": "http.response.start",
@@ -67,10 +89,10 @@ class RequestSizeLimit:
         try:
             declared, chunked = _body_framing(scope)
         except ValueError:
-            await _refuse(send, 400, _("The Content-Length header is not a number."))
+            await _refuse(send, 400, _("The Content-Length header is not a number."), scope=scope)
             return
         if declared is not None and declared > limit:
-            await _refuse(send, 413, _too_large_message(limit))
+            await _refuse(send, 413, _too_large_message(limit), scope=scope)
             return
         if not chunked:
             # No body, or one the server stops at its declared length: nothing to
@@ -104,4 +126,4 @@ class RequestSizeLimit:
 
         await self.app(scope, counted_receive, watched_send)
         if over_limit and not response_started:
-            await _refuse(send, 413, _too_large_message(limit))
+            await _refuse(send, 413, _too_large_message(limit), scope=scope)

@@ -51,6 +51,10 @@ EXCLUDED_MODELS: dict[str, str] = {
         "the old site's secret key; Notification rows keep what readers were told, "
         "without their message (email_message is cleared)"
     ),
+    "integrations.idempotencykey": (
+        "answers to API retries, kept a day: a client retrying against the new site "
+        "with an old key would be answered with the old site's comment"
+    ),
 }
 
 # Django's own tables that travel. Roles are Django groups (moderation/roles.py);
@@ -71,14 +75,19 @@ SECRET_FIELDS: dict[str, dict[str, str]] = {
     "readers.reader": {"password": "a password hash opens the account"},
 }
 SECRET_MODELS: dict[str, str] = {
+    "readers.apitoken": (
+        "personal API tokens: only their SHA-256 is stored, but a restored hash keeps "
+        "the old token working on the new site, so they travel only when asked"
+    ),
     "readers.replyfeedkey": (
         "the id in a private replies feed's address (the HMAC beside it needs the "
         "site's SECRET_KEY): a capability, not content"
     ),
-    "readers.apitoken": (
-        "API tokens are kept as hashes, and a hash is all it takes to recognise the "
-        "token: with them a restored site keeps every script and app signed in"
-    ),
+    # Second factors (docs/mfa.md): without them a restored site's readers sign in
+    # with the password and add their factors again (staff are sent to).
+    "readers.passkey": "a passkey's public key and counter, a second factor of its reader",
+    "readers.totpdevice": "the secret of a reader's authenticator app: it makes their codes",
+    "readers.recoverycode": "hashes of recovery codes, each enough for a second step",
 }
 # Fields whose names look like secrets but are not, and why.
 NOT_SECRETS: dict[str, str] = {

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('readers', '0010_sso'),
+        ('readers', '0011_mfa'),
     ]
 
     operations = [
