@@ -232,3 +232,29 @@ def test_an_account_without_a_password_deletes_only_soon_after_signing_in(make_r
     assert fresh.post(DELETE, {}).status_code == 200
     reader.refresh_from_db()
     assert reader.deletion_due_at is not None
+
+
+@pytest.mark.parametrize("mode", ["erase", "keep"])
+def test_the_api_shows_nothing_of_the_erased_reader_and_their_token_is_gone(
+    article, kestrel, nikolai, discussion, settings, client, mode
+):
+    settings.BROADSHEET_DELETED_READER_COMMENTS = mode
+    first, _reply, _second = discussion
+    secret = create_api_token(reader=kestrel, name="script", scope="read").secret
+    reader_secret = create_api_token(reader=nikolai, name="reader", scope="read").secret
+    auth = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/me", headers=auth).status_code == 200
+    listing = f"/api/v1/articles/{article.slug}/comments"
+    assert "Anna Petrova" in client.get(listing).content.decode()
+
+    erase_reader_account(reader=kestrel)
+
+    assert client.get("/api/v1/me", headers=auth).status_code == 401
+    for headers in ({}, {"Authorization": f"Bearer {reader_secret}"}):
+        for path in (listing, f"{listing}/{first.number}", f"{listing}/{first.number}/replies"):
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200, (path, response.content)
+            text = response.content.decode()
+            assert not any(name in text for name in NAMES), path
+            if mode == "erase":
+                assert "Kestrel's" not in text
