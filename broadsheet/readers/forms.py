@@ -208,6 +208,7 @@ class ApiTokenForm(forms.Form):
         name = clean_display_name(self.cleaned_data["name"])
         if not name:
             raise forms.ValidationError(_("Give the token a name."))
+        return name
 
 
 class SecondStepForm(forms.Form):
