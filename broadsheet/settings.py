@@ -261,6 +261,18 @@ BROADSHEET_ONLINE_WINDOW_SECONDS = env_int("BROADSHEET_ONLINE_WINDOW_SECONDS", 3
 BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS = env_int(
     "BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS", 60
 )
+# A reader's own data (docs/your-data.md): how often a session's "last active" is
+# written, how long sign-ins are remembered, how long a "Download my data" link
+# works (and how many a reader may ask for a day), and the grace period of "Delete
+# my account" and what becomes of the comments of an erased account.
+BROADSHEET_SESSION_TOUCH_SECONDS = env_int("BROADSHEET_SESSION_TOUCH_SECONDS", 60, minimum=1)
+BROADSHEET_SIGN_IN_HISTORY_DAYS = env_int("BROADSHEET_SIGN_IN_HISTORY_DAYS", 90, minimum=1)
+BROADSHEET_DATA_EXPORT_HOURS = env_int("BROADSHEET_DATA_EXPORT_HOURS", 24, minimum=1)
+BROADSHEET_DATA_EXPORTS_PER_DAY = env_int("BROADSHEET_DATA_EXPORTS_PER_DAY", 3, minimum=1)
+BROADSHEET_ACCOUNT_DELETION_DAYS = env_int("BROADSHEET_ACCOUNT_DELETION_DAYS", 7, minimum=0)
+BROADSHEET_DELETED_READER_COMMENTS = env_choice(
+    "BROADSHEET_DELETED_READER_COMMENTS", "erase", ("erase", "keep")
+)
 
 # --- Second factors (docs/mfa.md) ----------------------------------------------
 

@@ -30,6 +30,8 @@ def _plain_text(body_html: str) -> str:
 
 
 def _person(reader, request) -> dict:
+    if reader.erased_at is not None:  # an erased account: a name, no profile (ADR 0019)
+        return {"@type": "Person", "name": reader.display_name}
     return {
         "@type": "Person",
         "name": reader.display_name,

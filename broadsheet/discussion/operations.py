@@ -31,6 +31,7 @@ from broadsheet.discussion.refusals import CommentRejected, check_editable
 from broadsheet.discussion.rendering import render_comment_markdown
 from broadsheet.live.publishing import (
     announce_page_change,
+    drop_comment_events,
     erase_comment_from_events,
     record_event,
 )
@@ -51,6 +52,7 @@ from broadsheet.search.operations import (
     reassign_search_author,
     unindex_comment,
 )
+from broadsheet.translation.models import CommentTranslation
 
 PATH_DIGITS = 10
 
@@ -770,3 +772,62 @@ def vote_on_comment(*, comment: Comment, voter, value: int) -> VoteResult:
         Reader.objects.filter(pk=locked.author_id).update(rating=F("rating") + (value - old))
         record_event(article_id=locked.article_id, event=events.comment_voted(locked))
     return VoteResult(locked.score, locked.upvotes, locked.downvotes, value)
+
+
+@dataclass(frozen=True)
+class AuthorErased:
+    comments: int  # the author's comments, every one kept with its number
+    erased: int  # of which this erasure turned into placeholders
+    votes: int  # the author's votes withdrawn
+    articles: list[int]  # the discussions that changed
+
+
+def erase_author_from_discussions(*, author: Reader, keep_text: bool) -> AuthorErased:
+    """Take an erased account out of every discussion, in the caller's transaction:
+    its votes are withdrawn (scores and ratings follow), and its comments either
+    become placeholders (`keep_text` False: words, quote and translations gone) or
+    keep their words; every comment keeps its number and its replies. The stored
+    live events about its comments go (they carry its name), and every page that
+    showed them is told to change. The caller has already replaced the author's
+    name on their row, so whatever is shown from now on names nobody."""
+    votes = _withdraw_votes_of(voter=author)
+    comments = list(Comment.objects.filter(author=author).select_related("article"))
+    numbers_by_article: dict[int, list[int]] = {}
+    for comment in comments:
+        numbers_by_article.setdefault(comment.article_id, []).append(comment.number)
+    for article_id, numbers in numbers_by_article.items():
+        drop_comment_events(article_id=article_id, numbers=numbers)
+    erased = 0
+    if not keep_text:
+        for comment in comments:
+            if comment.is_deleted:
+                continue
+            comment.author = author
+            delete_comment(comment=comment, deleter=author)
+            erased += 1
+        CommentTranslation.objects.filter(comment__author=author).delete()
+    articles = sorted({*numbers_by_article, *votes})
+    for article_id in articles:
+        announce_page_change(article_id=article_id)
+    return AuthorErased(
+        comments=len(comments), erased=erased, votes=sum(votes.values()), articles=articles
+    )
+
+
+def _withdraw_votes_of(*, voter: Reader) -> dict[int, int]:
+    """Withdraw every vote of `voter`; how many per article."""
+    per_article: dict[int, int] = {}
+    for vote in Vote.objects.filter(voter=voter).order_by("comment_id"):
+        locked = (
+            Comment.objects.select_for_update().select_related("author").get(pk=vote.comment_id)
+        )
+        locked.upvotes -= vote.value == 1
+        locked.downvotes -= vote.value == -1
+        locked.score -= vote.value
+        locked.save(update_fields=["upvotes", "downvotes", "score"])
+        Reader.objects.filter(pk=locked.author_id).update(rating=F("rating") - vote.value)
+        vote.delete()
+        if locked.status == Comment.Status.VISIBLE and not locked.is_deleted:
+            record_event(article_id=locked.article_id, event=events.comment_voted(locked))
+        per_article[locked.article_id] = per_article.get(locked.article_id, 0) + 1
+    return per_article

@@ -50,6 +50,16 @@ def erase_comment_from_events(*, article_id: int, number: int) -> int:
     return erased
 
 
+def drop_comment_events(*, article_id: int, numbers: list[int]) -> int:
+    """Delete every stored event about these comments, whatever it carries (its
+    words, its author's name on a placeholder); returns how many. For an erased
+    account: a page resuming from before the erasure must not be handed them."""
+    dropped, _ = LiveEvent.objects.filter(
+        article_id=article_id, comment_number__in=numbers
+    ).delete()
+    return dropped
+
+
 def announce_page_change(*, article_id: int) -> None:
     """After the commit, tell every process's page caches this article's page changed."""
     message = LiveMessage(event={"type": PAGE_CHANGED}, article=article_id)

@@ -4,12 +4,14 @@ import hashlib
 import re
 from datetime import datetime
 
+from django.conf import settings
+from django.core import signing
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from broadsheet.readers.models import ApiToken, Reader, ReplyFeedKey
+from broadsheet.readers.models import ApiToken, DataExport, Reader, ReplyFeedKey
 
 _SALT = "broadsheet.readers.reply-feed"
 _TOKEN = re.compile(r"(?P<key_id>[0-9a-f]{16})-(?P<mac>[0-9a-f]{32})")
@@ -68,3 +70,36 @@ def find_api_token(secret: str, *, now: datetime | None = None) -> ApiToken | No
         .filter(Q(expires_at=None) | Q(expires_at__gt=now))
         .first()
     )
+
+
+# --- "Download my data" links ---------------------------------------------------------
+
+_EXPORT_SALT = "broadsheet.readers.data-export"
+
+
+def data_export_token(export: DataExport) -> str:
+    """The signed part of a download's link: which download and whose. Signed
+    under SECRET_KEY, so a link cannot be made up for another download."""
+    return signing.dumps({"e": export.pk, "r": export.reader_id}, salt=_EXPORT_SALT)
+
+
+def get_data_export_or_404(*, token: str, reader: Reader) -> DataExport:
+    """The ready, unexpired download this link names, if it is `reader`'s (the
+    signed-in reader of the session: a link copied to someone else opens nothing).
+    A forged, expired, deleted or someone else's link: one 404."""
+    max_age = settings.BROADSHEET_DATA_EXPORT_HOURS * 3600
+    try:
+        claim = signing.loads(token[:200], salt=_EXPORT_SALT, max_age=max_age)
+    except signing.BadSignature:
+        raise Http404 from None
+    if not isinstance(claim, dict) or claim.get("r") != reader.pk:
+        raise Http404
+    export = DataExport.objects.filter(
+        pk=claim.get("e"),
+        reader=reader,
+        status=DataExport.Status.READY,
+        expires_at__gt=timezone.now(),
+    ).first()
+    if export is None:
+        raise Http404
+    return export

@@ -159,6 +159,32 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         send_account_email_later(send_password_reset_email, context["user"].pk, site_url)
 
 
+class AccountDeletionForm(forms.Form):
+    """ "Delete my account": the current password, so a borrowed or stolen session
+    cannot delete the account. An account without a password (single sign-on)
+    must have signed in within RECENT_SIGN_IN instead (the view checks)."""
+
+    password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, reader: Reader, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reader = reader
+        if not reader.has_usable_password():
+            del self.fields["password"]
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.reader.check_password(password):
+            raise forms.ValidationError(
+                _("That is not your current password."), code="wrong_password"
+            )
+        return password
+
+
 class ApiTokenForm(forms.Form):
     """A new personal API token: what it is for, and what it may do."""
 

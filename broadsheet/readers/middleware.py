@@ -2,16 +2,19 @@ from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from broadsheet.readers.operations import record_reader_activity
+from broadsheet.readers.operations import check_session_still_open, record_reader_activity
 from broadsheet.readers.second_factor import has_second_factor, second_step_missing
 
 
 class PresenceMiddleware:
     """Marks a signed-in reader as active; see record_reader_activity for the throttle.
+    Also signs out a session its reader ended from another device, and keeps the
+    session's "last active" (readers.operations.check_session_still_open).
 
     Async-capable so that live streams pass through without being buffered.
     """
@@ -41,6 +44,9 @@ class PresenceMiddleware:
     def _record(request) -> None:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
+            if not check_session_still_open(request=request, reader=user):
+                logout(request)
+                return
             record_reader_activity(reader=user)
 
 

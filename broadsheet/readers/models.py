@@ -126,6 +126,19 @@ class Reader(AbstractBaseUser, PermissionsMixin):
     claim_email_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     # A named guest of another system: no account there, so nobody can ever claim it.
     is_guest = models.BooleanField(_("guest"), default=False, editable=False)
+    # Sessions the reader ended from another device that have not come back since:
+    # SHA-256 of the session key -> when the session would expire anyway (epoch
+    # seconds). Checked on every signed-in request at no cost (this row is loaded
+    # anyway); the ended session is signed out on its next request and dropped
+    # from here (readers.operations.check_session_still_open).
+    ended_sessions = models.JSONField(default=dict, blank=True, editable=False)
+    # The reader asked for their account to be deleted: it is erased at
+    # deletion_due_at unless they sign in again before (which cancels it).
+    deletion_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deletion_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The account was erased: the row stays only because comments keep their
+    # numbers and places (it carries no name, address or password any more).
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The newsroom's id for this reader (the `sub` of its single sign-on tokens),
     # empty for accounts made here: later sign-ins find the reader by it, whatever
     # handle or address the newsroom sends then (readers.operations.sign_in_with_sso).
@@ -165,6 +178,11 @@ class Reader(AbstractBaseUser, PermissionsMixin):
                 fields=["claim_email_hash"],
                 name="reader_claimable",
                 condition=~models.Q(claim_email_hash=""),
+            ),
+            models.Index(
+                fields=["deletion_due_at"],
+                name="reader_deletion_due",
+                condition=models.Q(deletion_due_at__isnull=False),
             ),
         ]
 
@@ -298,6 +316,74 @@ class ApiToken(models.Model):
 
     def allows(self, scope: str) -> bool:
         return SCOPE_RANK[ApiTokenScope(self.scope)] >= SCOPE_RANK[ApiTokenScope(scope)]
+
+
+class ReaderSession(models.Model):
+    """One signed-in browser of a reader, for the reader's list of their sessions.
+
+    Keyed by the SHA-256 of the session key: the key itself opens the account, so
+    neither this table nor the pages that name a session (to end it) carry it.
+    Written when the reader signs in and then at most once a minute
+    (BROADSHEET_SESSION_TOUCH_SECONDS), never on every request.
+    """
+
+    key_hash = models.CharField(max_length=64, primary_key=True)
+    reader = models.ForeignKey(Reader, on_delete=models.CASCADE, related_name="sessions")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_active_at = models.DateTimeField(default=timezone.now)
+    # What the browser said it is (bounded) and what the parser made of it.
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+    browser = models.CharField(max_length=80, blank=True, default="")
+    system = models.CharField(max_length=80, blank=True, default="")
+    # The address's network (/24 for IPv4, /48 for IPv6), never the address.
+    network = models.CharField(max_length=50, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["reader", "-last_active_at"], name="session_by_reader")]
+
+    def __str__(self) -> str:
+        return f"session of {self.reader_id} ({self.browser}, {self.system})"
+
+
+class SignInRecord(models.Model):
+    """One sign-in, or failed attempt, on a reader's account; kept
+    BROADSHEET_SIGN_IN_HISTORY_DAYS so the reader can spot one that was not theirs."""
+
+    reader = models.ForeignKey(Reader, on_delete=models.CASCADE, related_name="sign_ins")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    succeeded = models.BooleanField()
+    browser = models.CharField(max_length=80, blank=True, default="")
+    system = models.CharField(max_length=80, blank=True, default="")
+    network = models.CharField(max_length=50, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["reader", "-created_at"], name="sign_in_by_reader")]
+
+    def __str__(self) -> str:
+        return f"sign-in of {self.reader_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DataExport(models.Model):
+    """A reader's "Download my data": made by a background task, offered until
+    `expires_at`, then deleted with its file."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Being prepared")
+        READY = "ready", _("Ready")
+
+    reader = models.ForeignKey(Reader, on_delete=models.CASCADE, related_name="data_exports")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.WAITING)
+    requested_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    # A random name under the data folder's exports/ (never derived from the reader).
+    file_name = models.CharField(max_length=80, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="data_export_expiry")]
+
+    def __str__(self) -> str:
+        return f"data export {self.pk} of {self.reader_id}"
 
 
 class UsedSsoToken(models.Model):

@@ -2,6 +2,7 @@
 
 import dataclasses
 import enum
+import os
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -15,18 +16,29 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from broadsheet.discussion.operations import erase_author_from_discussions
 from broadsheet.live.publishing import publish_gone_offline, publish_presence
 from broadsheet.moderation.audit import audit
+from broadsheet.notifications.models import (
+    Following,
+    Notification,
+    NotificationSettings,
+    OutboxMessage,
+)
 from broadsheet.readers import emails, identity, sso
 from broadsheet.readers.access import hash_api_token
+from broadsheet.readers.devices import describe_request, hash_session_key
 from broadsheet.readers.identity import clean_display_name, handle_from_name
 from broadsheet.readers.models import (
     ApiToken,
     ApiTokenScope,
+    DataExport,
     Passkey,
     Reader,
+    ReaderSession,
     RecoveryCode,
     ReplyFeedKey,
+    SignInRecord,
     TotpDevice,
     UsedSsoToken,
 )
@@ -426,6 +438,356 @@ def record_api_token_use(*, token: ApiToken, now: datetime | None = None) -> Non
     if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_PRECISION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+
+
+# --- sessions and sign-in history (docs/your-data.md) --------------------------------
+
+# The session remembers when its row was last written, so an ordinary request
+# needs no query to know it need not write.
+SESSION_TOUCHED = "_broadsheet_session_touched"
+
+
+def _touch_row(request, reader: Reader, now: datetime) -> None:
+    key_hash = hash_session_key(request.session.session_key)
+    updated = ReaderSession.objects.filter(key_hash=key_hash, reader=reader).update(
+        last_active_at=now
+    )
+    if not updated:
+        ReaderSession.objects.update_or_create(
+            key_hash=key_hash,
+            defaults={"reader": reader, "created_at": now, "last_active_at": now}
+            | describe_request(request),
+        )
+    request.session[SESSION_TOUCHED] = now.timestamp()
+
+
+def record_sign_in(*, request, reader: Reader, now: datetime | None = None) -> bool:
+    """Record a reader's sign-in (any door: the form, sign-up, single sign-on): the
+    session's row, a line of sign-in history, and, if the account was to be
+    deleted, its deletion cancelled. Returns whether a deletion was cancelled.
+
+    Two INSERTs on an ordinary sign-in, and no transaction of its own: each row is
+    true alone (a session that exists, a sign-in that happened), and a sign-in is
+    a hot path whose queries are pinned. Signing in always gives the session a
+    new key (django.contrib.auth.login), so its row cannot exist yet."""
+    now = now or timezone.now()
+    if request.session.session_key is None:
+        request.session.save()
+    described = describe_request(request)
+    ReaderSession.objects.bulk_create(
+        [
+            ReaderSession(
+                key_hash=hash_session_key(request.session.session_key),
+                reader=reader,
+                created_at=now,
+                last_active_at=now,
+                **described,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    request.session[SESSION_TOUCHED] = now.timestamp()
+    SignInRecord.objects.create(
+        reader=reader,
+        created_at=now,
+        succeeded=True,
+        browser=described["browser"],
+        system=described["system"],
+        network=described["network"],
+    )
+    if reader.deletion_due_at is None:
+        return False
+    return cancel_account_deletion(reader=reader)
+
+
+def record_failed_sign_in(*, request, reader: Reader) -> None:
+    """A wrong password for this account: a line of its sign-in history."""
+    described = describe_request(request)
+    SignInRecord.objects.create(
+        reader=reader,
+        succeeded=False,
+        browser=described["browser"],
+        system=described["system"],
+        network=described["network"],
+    )
+
+
+def forget_session(*, request) -> None:
+    """The reader signed out of this session: its row goes."""
+    if request.session.session_key:
+        ReaderSession.objects.filter(
+            key_hash=hash_session_key(request.session.session_key)
+        ).delete()
+
+
+def check_session_still_open(*, request, reader: Reader, now: datetime | None = None) -> bool:
+    """On every signed-in request: False if the reader ended this session from
+    another device (the caller signs it out); else note the session is active,
+    writing at most once per BROADSHEET_SESSION_TOUCH_SECONDS. Costs no query
+    on an ordinary request: the ended sessions are on the reader's row, loaded
+    already, and the last write's time is in the session."""
+    session_key = request.session.session_key
+    if not session_key:
+        return True
+    if reader.ended_sessions and hash_session_key(session_key) in reader.ended_sessions:
+        _drop_ended_session(reader, hash_session_key(session_key))
+        return False
+    now = now or timezone.now()
+    touched = request.session.get(SESSION_TOUCHED)
+    if (
+        touched is not None
+        and now.timestamp() - touched < settings.BROADSHEET_SESSION_TOUCH_SECONDS
+    ):
+        return True
+    _touch_row(request, reader, now)
+    return True
+
+
+def _drop_ended_session(reader: Reader, key_hash: str) -> None:
+    now = timezone.now().timestamp()
+    with transaction.atomic():
+        locked = Reader.objects.select_for_update().get(pk=reader.pk)
+        kept = {
+            h: until for h, until in locked.ended_sessions.items() if h != key_hash and until > now
+        }
+        Reader.objects.filter(pk=reader.pk).update(ended_sessions=kept)
+    reader.ended_sessions = kept
+
+
+@transaction.atomic
+def end_sessions(
+    *, reader: Reader, key_hashes: list[str] | None = None, keep: str | None = None
+) -> int:
+    """End some of a reader's sessions (`key_hashes`), or all but `keep` (the hash of
+    the session asking). Each ended session is signed out on its next request;
+    returns how many ended."""
+    sessions = ReaderSession.objects.filter(reader=reader)
+    if key_hashes is not None:
+        sessions = sessions.filter(key_hash__in=key_hashes)
+    if keep is not None:
+        sessions = sessions.exclude(key_hash=keep)
+    ending = list(sessions.values_list("key_hash", flat=True))
+    if not ending:
+        return 0
+    locked = Reader.objects.select_for_update().get(pk=reader.pk)
+    now = timezone.now().timestamp()
+    until = now + settings.SESSION_COOKIE_AGE
+    ended = {h: t for h, t in locked.ended_sessions.items() if t > now}
+    ended.update(dict.fromkeys(ending, until))
+    Reader.objects.filter(pk=reader.pk).update(ended_sessions=ended)
+    reader.ended_sessions = ended
+    ReaderSession.objects.filter(key_hash__in=ending).delete()
+    return len(ending)
+
+
+@transaction.atomic
+def end_other_sessions_after_password_change(*, request, reader: Reader) -> int:
+    """After a password change (or reset): every other session ends. Django would
+    sign them out anyway (their session's hash of the old password no longer
+    matches); ending them here says so in the reader's list at once, and does not
+    rest on that detail. `request` is the session that changed it (None: a reset
+    link, which signs no session in: all end)."""
+    keep = None
+    if request is not None and request.session.session_key:
+        keep = hash_session_key(request.session.session_key)
+        request.session.pop(SESSION_TOUCHED, None)
+    return end_sessions(reader=reader, keep=keep)
+
+
+def prune_sign_in_history(*, now: datetime | None = None) -> int:
+    """Forget sign-ins older than BROADSHEET_SIGN_IN_HISTORY_DAYS, and session rows
+    idle longer than a session lives; how many rows went."""
+    now = now or timezone.now()
+    history = now - timedelta(days=settings.BROADSHEET_SIGN_IN_HISTORY_DAYS)
+    idle = now - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    old_sign_ins = SignInRecord.objects.filter(created_at__lt=history)
+    idle_sessions = ReaderSession.objects.filter(last_active_at__lt=idle)
+    # Read first: a DELETE takes SQLite's write lock even when it matches nothing.
+    pruned = old_sign_ins.delete()[0] if old_sign_ins.exists() else 0
+    stale = idle_sessions.delete()[0] if idle_sessions.exists() else 0
+    return pruned + stale
+
+
+# --- "Delete my account" (docs/your-data.md, ADR 0019) --------------------------------
+
+ERASED_DISPLAY_NAME = "deleted reader"
+
+
+@transaction.atomic
+def request_account_deletion(*, reader: Reader, now: datetime | None = None) -> datetime:
+    """The reader asked for their account to go (the caller checked their password
+    or a recent sign-in). Every session of theirs ends, this one too; the account
+    is erased after BROADSHEET_ACCOUNT_DELETION_DAYS unless they sign in before.
+    Returns when it will be erased."""
+    now = now or timezone.now()
+    due = now + timedelta(days=settings.BROADSHEET_ACCOUNT_DELETION_DAYS)
+    Reader.objects.filter(pk=reader.pk).update(deletion_requested_at=now, deletion_due_at=due)
+    reader.deletion_requested_at, reader.deletion_due_at = now, due
+    end_sessions(reader=reader)
+    audit(actor=reader, action="reader.deletion_requested", target=f"reader {reader.pk}")
+    return due
+
+
+@transaction.atomic
+def cancel_account_deletion(*, reader: Reader) -> bool:
+    """The reader signed in during the grace period: the deletion is off. Returns
+    whether there was one to cancel."""
+    cancelled = Reader.objects.filter(
+        pk=reader.pk, deletion_due_at__isnull=False, erased_at__isnull=True
+    ).update(deletion_requested_at=None, deletion_due_at=None)
+    if cancelled:
+        reader.deletion_requested_at = reader.deletion_due_at = None
+        audit(actor=reader, action="reader.deletion_cancelled", target=f"reader {reader.pk}")
+    return bool(cancelled)
+
+
+@transaction.atomic
+def erase_reader_account(*, reader: Reader, now: datetime | None = None) -> Reader:
+    """Erase an account whose grace period is over: the row stays (its comments keep
+    their numbers and places) but names nobody, signs nobody in and holds no
+    address; its votes, sessions, tokens, feeds, notifications, follows and
+    downloads go; its comments become placeholders or keep their words under
+    "deleted reader" (BROADSHEET_DELETED_READER_COMMENTS); its reports stay,
+    filed by nobody anyone can name. The handle is free again (ADR 0019).
+    Every step is in the audit log."""
+    now = now or timezone.now()
+    locked = Reader.objects.select_for_update().get(pk=reader.pk)
+    if locked.erased_at is not None:
+        return locked
+    target = f"reader {locked.pk}"
+    # The name first: every event and placeholder written below shows the new one.
+    # "~" is no handle a reader can choose, so the placeholder's name can never
+    # be taken, and the profile page of an inactive account is not found.
+    locked.handle = f"~deleted-{locked.pk}"
+    locked.display_name = ERASED_DISPLAY_NAME
+    locked.email = locked.pending_email = locked.claim_email_hash = ""
+    locked.pending_email_since = locked.email_verified_at = None
+    locked.set_unusable_password()
+    locked.is_active = locked.is_staff = locked.is_superuser = False
+    locked.appear_offline = True
+    locked.last_seen_at = locked.last_connected_at = None
+    locked.ended_sessions = {}
+    locked.deletion_due_at = None
+    locked.erased_at = now
+    locked.save()
+    locked.groups.clear()
+    locked.user_permissions.clear()
+    audit(actor=None, action="reader.erased", target=target, reason="name, address, password")
+    keep_text = settings.BROADSHEET_DELETED_READER_COMMENTS == "keep"
+    erased = erase_author_from_discussions(author=locked, keep_text=keep_text)
+    audit(
+        actor=None,
+        action="reader.erased.comments",
+        target=target,
+        reason=f"{erased.comments} comments kept by number, {erased.erased} erased, "
+        f"{erased.votes} votes withdrawn, {len(erased.articles)} pages changed",
+    )
+    sessions, _ = ReaderSession.objects.filter(reader=locked).delete()
+    history, _ = SignInRecord.objects.filter(reader=locked).delete()
+    tokens, _ = ApiToken.objects.filter(reader=locked).delete()
+    ReplyFeedKey.objects.filter(reader=locked).delete()
+    audit(
+        actor=None,
+        action="reader.erased.access",
+        target=target,
+        reason=f"{sessions} sessions, {history} sign-ins, {tokens} API tokens, replies feed",
+    )
+    notifications, _ = Notification.objects.filter(recipient=locked).delete()
+    NotificationSettings.objects.filter(reader=locked).delete()
+    follows, _ = Following.objects.filter(reader=locked).delete()
+    OutboxMessage.objects.filter(reader=locked).delete()
+    audit(
+        actor=None,
+        action="reader.erased.notifications",
+        target=target,
+        reason=f"{notifications} notifications, {follows} follows, settings, outbox",
+    )
+    for export in DataExport.objects.filter(reader=locked):
+        delete_data_export(export=export)
+    publish_gone_offline(locked)
+    return locked
+
+
+def erase_due_accounts(*, now: datetime | None = None) -> int:
+    """The worker's standing duty: erase every account whose grace period is over;
+    how many."""
+    now = now or timezone.now()
+    due = Reader.objects.filter(deletion_due_at__lte=now, erased_at__isnull=True)
+    erased = 0
+    for reader in due.order_by("deletion_due_at")[:100]:
+        erase_reader_account(reader=reader, now=now)
+        erased += 1
+    return erased
+
+
+# --- "Download my data" --------------------------------------------------------------
+
+
+class ExportRefused(Exception):
+    """The reader has a download being made or offered, or asked too often today."""
+
+
+@transaction.atomic
+def request_data_export(*, reader: Reader, now: datetime | None = None) -> DataExport:
+    """Ask for a new download of the reader's data, made by the worker. One at a
+    time (a new one once the last has expired), and at most
+    BROADSHEET_DATA_EXPORTS_PER_DAY a day: each costs reading all of the reader's
+    rows and a file on disk."""
+    now = now or timezone.now()
+    Reader.objects.select_for_update().filter(pk=reader.pk).first()
+    exports = DataExport.objects.filter(reader=reader)
+    if exports.filter(expires_at__gt=now).exists():
+        raise ExportRefused("one at a time")
+    today = exports.filter(requested_at__gt=now - timedelta(days=1)).count()
+    if today >= settings.BROADSHEET_DATA_EXPORTS_PER_DAY:
+        raise ExportRefused("too many today")
+    return DataExport.objects.create(
+        reader=reader,
+        requested_at=now,
+        expires_at=now + timedelta(hours=settings.BROADSHEET_DATA_EXPORT_HOURS),
+    )
+
+
+def exports_folder():
+    folder = settings.DATA_DIR / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@transaction.atomic
+def store_data_export(*, export: DataExport, content: bytes, now: datetime | None = None) -> bool:
+    """Keep a finished download's file and offer it; False if the request is gone
+    (expired or the account erased meanwhile: the file is not kept)."""
+    locked = DataExport.objects.select_for_update().filter(pk=export.pk).first()
+    if locked is None or locked.status == DataExport.Status.READY:
+        return False
+    file_name = f"{secrets.token_hex(16)}.json"
+    path = exports_folder() / file_name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(content)
+    locked.file_name = file_name
+    locked.status = DataExport.Status.READY
+    locked.ready_at = now or timezone.now()
+    locked.save(update_fields=["file_name", "status", "ready_at"])
+    export.file_name, export.status, export.ready_at = file_name, locked.status, locked.ready_at
+    return True
+
+
+def delete_data_export(*, export: DataExport) -> None:
+    """The download and its file go (expired, or the account erased)."""
+    if export.file_name:
+        (exports_folder() / export.file_name).unlink(missing_ok=True)
+    DataExport.objects.filter(pk=export.pk).delete()
+
+
+def delete_expired_data_exports(*, now: datetime | None = None) -> int:
+    """The worker's standing duty: delete the downloads whose link has expired."""
+    now = now or timezone.now()
+    expired = list(DataExport.objects.filter(expires_at__lte=now)[:500])
+    for export in expired:
+        delete_data_export(export=export)
+    return len(expired)
 
 
 def sign_in_with_sso(

@@ -63,6 +63,17 @@ urlpatterns = [
         views.cancel_email_change_view,
         name="cancel_email_change",
     ),
+    path("accounts/settings/password/", views.PasswordChangeView.as_view(), name="password"),
+    path("accounts/settings/sessions/", views.sessions, name="sessions"),
+    path("accounts/settings/sessions/end/", views.end_session, name="end_session"),
+    path("accounts/settings/data/", views.your_data, name="your_data"),
+    path("accounts/settings/data/export/", views.request_data_download, name="request_data"),
+    path(
+        "accounts/settings/data/export/<str:token>/",
+        views.download_data,
+        name="download_data",
+    ),
+    path("accounts/settings/delete/", views.delete_account, name="delete_account"),
     path("accounts/settings/tokens/", views.api_tokens, name="api_tokens"),
     path(
         "accounts/settings/tokens/<int:token_id>/revoke/",

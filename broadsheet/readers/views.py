@@ -6,15 +6,23 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.db import IntegrityError
-from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -28,9 +36,15 @@ from broadsheet.core.limits import WINDOW_SECONDS, limit, too_many_requests, wit
 from broadsheet.discussion.queries import list_comments_by_reader
 from broadsheet.moderation.access import is_moderator
 from broadsheet.readers import second_factor
-from broadsheet.readers.access import get_reply_feed_token
+from broadsheet.readers.access import (
+    data_export_token,
+    get_data_export_or_404,
+    get_reply_feed_token,
+)
+from broadsheet.readers.devices import hash_session_key
 from broadsheet.readers.emails import mask_address
 from broadsheet.readers.forms import (
+    AccountDeletionForm,
     ApiTokenForm,
     EmailChangeForm,
     PasskeyNameForm,
@@ -40,15 +54,19 @@ from broadsheet.readers.forms import (
     SignUpForm,
     TotpConfirmForm,
 )
-from broadsheet.readers.models import ApiToken, Passkey, Reader, TotpDevice
+from broadsheet.readers.models import ApiToken, DataExport, Passkey, Reader, TotpDevice
 from broadsheet.readers.operations import (
     AddressTaken,
+    ExportRefused,
     add_passkey,
     cancel_email_change,
     confirm_email_address,
     create_api_token,
     create_reply_feed_key,
     enable_totp,
+    end_other_sessions_after_password_change,
+    end_sessions,
+    exports_folder,
     issue_api_token_for_sso,
     reader_has_another_way_in,
     record_passkey_use,
@@ -56,6 +74,8 @@ from broadsheet.readers.operations import (
     remove_totp,
     rename_passkey,
     replace_recovery_codes,
+    request_account_deletion,
+    request_data_export,
     request_email_change,
     revoke_api_token,
     revoke_reply_feed_key,
@@ -67,7 +87,12 @@ from broadsheet.readers.operations import (
     use_recovery_code,
     use_totp_step,
 )
-from broadsheet.readers.queries import list_linked_accounts_for
+from broadsheet.readers.queries import (
+    get_current_data_export,
+    list_linked_accounts_for,
+    list_sessions_for,
+    list_sign_ins_for,
+)
 from broadsheet.readers.social import list_sign_in_buttons
 from broadsheet.readers.sso import (
     MalformedSsoToken,
@@ -75,6 +100,7 @@ from broadsheet.readers.sso import (
     SsoRefusal,
     sso_enabled,
 )
+from broadsheet.readers.tasks import make_data_export
 from broadsheet.readers.verification import (
     ExpiredLink,
     InvalidLink,
@@ -269,6 +295,37 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "readers/password_reset_confirm.html"
     success_url = reverse_lazy("readers:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Someone who could read the reader's mail, or the reader who lost their
+        # password to someone: every session ends, whichever browser reset it.
+        end_other_sessions_after_password_change(request=None, reader=form.user)
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """A signed-in reader's new password: this session stays, every other ends."""
+
+    template_name = "readers/form_page.html"
+    success_url = reverse_lazy("readers:sessions")
+    extra_context = {
+        "page_title": gettext_lazy("Change password"),
+        "submit_label": gettext_lazy("Change password"),
+    }
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # keeps this session (a new key)
+        end_other_sessions_after_password_change(request=self.request, reader=form.user)
+        messages.success(
+            self.request, _("Your password is changed. Your other sessions have been ended.")
+        )
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
@@ -488,6 +545,148 @@ def verify_email(request, token: str):
             "notice_action_label": _("Account settings"),
         },
     )
+
+
+# --- sessions, "Download my data", "Delete my account" (docs/your-data.md) ------------
+
+
+def _this_session_hash(request) -> str:
+    key = request.session.session_key
+    return hash_session_key(key) if key else ""
+
+
+@login_required
+@require_http_methods(["GET"])
+def sessions(request):
+    """The reader's signed-in browsers and their recent sign-ins."""
+    context = {
+        "sessions": list_sessions_for(request.user),
+        "this_session": _this_session_hash(request),
+        "sign_ins": list_sign_ins_for(request.user),
+        "history_days": settings.BROADSHEET_SIGN_IN_HISTORY_DAYS,
+    }
+    return render(request, "readers/sessions.html", context)
+
+
+@login_required
+@require_POST
+def end_session(request):
+    """End one other session (`session`: its hash, from the list) or all others."""
+    this = _this_session_hash(request)
+    if request.POST.get("all") == "others":
+        ended = end_sessions(reader=request.user, keep=this)
+    else:
+        chosen = request.POST.get("session", "")[:64]
+        if not chosen or chosen == this:
+            return HttpResponseBadRequest(_("Choose another session to end."))
+        ended = end_sessions(reader=request.user, key_hashes=[chosen])
+    messages.success(
+        request,
+        ngettext("%(count)d session ended.", "%(count)d sessions ended.", ended) % {"count": ended},
+    )
+    return redirect("readers:sessions")
+
+
+@login_required
+@require_http_methods(["GET"])
+def your_data(request):
+    """Download my data and delete my account."""
+    export = get_current_data_export(request.user)
+    export_url = None
+    if export is not None and export.status == DataExport.Status.READY:
+        export_url = reverse("readers:download_data", kwargs={"token": data_export_token(export)})
+    context = {
+        "export": export,
+        "export_url": export_url,
+        "deletion_form": AccountDeletionForm(reader=request.user),
+        "deletion_days": settings.BROADSHEET_ACCOUNT_DELETION_DAYS,
+        "export_hours": settings.BROADSHEET_DATA_EXPORT_HOURS,
+    }
+    return render(request, "readers/your_data.html", context)
+
+
+@login_required
+@require_POST
+def request_data_download(request):
+    try:
+        export = request_data_export(reader=request.user)
+    except ExportRefused:
+        messages.error(
+            request,
+            _("You have a download already, or asked for several today. Please try later."),
+        )
+        return too_many_requests(request, retry_after=3600)
+    make_data_export.enqueue(export.pk)
+    messages.success(
+        request, _("Your data is being prepared. Reload this page in a minute to download it.")
+    )
+    return redirect("readers:your_data")
+
+
+@login_required
+@require_http_methods(["GET"])
+def download_data(request, token: str):
+    export = get_data_export_or_404(token=token, reader=request.user)
+    path = exports_folder() / export.file_name
+    if not path.is_file():
+        raise Http404
+    # Read whole (one reader's data, made by us), not streamed: a file iterator is
+    # synchronous, and an ASGI server would consume it on its event loop.
+    response = HttpResponse(path.read_bytes(), content_type="application/json")
+    filename = f"broadsheet-{request.user.handle}-{export.ready_at:%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# The password counts like a sign-in attempt (per reader): guessing it here is
+# guessing the sign-in password.
+DELETION_LIMIT = limit(
+    key="user", setting="BROADSHEET_SIGNIN_ATTEMPTS_PER_HOUR", period="h", group="readers.delete"
+)
+RECENT_SIGN_IN = timedelta(minutes=10)
+
+
+@login_required
+@require_POST
+@DELETION_LIMIT
+def delete_account(request):
+    reader = request.user
+    form = AccountDeletionForm(request.POST, reader=reader)
+    if not form.is_valid():
+        context = {
+            "export": None,
+            "deletion_form": form,
+            "deletion_days": settings.BROADSHEET_ACCOUNT_DELETION_DAYS,
+            "export_hours": settings.BROADSHEET_DATA_EXPORT_HOURS,
+        }
+        return render(request, "readers/your_data.html", context, status=400)
+    if not reader.has_usable_password() and not _signed_in_recently(request):
+        messages.error(request, _("Please sign in again, then delete your account."))
+        logout(request)
+        return redirect(f"{reverse('readers:sign_in')}?next={reverse('readers:your_data')}")
+    due = request_account_deletion(reader=reader)
+    logout(request)
+    return render(
+        request,
+        "readers/notice.html",
+        {
+            "notice_title": _("Your account will be deleted"),
+            "notice_text": _(
+                "You are signed out everywhere. Your account will be erased on %(date)s. "
+                "Changed your mind? Sign in before then and nothing will be deleted."
+            )
+            % {"date": date_format(due, "DATETIME_FORMAT")},
+        },
+    )
+
+
+def _signed_in_recently(request) -> bool:
+    row = next(
+        (s for s in list_sessions_for(request.user) if s.key_hash == _this_session_hash(request)),
+        None,
+    )
+    return row is not None and timezone.now() - row.created_at < RECENT_SIGN_IN
 
 
 # Set in the session of a reader the newsroom signed in (see SignOutView).

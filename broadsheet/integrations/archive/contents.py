@@ -38,6 +38,14 @@ EXCLUDED_MODELS: dict[str, str] = {
         "a cache of machine translations of comments, made again on a reader's "
         "request by the new site's own translation service (or by none)"
     ),
+    "readers.readersession": (
+        "the old site's signed-in browsers: sessions do not travel (readers sign in "
+        "again), so neither does their list"
+    ),
+    "readers.dataexport": (
+        "a reader's download in flight, its file in the old site's data folder and "
+        "its link signed with the old site's secret key"
+    ),
     "notifications.outboxmessage": (
         "e-mail being or already delivered by the old site, its links signed with "
         "the old site's secret key; Notification rows keep what readers were told, "
