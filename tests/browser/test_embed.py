@@ -357,3 +357,54 @@ def test_count_mode_fills_a_list_of_links_with_one_request(
     expect(links.nth(2)).to_have_text("1 комментарий")
     expect(links.nth(3)).to_have_text("0 комментариев")
     assert len(asked) == 1
+
+
+NEWSROOM_SECRET = "a newsroom secret of more than thirty-two bytes"
+
+
+def newsroom_token(subject: str, handle: str, name: str) -> str:
+    import jwt
+
+    now = int(time.time())
+    claims = {
+        "sub": subject,
+        "handle": handle,
+        "name": name,
+        "email": f"{handle}@newsroom.example",
+        "iat": now,
+        "exp": now + 300,
+    }
+    return jwt.encode(claims, NEWSROOM_SECRET, algorithm="HS256")
+
+
+def test_a_newsroom_reader_is_signed_in_by_the_newsrooms_own_token(
+    blocking_browser, asgi_server, host_site, settings
+):
+    """Single sign-on in the frame: the host page carries a JWT its server made for
+    the reader; the frame trades it for an API token, with third-party cookies
+    blocked, and the reader posts at once."""
+    settings.BROADSHEET_SSO_SECRET = NEWSROOM_SECRET
+    token = newsroom_token("newsroom-4711", "bridge-fan", "Olga Mostova")
+    signed_page = HOST_PAGE.replace("{lang}", "en").replace(
+        '<div id="broadsheet-discussion"></div>',
+        f'<div id="broadsheet-discussion" data-sso-token="{token}"></div>',
+    )
+    origin = host_site(asgi_server, pages={"signed.html": signed_page})
+    settings.BROADSHEET_EMBED_ORIGINS = [origin]
+    page = blocking_browser.new_page()
+    page.goto(f"{origin}/signed.html")
+    frame = embedded(page)
+    expect(frame.locator("[data-signed-in]")).to_contain_text("bridge-fan (Olga Mostova)")
+    assert token not in page.url and token not in frame_of(page).url
+    frame.get_by_label("Comment").fill("Signed in by the newsroom, posted here.")
+    frame.get_by_role("button", name="Post comment").click()
+    expect(frame.locator("#comment-1")).to_contain_text("Signed in by the newsroom")
+    comment = Comment.objects.get(number=1)
+    assert comment.author.sso_subject == "newsroom-4711"
+    assert ApiToken.objects.get(reader=comment.author).name == "Single sign-on"
+
+    # The same token again (a reload of a page that kept it) signs nobody in twice.
+    page.reload()
+    frame = embedded(page)
+    expect(frame.locator("[data-account-message]")).to_contain_text("used already")
+    expect(frame.get_by_role("button", name="Sign in")).to_be_visible()

@@ -47,6 +47,7 @@ from broadsheet.moderation.models import Report
 from broadsheet.readers.access import find_api_token
 from broadsheet.readers.models import ApiToken, ApiTokenScope
 from broadsheet.readers.operations import create_api_token, revoke_api_token
+from broadsheet.readers.sso import sso_enabled
 from broadsheet.readers.views import SignInView
 
 TITLE_MAX_LENGTH = 300
@@ -206,6 +207,8 @@ def _frame_context(request, article, host_origin: str, language: str) -> dict:
         + "?"
         + urlencode({"next": reverse("embed:signed_in")}),
         "sign_out_url": reverse("embed:sign_out"),
+        # The newsroom's own sign-in (docs/sso.md), when single sign-on is set up.
+        "sso_token_url": reverse("readers:sso_token") if sso_enabled() else "",
         "comment_max_length": settings.BROADSHEET_COMMENT_MAX_LENGTH,
         "report_reasons": Report.Reason.choices,
     }

@@ -10,7 +10,7 @@
  *
  * Contract: main#embed with data-host-origin; section#discussion (also live.js's
  * and presence.js's) with data-api-comments, data-personal-url, data-sign-in-url,
- * data-sign-out-url and the labels data-reply-template, data-delete-question,
+ * data-sign-out-url, data-sso-token-url (only with single sign-on) and the labels data-reply-template, data-delete-question,
  * data-report-thanks, data-failed-label, data-popup-blocked,
  * data-signed-out-label; inside it [data-fragment] (the comments, swapped for
  * the reader's own view after sign-in), [data-sign-in], [data-sign-out],
@@ -61,6 +61,14 @@
     var data = event.data || {};
     if (event.source === window.parent && event.origin === hostOrigin && data.type === "broadsheet:scheme") {
       setScheme(data.scheme);
+      return;
+    }
+    // The newsroom's own sign-in: the host page hands over the JWT its server made
+    // for this reader (data-sso-token on the container), once.
+    if (event.source === window.parent && event.origin === hostOrigin && data.type === "broadsheet:sso") {
+      if (!session && labels.ssoTokenUrl && typeof data.token === "string" && data.token.length <= 8192) {
+        signInWithNewsroom(data.token);
+      }
       return;
     }
     // The token comes from our own popup, on our own origin, and from nowhere else.
@@ -129,6 +137,37 @@
     remember(null);
     showAccount(message);
     refresh();
+  }
+
+  /* Trade the newsroom's JWT for a short-lived API token (POST /accounts/sso/token):
+   * no cookie is involved, so it works where third-party cookies are blocked. */
+  function signInWithNewsroom(jwt) {
+    fetch(labels.ssoTokenUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: jwt }),
+      credentials: "omit",
+    })
+      .then(function (response) {
+        return response.json().then(function (data) {
+          if (!response.ok) {
+            throw data;
+          }
+          return data;
+        });
+      })
+      .then(function (data) {
+        var reader = data.reader || {};
+        startSession({
+          token: String(data.token),
+          handle: String(reader.handle || ""),
+          displayName: String(reader.display_name || ""),
+          expiresAt: String(data.expires_at || ""),
+        });
+      })
+      .catch(function (problem) {
+        showAccount((problem && typeof problem.detail === "string" && problem.detail) || labels.failedLabel);
+      });
   }
 
   function openSignIn() {

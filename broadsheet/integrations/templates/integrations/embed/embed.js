@@ -11,8 +11,9 @@
  *   <span data-broadsheet-count="https://example.org/story"></span>
  *
  * get "N comments", with one request for all of them. The container may say
- * data-url (another canonical address), data-title, data-lang ("en", "ru") and
- * data-scheme ("light", "dark"); otherwise the page's <html lang> and its colour
+ * data-url (another canonical address), data-title, data-lang ("en", "ru"),
+ * data-scheme ("light", "dark") and data-sso-token (a single sign-on JWT the
+ * newsroom's server made for the reader: docs/sso.md); otherwise the page's <html lang> and its colour
  * scheme are followed, and changes of scheme are passed on.
  *
  * The frame talks to this page only with postMessage: its height comes in and is
@@ -115,6 +116,16 @@
     frame.style.colorScheme = current;
     frame.style.height = "320px";
     container.appendChild(frame);
+
+    // The newsroom's own sign-in: a JWT its server made for this reader goes to
+    // the frame (Broadsheet's origin only, never into an address), once.
+    var ssoToken = container.dataset.ssoToken;
+    if (ssoToken) {
+      frame.addEventListener("load", function sendToken() {
+        frame.removeEventListener("load", sendToken);
+        frame.contentWindow.postMessage({ type: "broadsheet:sso", token: ssoToken }, broadsheet);
+      });
+    }
 
     window.addEventListener("message", function (event) {
       if (event.origin !== broadsheet || event.source !== frame.contentWindow) {
