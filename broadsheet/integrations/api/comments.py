@@ -12,7 +12,7 @@ from ninja import Path, Query, Router, Status
 from broadsheet.articles.models import Article
 from broadsheet.articles.queries import get_edition_family
 from broadsheet.discussion.access import find_visible_comment
-from broadsheet.discussion.models import Comment, Discussion
+from broadsheet.discussion.models import Comment
 from broadsheet.discussion.operations import (
     check_may_take_part,
     delete_comment,
@@ -46,7 +46,6 @@ from broadsheet.integrations.api.schemas import (
     VoteOut,
 )
 from broadsheet.moderation.operations import ModerationRefused, report_comment
-from broadsheet.moderation.rules import check_rate
 
 router = Router(tags=["comments"])
 
@@ -109,7 +108,19 @@ def _checked_body(pointer: str, body: str) -> str:
 
 
 def _refused(refusal: CommentRejected, pointer: str = "/body") -> ApiProblem:
-    return invalid(pointer, "refused", str(refusal))
+    """The write operation's refusal as the problem it is: its code says which."""
+    detail = str(refusal)
+    if refusal.code == "closed":
+        return ApiProblem(403, detail, [FieldError("", "discussion_closed", detail)])
+    if refusal.code == "too_fast":
+        return ApiProblem(
+            429, detail, [FieldError("", "rate_limited", detail)], headers={"Retry-After": "60"}
+        )
+    if refusal.code in ("banned", "suspended", "unverified"):
+        return ApiProblem(403, detail, [FieldError("", "may_not_take_part", detail)])
+    if refusal.code == "no_parent":
+        return invalid("/parent", "not_found", detail)
+    return invalid(pointer, "refused", detail)
 
 
 @router.get(
@@ -151,21 +162,9 @@ def create_comment(request, slug: str, payload: CommentIn):
 
     def work() -> Answer:
         # Inside: a retry with a key that was answered replays the answer even if
-        # the reader has since been banned or has posted more since.
-        _may_take_part(reader)
-        discussion = Discussion.objects.filter(article_id=page.original.pk).first()
-        if discussion is not None:
-            if discussion.effective_mode == Discussion.Mode.CLOSED:
-                message = _("The discussion of this article is closed.")
-                raise ApiProblem(403, message, [FieldError("", "discussion_closed", message)])
-            too_fast = check_rate(author=reader, discussion=discussion)
-            if too_fast:
-                raise ApiProblem(
-                    429,
-                    too_fast,
-                    [FieldError("", "rate_limited", too_fast)],
-                    headers={"Retry-After": "60"},
-                )
+        # the reader has since been banned or has posted more since. Bans, a closed
+        # discussion and the posting rate are post_comment's own checks (under the
+        # discussion's lock); their refusals' codes choose the status (_refused).
         parent = None
         if payload.parent is not None:
             parent = find_visible_comment(page.original, payload.parent, reader)
