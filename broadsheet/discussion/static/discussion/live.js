@@ -221,6 +221,18 @@
     "notifications.read": passPrivateNews,
   };
 
+  // A script that redrew the comments (the embedded discussion after a post, say)
+  // says so: news of comments that are now on the page is news no longer.
+  discussion.addEventListener("discussion:refreshed", function () {
+    var before = pending.length;
+    pending = pending.filter(function (waiting) {
+      return !findComment(waiting.number);
+    });
+    if (pending.length !== before) {
+      updateBar();
+    }
+  });
+
   function passPrivateNews(event) {
     document.dispatchEvent(new CustomEvent("broadsheet:private", { detail: event }));
   }

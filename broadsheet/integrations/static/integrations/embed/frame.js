@@ -203,6 +203,7 @@
       }
       return response.text().then(function (html) {
         discussion.querySelector("[data-fragment]").innerHTML = html;
+        discussion.dispatchEvent(new CustomEvent("discussion:refreshed"));
         sendHeight();
       });
     });
