@@ -54,7 +54,7 @@ def test_sixteen_concurrent_writers_on_two_processes_all_succeed(tmp_path):
         "BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE": "0",
     }
     # No task worker: a worker starting up runs its own migrate on this test
-    # database, which can race the flush at the test\'s end (duplicate rows).
+    # database, which can race the flush at the test's end (duplicate rows).
     server = Server(tmp_path, "--no-demo", "--no-worker", "--workers", "2", env=env)
     try:
         writers = signed_in_writers(server.base, 16)

@@ -35,7 +35,7 @@ def test_with_redis_sessions_are_read_from_redis_and_survive_losing_it(tmp_path,
     )
     env = {"BROADSHEET_DATABASE_URL": database_url(), "BROADSHEET_REDIS_URL": redis_url}
     # No task worker: a worker starting up runs its own migrate on this test
-    # database, which can race the flush at the test\'s end (duplicate rows).
+    # database, which can race the flush at the test's end (duplicate rows).
     server = Server(tmp_path, "--no-demo", "--no-worker", env=env)
     try:
         reader = Browserless(server.base)
