@@ -195,3 +195,19 @@ def test_the_reference_page_uses_only_our_own_files(client):
     assert "<script>" not in html.replace(" ", "")  # no inline code: only src= and JSON data
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/articles/{slug}/comments" in schema["paths"]
+
+
+def test_counts_leave_out_held_and_deleted_comments(
+    anonymous_api, kestrel, nikolai, article, make_comment
+):
+    from broadsheet.discussion.operations import delete_comment
+    from broadsheet.moderation.operations import set_discussion_mode
+
+    shown = make_comment(article, kestrel)
+    gone = make_comment(article, nikolai)
+    delete_comment(comment=gone, deleter=nikolai)
+    set_discussion_mode(article=article, editor=None, mode="premoderated")
+    held = make_comment(article, nikolai)
+    assert held.status == held.Status.PENDING and shown.number == 1
+    counts = anonymous_api.get(f"/counts?slug={article.slug}").json()
+    assert counts == {"slugs": {article.slug: 1}, "urls": {}}
