@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from broadsheet.discussion.operations import erase_author_from_discussions
+from broadsheet.live.changes import reader_changed_everywhere
 from broadsheet.live.publishing import publish_gone_offline, publish_presence
 from broadsheet.moderation.audit import audit
 from broadsheet.notifications.models import (
@@ -577,6 +578,8 @@ def end_sessions(
     Reader.objects.filter(pk=reader.pk).update(ended_sessions=ended)
     reader.ended_sessions = ended
     ReaderSession.objects.filter(key_hash__in=ending).delete()
+    # An ended session's cached personal layers must stop being served now.
+    transaction.on_commit(lambda: reader_changed_everywhere(reader.pk))
     return len(ending)
 
 
