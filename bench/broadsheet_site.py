@@ -189,6 +189,18 @@ class BroadsheetServer:
         (an unknown one leaves the reader signed out), so Django renders the page."""
         return Request(request.path, headers={**request.headers, "Cookie": "sessionid=none"})
 
+    def signed_in_page_request(self, article: str) -> Request:
+        """A signed-in reader's page view as a browser whose page script runs makes
+        it: the shared page, then the reader's personal layer (docs/personal-layer.md),
+        with the session, CSRF and marker cookies. wrk asks the two in turn."""
+        session = sign_in_poster(server_env(self.data_dir))
+        cookie = f"sessionid={session}; csrftoken={CSRF_SECRET}; broadsheet_layer=1"
+        return Request(
+            article,
+            headers={"Accept-Encoding": "gzip", "Cookie": cookie},
+            also_path="/layer" + article,
+        )
+
     def post_request(self, article: str) -> Request:
         session = sign_in_poster(server_env(self.data_dir))
         cookie = f"sessionid={session}; csrftoken={CSRF_SECRET}"
