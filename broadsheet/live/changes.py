@@ -213,12 +213,3 @@ class MessageJournal(Journal):
 
 journal = ChangeJournal()
 messages = MessageJournal()
-
-
-def reader_changed_everywhere(reader_id: int) -> None:
-    """After a commit that changes what a reader's personal layer shows: this
-    process's clock at once, the other processes of the machine through the
-    journal. (With Redis, other machines drop the layer within
-    BROADSHEET_PERSONAL_LAYER_SECONDS; see docs/personal-layer.md.)"""
-    reader_changed(reader_id)
-    journal.record_reader(reader_id)

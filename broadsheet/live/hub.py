@@ -33,6 +33,9 @@ CHANNEL = "broadsheet:live"
 # An article's page changed in a way open pages need not hear about live (an
 # edited article, a new discussion mode): only caches act on it.
 PAGE_CHANGED = "page.changed"
+# Something a reader's personal layer shows changed (their session ended, their
+# settings, role or ban): only caches act on it (docs/personal-layer.md).
+READER_CHANGED = "reader.changed"
 QUEUE_LIMIT = 500
 
 # Put on a connection's queue when it fell too far behind: the page reloads.
@@ -163,6 +166,9 @@ class LiveHub:
     # --- publishing (called from any thread) -----------------------------------
 
     def publish(self, message: LiveMessage) -> None:
+        if message.event.get("type") == READER_CHANGED:
+            self._publish_reader_changed(message)
+            return
         if message.article is not None and message.reader is None:
             # At once, in this thread: the writer's next request must not be
             # answered from a page stored before its write.
@@ -188,6 +194,19 @@ class LiveHub:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self.dispatch, message)
 
+    def _publish_reader_changed(self, message: LiveMessage) -> None:
+        # At once here; then every other process: through Redis when there is one,
+        # else through the change journal (the processes of this machine).
+        changes.clock.reader_changed(message.reader)
+        if not settings.BROADSHEET_REDIS_URL:
+            changes.journal.record_reader(message.reader)
+            return
+        try:
+            self._redis().publish(CHANNEL, message.to_json())
+        except Exception:
+            # Other processes drop the layer within BROADSHEET_PERSONAL_LAYER_SECONDS.
+            logger.exception("live: could not publish to Redis")
+
     def _redis(self):
         with self._lock:
             if self._redis_client is None:
@@ -201,6 +220,9 @@ class LiveHub:
     # --- delivery (in the event loop) -------------------------------------------
 
     def dispatch(self, message: LiveMessage) -> None:
+        if message.event.get("type") == READER_CHANGED:
+            changes.clock.reader_changed(message.reader)
+            return  # for caches only: no page hears of it
         if message.reader is not None:
             for subscription in list(self._by_reader.get(message.reader, ())):
                 self._offer(subscription, message)

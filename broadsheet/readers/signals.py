@@ -3,11 +3,10 @@ into one readers operation, as a view would, so every door that signs readers in
 or out is seen (readers.apps connects them)."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from broadsheet.live.changes import reader_changed_everywhere
+from broadsheet.live.publishing import announce_reader_change
 from broadsheet.readers.models import Reader
 from broadsheet.readers.operations import (
     forget_session,
@@ -36,7 +35,7 @@ def signed_out(sender, request, user, **kwargs) -> None:
     if user is not None:
         # Whoever still holds the old session cookie gets no personal layer from
         # any front cache of this machine (docs/personal-layer.md).
-        transaction.on_commit(lambda: reader_changed_everywhere(user.pk))
+        announce_reader_change(reader_id=user.pk)
 
 
 def reader_saved(sender, instance: Reader, update_fields=None, **kwargs) -> None:
@@ -45,7 +44,7 @@ def reader_saved(sender, instance: Reader, update_fields=None, **kwargs) -> None
     presence clock's own writes leave them be."""
     if update_fields is not None and set(update_fields) <= PRESENCE_FIELDS:
         return
-    transaction.on_commit(lambda: reader_changed_everywhere(instance.pk))
+    announce_reader_change(reader_id=instance.pk)
 
 
 def sign_in_failed(sender, credentials, request=None, **kwargs) -> None:

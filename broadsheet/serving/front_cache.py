@@ -336,11 +336,10 @@ class FrontCache:
         self._filling: dict[tuple, asyncio.Future] = {}
         self._listening = False
         # With Redis, other processes' changes arrive on the live hub's channel.
-        # Without Redis, other processes' changes arrive through the journal; with
-        # it, the journal still carries readers' changes (personal layers) between
-        # the processes of one machine.
-        self._journal = journal
-        self._journal.catch_up()  # from now on
+        # With Redis, other processes' changes arrive on the live hub's channel.
+        self._journal = None if settings.BROADSHEET_REDIS_URL else journal
+        if self._journal is not None:
+            self._journal.catch_up()  # from now on
         self._journal_due = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
