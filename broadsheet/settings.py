@@ -453,6 +453,9 @@ BROADSHEET_PERSONAL_LAYER_SECONDS = env_int("BROADSHEET_PERSONAL_LAYER_SECONDS",
 # At most this many of the reader's own held comments travel in one layer; past
 # it the layer says how many more there are and links the full page.
 BROADSHEET_PERSONAL_LAYER_MAX_HELD = env_int("BROADSHEET_PERSONAL_LAYER_MAX_HELD", 20, minimum=1)
+# Layers Django draws per reader (or address) a minute: what the front cache
+# answers is not counted; each one drawn costs a discussion page's queries.
+BROADSHEET_PERSONAL_LAYERS_PER_MINUTE = env_int("BROADSHEET_PERSONAL_LAYERS_PER_MINUTE", 120)
 
 # --- Moderation ---------------------------------------------------------------------
 

@@ -200,6 +200,7 @@ def vote_view(request, slug: str, number: int):
 
 
 @require_http_methods(["GET", "HEAD"])
+@limit(key="user", setting="BROADSHEET_PERSONAL_LAYERS_PER_MINUTE", period="m", method="GET")
 def personal_layer(request, slug: str):
     """The signed-in reader's own part of an article page (page.build_personal_layer),
     for the page script to lay over the shared page. Answering it sets the marker

@@ -178,6 +178,10 @@ class LiveHub:
                 # this is a shell command such as `broadsheet publish`) have no
                 # other way to hear of it.
                 changes.journal.record(message.article)
+        if message.reader is not None:
+            # Private news (a notification, a count read) changes the reader's
+            # personal layer too: the account links show the unread count.
+            changes.clock.reader_changed(message.reader)
         if message.reader is not None and not settings.BROADSHEET_REDIS_URL:
             # The task worker, which tells readers of notifications, holds no
             # pages: the server processes of this machine read it from the file.
@@ -224,6 +228,7 @@ class LiveHub:
             changes.clock.reader_changed(message.reader)
             return  # for caches only: no page hears of it
         if message.reader is not None:
+            changes.clock.reader_changed(message.reader)
             for subscription in list(self._by_reader.get(message.reader, ())):
                 self._offer(subscription, message)
             return

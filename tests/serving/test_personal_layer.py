@@ -290,3 +290,42 @@ def test_the_layer_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(LAYER_QUERIES):
         response = client.get(LAYER)
     assert response.status_code == 200
+
+
+def test_following_renews_the_layer(site, article, kestrel):
+    from broadsheet.notifications.operations import follow_discussion
+
+    marked = session_of(kestrel)
+    assert "Follow this discussion" in layer_of(site, marked)["follow"]
+    follow_discussion(reader=kestrel, article=article)
+    assert "Stop following this discussion" in layer_of(site, marked)["follow"]
+
+
+def test_a_new_notification_renews_the_layer(site, article, kestrel, nikolai):
+    mine = post_comment(article=article, author=kestrel, body="Kestrel asks")
+    marked = session_of(kestrel)
+    layer_of(site, marked)
+    from broadsheet.notifications.operations import (
+        notify_about_queued_comments,
+        queue_comment_for_notifications,
+    )
+
+    reply = post_comment(article=article, author=nikolai, body="@kestrel-7 answers", parent=mine)
+    queue_comment_for_notifications(comment=reply)
+    notify_about_queued_comments()
+    before = site.through_django
+    layer = layer_of(site, marked)
+    assert site.through_django == before + 1
+    assert 'data-unread="1"' in layer["nav"]
+
+
+@override_settings(BROADSHEET_PERSONAL_LAYERS_PER_MINUTE=2)
+def test_layers_drawn_by_django_are_limited_per_reader(client, article, kestrel):
+    from django.core.cache import cache
+
+    cache.clear()
+    client.force_login(kestrel)
+    assert [client.get(LAYER).status_code for _ in range(2)] == [200, 200]
+    refused = client.get(LAYER)
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "60"
