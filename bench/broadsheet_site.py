@@ -101,6 +101,7 @@ def server_env(data_dir: Path, **settings: str) -> dict[str, str]:
     env["BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE"] = "0"
     env["BROADSHEET_BREAKING_NEWS_PER_MINUTE"] = "0"
     env["BROADSHEET_PREMODERATE_FIRST_COMMENTS"] = "0"
+    env["BROADSHEET_PERSONAL_LAYERS_PER_MINUTE"] = "0"
     env["PYTHONUNBUFFERED"] = "1"
     env.update(settings)
     return env

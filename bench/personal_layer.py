@@ -13,7 +13,9 @@ one keep-alive connection, each kind warmed first:
 - signed in, script runs (docs/personal-layer.md): the shared page, then the
   reader's personal layer, both from the front cache: one page view, two requests;
 - signed in, the page Django draws for the reader (no marker: no JavaScript), as
-  every signed-in page view was drawn before the personal layer.
+  every signed-in page view was drawn before the personal layer;
+- the personal layer drawn by Django, as on a front-cache miss (after a change
+  to the discussion or the reader).
 """
 
 from __future__ import annotations
@@ -75,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             layered.append(cpu_per_request(server, [page, "/layer" + page], marked, args.requests))
         signed_out_ms, layered_ms = statistics.median(signed_out), statistics.median(layered)
         drawn_ms = cpu_per_request(server, [page], signed_in, max(50, args.requests // 20))
+        # Without the marker the front cache keeps nothing: each one is drawn.
+        layer_drawn_ms = cpu_per_request(
+            server, ["/layer" + page], signed_in, max(50, args.requests // 20)
+        )
     finally:
         server.stop()
     view = layered_ms * 2  # a page view is the page and the layer
@@ -82,11 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         ("signed out: shared page (front cache)", signed_out_ms, signed_out_ms),
         ("signed in, script: shared page + personal layer", layered_ms, view),
         ("signed in, no script: page drawn by Django", drawn_ms, drawn_ms),
+        ("the personal layer drawn by Django (a front-cache miss)", layer_drawn_ms, None),
     ]
     print("\n| page view of the 200-comment article | CPU ms / request | CPU ms / page view |")
     print("|---|---:|---:|")
     for label, per_request, per_view in rows:
-        print(f"| {label} | {per_request:.3f} | {per_view:.3f} |")
+        shown = "" if per_view is None else f"{per_view:.3f}"
+        print(f"| {label} | {per_request:.3f} | {shown} |")
     ratio = signed_out_ms / view
     verdict = "met" if ratio >= 0.5 else "NOT met"
     print(
