@@ -329,3 +329,12 @@ def test_layers_drawn_by_django_are_limited_per_reader(client, article, kestrel)
     refused = client.get(LAYER)
     assert refused.status_code == 429
     assert refused["Retry-After"] == "60"
+
+
+def test_the_way_back_to_the_full_page_forgets_the_marker_and_stays_on_the_site(client):
+    client.cookies[MARKER_COOKIE] = "1"
+    back = client.get("/layer/full-page/?next=" + URL)
+    assert back.status_code == 302 and back["Location"] == URL
+    assert back.cookies[MARKER_COOKIE].value == ""
+    for elsewhere in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
+        assert client.get("/layer/full-page/", {"next": elsewhere})["Location"] == "/"
