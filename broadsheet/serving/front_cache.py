@@ -14,6 +14,13 @@ How it stays correct:
   response header, set by views that build one page for every signed-out
   reader), and only for requests that carry no session or messages cookie.
   Anything else passes straight through, streams included.
+- The exception: a signed-in reader whose page script adds their personal layer
+  (the marker cookie, docs/personal-layer.md) gets the shared page of a view
+  marked `shares_page_with_signed_in`, asked of Django without the session
+  cookie; and their layer, which Django marks for this session alone
+  (`PERSONAL_HEADER`), is kept under the session and CSRF cookies and dropped
+  when the discussion or the reader changes, or after
+  BROADSHEET_PERSONAL_LAYER_SECONDS.
 - Each stored page names the articles it shows. Every write operation's live
   event calls `article_changed` after its commit, in the process that wrote and
   (through the live hub's Redis channel) in every other process; a page filled
@@ -335,7 +342,6 @@ class FrontCache:
         self.store = PageStore(max_bytes or settings.BROADSHEET_FRONT_CACHE_MB * 1024 * 1024)
         self._filling: dict[tuple, asyncio.Future] = {}
         self._listening = False
-        # With Redis, other processes' changes arrive on the live hub's channel.
         # With Redis, other processes' changes arrive on the live hub's channel.
         self._journal = None if settings.BROADSHEET_REDIS_URL else journal
         if self._journal is not None:
