@@ -65,7 +65,7 @@ def _roots_page(
     article: Article, sort: str, cursor: str | None, viewer=None
 ) -> tuple[list, str | None, str | None]:
     size = _roots_per_page()
-    roots = Comment.objects.for_article(article).visible_to(viewer).roots().with_authors()
+    roots = Comment.objects.for_article(article).visible_to(viewer).roots().shown_on_page()
     previous_cursor = None
     if sort == "newest":
         start = _parse_int(cursor)
@@ -124,7 +124,7 @@ def _replies_of(article: Article, threads: list[int], viewer=None) -> list[Comme
             parent_number=F("parent__number"),
         )
         .filter(rank__lte=_replies_per_thread())
-        .select_related("author")
+        .shown_on_page()
         .order_by("thread", "path")
     )
     return list(ranked)
@@ -161,7 +161,7 @@ def list_thread_page(
         Comment.objects.for_article(article)
         .visible_to(viewer)
         .filter(thread=thread)
-        .select_related("author")
+        .shown_on_page()
         .annotate(parent_number=F("parent__number"))
     )
     rows = list(in_thread.filter(path__gte=from_path).order_by("path")[: size + 1])
@@ -188,7 +188,7 @@ def list_quotes_of_paragraph(
         Comment.objects.for_article(article)
         .live()
         .filter(quote_anchor__in=sorted(same_paragraph or {anchor}))
-        .select_related("author")
+        .shown_on_page()
         .annotate(parent_number=F("parent__number"))
         .order_by("number")[: _roots_per_page()]
     )
