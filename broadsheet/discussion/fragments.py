@@ -108,7 +108,7 @@ def _comment_values(comment: Comment) -> tuple:
     return (
         comment.pk,
         comment.number,
-        comment.status,
+        str(comment.status),  # a fresh row holds the text, a posted one the enum
         comment.deleted_at,
         comment.edited_at,
         comment.created_at,
