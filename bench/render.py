@@ -171,7 +171,10 @@ def _summarise_profile(raw: Path, out: Path, title: str) -> None:
             inclusive[frame] += count
         own[frames[-1]] += count
     lines = [title, "", f"{total} samples", "", "inclusive share (the function or what it calls):"]
-    lines += [f"  {n / total:6.1%}  {frame}" for frame, n in inclusive.most_common(40)]
+    lines += [f"  {n / total:6.1%}  {frame}" for frame, n in inclusive.most_common(45)]
+    lines += ["", "inclusive share of Broadsheet's own functions:"]
+    ours = [(frame, n) for frame, n in inclusive.most_common() if "(broadsheet/" in frame]
+    lines += [f"  {n / total:6.1%}  {frame}" for frame, n in ours[:30]]
     lines += ["", "self share (the function itself):"]
     lines += [f"  {n / total:6.1%}  {frame}" for frame, n in own.most_common(25)]
     out.write_text("\n".join(lines) + "\n")
