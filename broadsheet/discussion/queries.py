@@ -181,6 +181,11 @@ def _first_replies_sql(article_id: int, threads: list[int], viewer) -> RawSQL:
     if viewer_pk is not None:
         params.append(viewer_pk)
     params.append(_replies_per_thread())
+    if connection.vendor == "postgresql":
+        # Computed once, as an array: PostgreSQL planned `id IN (the window query)`
+        # as a join that ran the window query again for each candidate row
+        # (seconds for a 10,000-comment discussion).
+        sql = f"SELECT unnest(ARRAY({sql}))"
     return RawSQL(sql, params)  # noqa: S611 (parameters, see above)
 
 
@@ -191,7 +196,7 @@ def _replies_of(article: Article, threads: list[int], viewer=None) -> list[Comme
     ranked = (
         Comment.objects.for_article(article)
         .visible_to(viewer)
-        .filter(pk__in=first_replies)
+        .filter(thread__in=threads, pk__in=first_replies)
         .annotate(parent_number=F("parent__number"))
         # Put in order here rather than by the database: at most a page's worth of
         # rows, and an ORDER BY made Django compare each of the thirty selected
