@@ -431,6 +431,9 @@ BROADSHEET_LIVE_STREAMS_PER_ADDRESS = env_int("BROADSHEET_LIVE_STREAMS_PER_ADDRE
 # Signed-out readers' pages are kept as finished bytes for at most this long
 # (presence markers on them may be this stale; the page's script updates them).
 BROADSHEET_PAGE_CACHE_SECONDS = env_int("BROADSHEET_PAGE_CACHE_SECONDS", 60)
+# Each comment's HTML is kept this long after it is drawn (discussion/fragments.py,
+# docs/rendering.md): its key changes with anything it shows. 0: draw it every time.
+BROADSHEET_COMMENT_FRAGMENT_SECONDS = env_int("BROADSHEET_COMMENT_FRAGMENT_SECONDS", 3600)
 # The front cache (serving/front_cache.py) answers repeat requests before Django.
 BROADSHEET_FRONT_CACHE = env_bool("BROADSHEET_FRONT_CACHE", True)
 BROADSHEET_FRONT_CACHE_MB = env_int("BROADSHEET_FRONT_CACHE_MB", 64)

@@ -11,11 +11,11 @@ adapts the few controls that differ (and fills in its own CSRF token).
 
 from typing import Any
 
-from django.template.loader import render_to_string
 from django.utils import translation
 
 from broadsheet.articles.queries import get_edition_family
 from broadsheet.discussion.controls import NEUTRAL_VIEWER, controls_for
+from broadsheet.discussion.fragments import render_comments
 from broadsheet.discussion.models import Comment
 from broadsheet.discussion.queries import present_on_page
 from broadsheet.live.events import Event
@@ -30,16 +30,12 @@ def _comment_html(comment: Comment, page=None, family=None) -> str:
     comment.controls = controls_for(comment, NEUTRAL_VIEWER, article=page)
     present_on_page(comment, page, family)
     with translation.override(page.language):
-        return render_to_string(
-            "discussion/comment.html",
-            {
-                "comment": comment,
-                "article": page,
-                "highlighted": None,
-                "live": True,
-                # No request here, so no context processors: the page's own flag.
-                "translation_enabled": translation_enabled(),
-            },
+        return render_comments(
+            [comment],
+            article=page,
+            csrf_token="",  # the page script puts in its own
+            # No request here, so no context processors: the page's own flag.
+            translation_enabled=translation_enabled(),
         ).strip()
 
 

@@ -1,0 +1,204 @@
+"""Each comment's HTML, rendered once per change and kept (docs/rendering.md).
+
+Drawing fifty threads of comments with Django's template engine was about 70% of
+a page rendered from nothing. A comment's HTML is a pure function of a few dozen
+values: the comment's own (state, text, score, quote, place in its thread), its
+author's (handle, display name, rating, erasure), the page's (edition, language,
+time zone, script prefix) and the controls the viewer gets (discussion/controls.py).
+So it is rendered by discussion/comment.html once and kept in the cache under a
+digest of exactly those values, all of them, and nothing else.
+
+That makes invalidation a non-question, which is the point: a change to anything
+the fragment shows (a rejection, a deletion, an erased author, an edit, a vote)
+changes the key, so the page asks for a fragment that does not exist yet and
+renders the new state; the old one is never asked for again and expires after
+BROADSHEET_COMMENT_FRAGMENT_SECONDS. A held comment is left out of a page by the
+query before it gets here. Nothing per reader is kept: the two things that are
+per request, the author's presence (it counts down every second) and the CSRF
+token of the vote forms, are holes in the kept HTML filled in on every render.
+Controls that depend on the viewer (their own vote, their own comment's edit and
+delete links) are part of the key, as values, never the viewer's identity: two
+readers with the same controls on a comment get the same bytes, as they would
+from the template.
+"""
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import get_template
+from django.urls import get_script_prefix
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+
+from broadsheet.discussion.models import Comment
+
+TEMPLATE = "discussion/comment.html"
+# Bump when what fills the holes, or what the key holds, changes shape.
+_FORMAT = "1"
+
+
+@lru_cache(maxsize=1)
+def _holes() -> tuple[str, str]:
+    """The marks left where presence and the CSRF token go. Derived from the
+    secret key, so every process of a site (sharing fragments through Redis)
+    agrees on them and no reader can type one into a comment; the NUL would not
+    survive the sanitizer or escaping anyway."""
+
+    def mark(name: str) -> str:
+        digest = hmac.new(settings.SECRET_KEY.encode(), name.encode(), "sha256").hexdigest()
+        return f"\x00{name}:{digest[:24]}\x00"
+
+    return mark("presence"), mark("csrf")
+
+
+@lru_cache(maxsize=1)
+def _template_version() -> str:
+    """A digest of the template's source: a release that changes what a comment
+    looks like does not meet the fragments the previous one kept in Redis."""
+    template = get_template(TEMPLATE)
+    source = template.template.source
+    return hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
+
+
+def _presence_html(author, labels: tuple[str, str]) -> str:
+    # Drawn here rather than in the template: it is the one part of a comment
+    # that changes by itself (a countdown), and drawing it for fifty threads
+    # through the template engine on every render cost more than all the rest.
+    seconds = author.presence_seconds_left
+    handle = escape(author.handle)
+    online, offline = labels
+    if seconds:
+        return (
+            f'<span class="presence presence--online" data-presence-handle="{handle}" '
+            f'data-online-seconds="{seconds}">{online}</span>'
+        )
+    return (
+        f'<span class="presence presence--offline" data-presence-handle="{handle}" '
+        f'data-online-seconds="0">{offline}</span>'
+    )
+
+
+def _page_values(article, *, highlighted, translation_enabled: bool) -> tuple:
+    """What every comment of one page shares among the values its HTML shows."""
+    return (
+        _FORMAT,
+        _template_version(),
+        translation.get_language() or "",
+        timezone.get_current_timezone_name(),
+        get_script_prefix(),
+        article.pk,
+        article.slug,
+        article.get_absolute_url(),
+        article.language,
+        article.original.language,
+        bool(translation_enabled),
+        highlighted,
+    )
+
+
+def _comment_values(comment: Comment) -> tuple:
+    """Every value of the comment and its author that comment.html shows."""
+    author = comment.author
+    return (
+        comment.pk,
+        comment.number,
+        str(comment.status),  # a fresh row holds the text, a posted one the enum
+        comment.deleted_at,
+        comment.edited_at,
+        comment.created_at,
+        comment.depth,
+        comment.thread,
+        comment.path,
+        getattr(comment, "parent_number", None),
+        getattr(comment, "more_replies_after", 0),
+        comment.score,
+        comment.language,
+        comment.language_name,
+        comment.quote_anchor,
+        comment.quote_text,
+        comment.quote_language,
+        comment.quote_is_current,
+        comment.quote_page_anchor,
+        comment.quote_edition_name,
+        comment.body_html,
+        author.pk,
+        author.handle,
+        author.display_name,
+        author.rating,
+        author.erased_at is not None,
+        # A flat dataclass of strings, numbers and flags: its values in field order
+        # (dataclasses.astuple deep-copies each one, and cost more than the rest).
+        tuple(comment.controls.__dict__.values()),
+    )
+
+
+def fragment_key(page_values: tuple, comment: Comment) -> str:
+    """The cache key of `comment`'s HTML on a page with `page_values` (_page_values):
+    a digest of the repr of every value, which no two different tuples share
+    (measured faster than hashing the values one by one)."""
+    text = repr((page_values, _comment_values(comment)))
+    return "comment-html:" + hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+
+
+def _render_one(comment: Comment, context: dict) -> str:
+    presence_hole, csrf_hole = _holes()
+    return get_template(TEMPLATE).render(
+        {
+            **context,
+            "comment": comment,
+            "presence_hole": mark_safe(presence_hole),  # noqa: S308 (our own mark, no user text)
+            "csrf_hole": mark_safe(csrf_hole),  # noqa: S308 (our own mark, no user text)
+        }
+    )
+
+
+def render_comments(
+    comments: Iterable[Comment],
+    *,
+    article,
+    csrf_token: Callable[[], str] | str,
+    highlighted: int | None = None,
+    translation_enabled: bool = False,
+) -> SafeString:
+    """The HTML of `comments` (each with its `controls` and what
+    queries.present_on_page sets) as the page of `article` shows them, in the
+    active language. `csrf_token` goes into vote forms ("" when the page script
+    fills in its own, as in live events); given as a function, it is called
+    only when a vote form shows."""
+    comments = list(comments)
+    page_values = _page_values(
+        article, highlighted=highlighted, translation_enabled=translation_enabled
+    )
+    keys = [fragment_key(page_values, comment) for comment in comments]
+    seconds = settings.BROADSHEET_COMMENT_FRAGMENT_SECONDS
+    kept = cache.get_many(keys) if seconds else {}
+    context = {
+        "article": article,
+        "highlighted": highlighted,
+        "translation_enabled": translation_enabled,
+    }
+    made = {}
+    presence_hole, csrf_hole = _holes()
+    token = None
+    labels = (escape(gettext("Online")), escape(gettext("Offline")))
+    parts = []
+    for key, comment in zip(keys, comments, strict=True):
+        html = kept.get(key)
+        if html is None:
+            html = made[key] = _render_one(comment, context)
+        if presence_hole in html:
+            html = html.replace(presence_hole, _presence_html(comment.author, labels))
+        if csrf_hole in html:
+            if token is None:
+                token = escape(csrf_token() if callable(csrf_token) else csrf_token)
+            html = html.replace(csrf_hole, token)
+        parts.append(html)
+    if made and seconds:
+        cache.set_many(made, seconds)
+    return mark_safe("".join(parts))  # noqa: S308 (the template's own output, escaped there)
