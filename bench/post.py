@@ -121,7 +121,7 @@ def start_profiles(pids: list[int], folder: Path, name: str, seconds: float) -> 
         out = folder / f"{_file_name(name)}-{pid}.txt"
         command = [
             str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-            "--duration", str(max(1, round(seconds))), "--nonblocking", "-o", str(out),
+            "--duration", str(max(1, round(seconds))), "-o", str(out),
         ]  # fmt: skip
         spies.append(
             subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -141,9 +141,23 @@ def _file_name(name: str) -> str:
     return "postgres" if "PostgreSQL" in name else "sqlite"
 
 
+# Where a process waits rather than works: py-spy samples a waiting thread too
+# (its idle detection does not see through these), so such samples are left out.
+WAITING = {
+    "Runner.run (asyncio/runners.py)",
+    "_worker (concurrent/futures/thread.py)",
+    "Connection._recv (multiprocessing/connection.py)",
+    "Condition.wait (threading.py)",
+    "main (multiprocessing/resource_tracker.py)",
+    "BaseSelector.select (selectors.py)",
+    "EpollSelector.select (selectors.py)",
+    "sleep (time)",
+}
+
+
 def summarize_profiles(files: list[Path], top: int = 40) -> str:
-    """The functions with the largest share of samples, inclusive (anywhere on the
-    stack) and on top (where the CPU was), from py-spy's folded stacks."""
+    """The functions with the largest share of busy samples, inclusive (anywhere on
+    the stack) and on top (where the CPU was), from py-spy's folded stacks."""
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     total = 0
@@ -154,11 +168,14 @@ def summarize_profiles(files: list[Path], top: int = 40) -> str:
                 continue
             samples = int(count)
             frames = [_short(frame) for frame in stack.split(";")]
+            if frames[-1] in WAITING:
+                continue
             total += samples
             own[frames[-1]] += samples
             for frame in set(frames):
                 inclusive[frame] += samples
-    lines = [f"{total} samples in {len(files)} worker(s)", "", "inclusive %  function"]
+    total = max(total, 1)
+    lines = [f"{total} busy samples in {len(files)} process(es)", "", "inclusive %  function"]
     lines += [f"{100 * n / total:10.1f}  {frame}" for frame, n in inclusive.most_common(top)]
     lines += ["", "     self %  function"]
     lines += [f"{100 * n / total:10.1f}  {frame}" for frame, n in own.most_common(top)]

@@ -48,7 +48,10 @@ def setup(data_dir: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench post-steps", description=__doc__)
     parser.add_argument("--posts", type=int, default=300, help="posts per row")
-    parser.add_argument("--profile", help="cProfile the whole-request row into this file")
+    parser.add_argument("--profile", help="cProfile one row into this file")
+    parser.add_argument(
+        "--profile-row", type=int, default=0, help="which row --profile profiles (0: the first)"
+    )
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-post-steps-") as data_dir:
         setup(data_dir)
@@ -141,17 +144,26 @@ def measure(options) -> int:
     def live_html(i: int) -> None:
         events.comment_posted(sample)
 
+    def reference(i: int) -> None:
+        # Fixed pure-Python work: the machine's speed at this moment, to divide by
+        # (CPU time per operation swings with what else runs on shared cores).
+        sum(j * j for j in range(20_000))
+
     rows = []
-    for name, step in (
-        ("whole request (ASGI application, in process)", post_asgi),
-        ("whole request (test client, CSRF enforced)", post_form),
-        ("post_comment alone", post_operation),
-        ("  of which: judge the text (render, sanitize, rules)", judge),
-        ("  of which: the live event (comment HTML)", live_html),
+    for index, (name, step) in enumerate(
+        (
+            ("whole request (ASGI application, in process)", post_asgi),
+            ("whole request (test client, CSRF enforced)", post_form),
+            ("post_comment alone", post_operation),
+            ("  of which: judge the text (render, sanitize, rules)", judge),
+            ("  of which: the live event (comment HTML)", live_html),
+            ("reference: fixed pure-Python work", reference),
+        )
     ):
         for i in range(20):  # warm-up: imports, template loading, caches
             step(-i)
-        profiler = cProfile.Profile() if options.profile and step is post_asgi else None
+        profiled = options.profile and index == options.profile_row
+        profiler = cProfile.Profile() if profiled else None
         started = time.process_time()
         if profiler:
             profiler.enable()
@@ -163,15 +175,18 @@ def measure(options) -> int:
         rows.append((name, 1000 * elapsed / n))
         if profiler:
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(60)
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats("cumulative").print_stats(70)
+            stats.sort_stats("tottime").print_stats(30)
             with open(options.profile, "w") as file:
                 file.write(out.getvalue())
     print(f"CPU per post, {n} posts a row, one process, SQLite (synchronous=FULL)")
     print()
-    print("| step | CPU ms a post |")
-    print("|---|---:|")
+    unit = rows[-1][1]
+    print("| step | CPU ms a post | x reference |")
+    print("|---|---:|---:|")
     for name, ms in rows:
-        print(f"| {name} | {ms:.2f} |")
+        print(f"| {name} | {ms:.2f} | {ms / unit:.2f} |")
     return 0
 
 
