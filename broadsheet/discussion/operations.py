@@ -246,6 +246,8 @@ def post_comment(
 def _post_new_comment(
     *, article, page, author, body: str, parent, quote, submission_key, history, language: str
 ) -> Comment:
+    """post_comment's work once the caller's arguments are settled: judge, number and
+    store the comment in one transaction (post_comment answers a retry)."""
     if parent is not None:
         check_may_reply_to(parent=parent, article=article, reader=author)
     judged = judge_comment_text(article=page, author=author, body=body, quote=quote)
