@@ -8,6 +8,8 @@
     .venv/bin/python -m bench import [--posts N] a Disqus export, Broadsheet vs Isso (imports.py)
     .venv/bin/python -m bench api                the JSON API vs the article page and the form
     .venv/bin/python -m bench render             CPU per page rendered from nothing (render.py)
+    .venv/bin/python -m bench post [--quick]     posting at 4 and 16 writers, SQLite and PostgreSQL
+    .venv/bin/python -m bench post-steps         a post's CPU, layer by layer, in one process
 
 `python -m bench.<name>` runs the same; `python -m bench <name> --help` lists its
 options. With no name (or only options) it runs `compare`, as bench/run does.
@@ -29,6 +31,8 @@ BENCHMARKS = {
     "import": "bench.imports",
     "api": "bench.api",
     "render": "bench.render",
+    "post": "bench.post",
+    "post-steps": "bench.post_steps",
 }
 
 

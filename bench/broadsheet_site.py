@@ -203,7 +203,8 @@ class BroadsheetServer:
         )
 
     def post_request(self, article: str) -> Request:
-        session = sign_in_poster(server_env(self.data_dir))
+        # On the server's own database (a PostgreSQL URL among `env`, say).
+        session = sign_in_poster(server_env(self.data_dir, **self.env))
         cookie = f"sessionid={session}; csrftoken={CSRF_SECRET}"
         body = (
             f"csrfmiddlewaretoken={CSRF_SECRET}&submission_key={{uuid}}"

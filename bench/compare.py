@@ -6,7 +6,8 @@
 (`python -m bench.compare` and plain `python -m bench`, which bench/run calls, are the same.)
 
 Builds the data sets (kept under var/bench/ for the next run), starts Broadsheet as
-production runs it (`broadsheet serve --workers 2`, SQLite), installs Isso 0.14
+production runs it (`broadsheet serve --workers 2`, SQLite; the posting rows also
+on a throwaway PostgreSQL + Redis, unless --no-postgres), installs Isso 0.14
 from PyPI into its own virtual environment and seeds it with the same discussions,
 serves the same page bytes as a static file through nginx, loads each with wrk from
 another process and prints one table: req/s, p50, p99, errors, server memory, and
@@ -26,11 +27,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench import harness
+from bench import databases, harness
 from bench.broadsheet_site import BroadsheetServer, Part, Site, article_path, build
 from bench.harness import LoadResult, Request, median_of, run_request
 from bench.peers.isso import Isso
 from bench.peers.nginx import Nginx
+from bench.post import fresh_site
 
 ROOT = Path(__file__).resolve().parent.parent / "var" / "bench"
 COUNTED = 20  # articles whose comment counts are asked for at once
@@ -229,6 +231,7 @@ def measure_row(
 
 BROADSHEET = "Broadsheet"
 RENDERED = "Broadsheet, rendered (caches bypassed)"
+POSTGRES = "Broadsheet, PostgreSQL + Redis"
 
 
 def run_broadsheet(
@@ -258,6 +261,32 @@ def run_broadsheet(
     finally:
         server.stop()
     return page_bytes
+
+
+def run_broadsheet_postgres(settings: Settings, rows: list[Row]) -> None:
+    """The posting rows again on production's larger set-up: `serve --workers 2` on a
+    throwaway PostgreSQL with Redis for the cache, sessions and live fan-out
+    (bench/databases.py), a new site with the same empty article to post under."""
+    missing = databases.available()
+    if missing:
+        print(f"  PostgreSQL + Redis rows skipped, missing: {missing}", flush=True)
+        return
+    with databases.throwaway_postgres_and_redis(ROOT / "pg-compare") as (database, redis):
+        env = {"BROADSHEET_DATABASE_URL": database, "BROADSHEET_REDIS_URL": redis}
+        data_dir = fresh_site("compare-postgres", **env)
+        server = BroadsheetServer(data_dir, harness.free_port(), env=env)
+        server.start()
+        try:
+            for scenario in main_scenarios():
+                if scenario.key.startswith("post-"):
+                    rows.append(
+                        measure_row(
+                            POSTGRES, server.base_url, scenario.broadsheet(server), scenario,
+                            settings, pids=server.pids, workers=server.worker_pids,
+                        )
+                    )  # fmt: skip
+        finally:
+            server.stop()
 
 
 def run_isso(
@@ -409,6 +438,20 @@ def targets(rows: list[Row], large: Site) -> str:
             "(target 0 errors, p99 < 100 ms)",
             result.errors == 0 and result.p99_ms < 100,
         )
+    postgres = {row.scenario: row for row in rows if row.server == POSTGRES}
+    post, peer_post = rps(postgres, "post-4"), rps(isso, "post-4")
+    if post and peer_post:
+        line(
+            f"posting at 4, PostgreSQL + Redis: {post / peer_post:.1f}x Isso (target ≥ 2x)",
+            post >= 2 * peer_post,
+        )
+    if "post-16" in postgres:
+        result = postgres["post-16"].result
+        line(
+            f"posting at 16, PostgreSQL + Redis: {result.errors} errors, p99 "
+            f"{result.p99_ms:.0f} ms (target 0 errors, p99 < 100 ms)",
+            result.errors == 0 and result.p99_ms < 100,
+        )
     if large.name in ours:
         worst = ours[large.name].worker_max_mb
         line(
@@ -429,6 +472,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="runs per scenario (median is shown)")
     parser.add_argument("--seconds", type=float, help="seconds per run")
     parser.add_argument("--no-isso", action="store_true", help="skip the Isso peer")
+    parser.add_argument(
+        "--no-postgres", action="store_true", help="skip the posting rows on PostgreSQL + Redis"
+    )
     args = parser.parse_args(argv)
     settings = Settings(
         runs=args.runs or (1 if args.quick else 3),
@@ -454,6 +500,9 @@ def main(argv: list[str] | None = None) -> int:
     page_bytes = run_broadsheet(MAIN_SITE, main_scenarios(), settings, rows)
     for site in (SMALL_SITE, large):
         run_broadsheet(site, [site_scenario(site)], settings, rows)
+    if not args.no_postgres:
+        print("== Broadsheet on PostgreSQL + Redis", flush=True)
+        run_broadsheet_postgres(settings, rows)
 
     if not args.no_isso:
         print("== Isso", flush=True)

@@ -225,75 +225,86 @@ def post_comment(
         language = page.language
     check_may_take_part(author)
     validate_comment_body(body)
-    if submission_key is not None:
-        existing = _find_submitted(author=author, submission_key=submission_key)
-        if existing is not None:
-            return existing
-    if parent is not None:
-        check_may_reply_to(parent=parent, article=article, reader=author)
-    judged = judge_comment_text(article=page, author=author, body=body, quote=quote)
-    anchored = judged.anchored
     try:
-        with transaction.atomic():
-            discussion = Discussion.objects.select_for_update().get(article=article)
-            if discussion.effective_mode == Discussion.Mode.CLOSED:
-                raise CommentRejected(_("The discussion of this article is closed."), "closed")
-            too_fast = check_rate(author=author, discussion=discussion) if history is None else ""
-            if too_fast:
-                raise CommentRejected(too_fast, "too_fast")
-            held_because = judged.hold or _hold_reason(discussion, author)
-            discussion.last_number += 1
-            number = discussion.last_number
-            update_fields = ["last_number"]
-            if not held_because:
-                update_fields += count_as_visible(
-                    discussion, quote_anchor=anchored.anchor if anchored else "", delta=+1
-                )
-            discussion.save(update_fields=update_fields)
-            comment = Comment(
-                article=article,
-                number=number,
-                author=author,
-                body_markdown=judged.body,
-                body_html=judged.body_html,
-                created_at=history.posted_at if history else timezone.now(),
-                submission_key=submission_key,
-                language=language,
-            )
-            place_in_thread(comment, parent)
-            if held_because:
-                comment.status = Comment.Status.PENDING
-                comment.moderation_reason = held_because.code
-                comment.moderation_params = held_because.params
-            if anchored is not None:
-                comment.quote_anchor = anchored.anchor
-                comment.quote_text = anchored.text
-                comment.quote_revision = page.revision
-                comment.quote_language = page.language if page.pk != article.pk else ""
-            comment.save(force_insert=True)
-            index_new_comment(comment=comment)
-            if parent is not None:
-                Comment.objects.filter(article=article, number=comment.thread).update(
-                    reply_count=F("reply_count") + 1
-                )
-            comment.article, comment.author = article, author
-            if not held_because:
-                # A held comment is news only to its author; pages learn of it on approval.
-                record_event(article_id=article.pk, event=events.comment_posted(comment))
-                if history is None and settings.BROADSHEET_NOTIFICATIONS:
-                    # A row in this transaction: whoever it concerns is told by
-                    # the worker, never while the poster waits.
-                    queue_comment_for_notifications(comment=comment)
-                if history is None:
-                    comment_changed(event="comment.posted", comment=comment, actor=author)
-            _update_breaking_news(discussion)
-    except IntegrityError:
-        # Two copies of one submission racing: the other one won, return it.
+        return _post_new_comment(
+            article=article, page=page, author=author, body=body, parent=parent, quote=quote,
+            submission_key=submission_key, history=history, language=language,
+        )  # fmt: skip
+    except (IntegrityError, CommentRejected):
+        # A retried submission (the same author, the same key) is not looked up
+        # beforehand, which would cost every post a query: it meets its first copy
+        # at the unique constraint on (author, submission key), or at a refusal the
+        # first copy made true (the rate limit it counts in). Either way, nothing of
+        # it was stored: answer with the first copy.
         if submission_key is not None:
             existing = _find_submitted(author=author, submission_key=submission_key)
             if existing is not None:
                 return existing
         raise
+
+
+def _post_new_comment(
+    *, article, page, author, body: str, parent, quote, submission_key, history, language: str
+) -> Comment:
+    """post_comment's work once the caller's arguments are settled: judge, number and
+    store the comment in one transaction (post_comment answers a retry)."""
+    if parent is not None:
+        check_may_reply_to(parent=parent, article=article, reader=author)
+    judged = judge_comment_text(article=page, author=author, body=body, quote=quote)
+    anchored = judged.anchored
+    with transaction.atomic():
+        discussion = Discussion.objects.select_for_update().get(article=article)
+        if discussion.effective_mode == Discussion.Mode.CLOSED:
+            raise CommentRejected(_("The discussion of this article is closed."), "closed")
+        too_fast = check_rate(author=author, discussion=discussion) if history is None else ""
+        if too_fast:
+            raise CommentRejected(too_fast, "too_fast")
+        held_because = judged.hold or _hold_reason(discussion, author)
+        discussion.last_number += 1
+        number = discussion.last_number
+        update_fields = ["last_number"]
+        if not held_because:
+            update_fields += count_as_visible(
+                discussion, quote_anchor=anchored.anchor if anchored else "", delta=+1
+            )
+        discussion.save(update_fields=update_fields)
+        comment = Comment(
+            article=article,
+            number=number,
+            author=author,
+            body_markdown=judged.body,
+            body_html=judged.body_html,
+            created_at=history.posted_at if history else timezone.now(),
+            submission_key=submission_key,
+            language=language,
+        )
+        place_in_thread(comment, parent)
+        if held_because:
+            comment.status = Comment.Status.PENDING
+            comment.moderation_reason = held_because.code
+            comment.moderation_params = held_because.params
+        if anchored is not None:
+            comment.quote_anchor = anchored.anchor
+            comment.quote_text = anchored.text
+            comment.quote_revision = page.revision
+            comment.quote_language = page.language if page.pk != article.pk else ""
+        comment.save(force_insert=True)
+        index_new_comment(comment=comment)
+        if parent is not None:
+            Comment.objects.filter(article=article, number=comment.thread).update(
+                reply_count=F("reply_count") + 1
+            )
+        comment.article, comment.author = article, author
+        if not held_because:
+            # A held comment is news only to its author; pages learn of it on approval.
+            record_event(article_id=article.pk, event=events.comment_posted(comment))
+            if history is None and settings.BROADSHEET_NOTIFICATIONS:
+                # A row in this transaction: whoever it concerns is told by
+                # the worker, never while the poster waits.
+                queue_comment_for_notifications(comment=comment)
+            if history is None:
+                comment_changed(event="comment.posted", comment=comment, actor=author)
+        _update_breaking_news(discussion)
     return comment
 
 

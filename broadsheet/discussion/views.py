@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from broadsheet.articles import page_cache
-from broadsheet.articles.access import get_visible_article_or_404
+from broadsheet.articles.access import get_article_to_post_under_or_404, get_visible_article_or_404
 from broadsheet.articles.views import render_article_page
 from broadsheet.core.limits import limit
 from broadsheet.discussion.access import (
@@ -82,7 +82,7 @@ def _wants_json(request) -> bool:
 @require_POST
 @login_required
 def post_comment_view(request, slug: str):
-    article = get_visible_article_or_404(slug)
+    article = get_article_to_post_under_or_404(slug)
     form = CommentForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -112,7 +112,9 @@ def post_comment_view(request, slug: str):
                 form.add_error("body", str(error))
             else:
                 return redirect(comment_url(article, comment.number))
-    # Show the article again with the reader's text kept and the error beside it.
+    # Show the article again with the reader's text kept and the error beside it
+    # (the whole article this time: posting fetched only what it reads).
+    article = get_visible_article_or_404(slug)
     return render_article_page(request, article, comment_form=form, status=400)
 
 

@@ -1,0 +1,194 @@
+"""Where a post's CPU goes, measured in one process with nothing else in the way:
+`time.process_time` around N posts, through each layer in turn.
+
+    .venv/bin/python -m bench post-steps [--posts N] [--profile FILE]
+
+A new data folder (SQLite, production settings: WAL, synchronous=FULL), one article
+and one signed-in reader. Rows, each N posts of a different text:
+
+- the whole request: Django's test client posting the form as a browser does
+  (session cookie, CSRF cookie and token checked, submission key), through every
+  middleware, the view and the redirect;
+- `post_comment` alone, as the view calls it;
+- the parts of `post_comment` a post pays for on its own: judging the text
+  (Markdown, sanitizer, rules) and the live event's HTML.
+
+The difference between the first two rows is the request around the operation.
+`--profile FILE` writes cProfile's top functions of the whole-request row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from urllib.parse import urlencode
+
+
+def setup(data_dir: str) -> None:
+    os.environ["BROADSHEET_DATA_DIR"] = data_dir
+    for name in ("COMMENTS_PER_MINUTE", "COMMENTS_PER_ARTICLE_PER_MINUTE",
+                 "BREAKING_NEWS_PER_MINUTE", "PREMODERATE_FIRST_COMMENTS"):  # fmt: skip
+        os.environ[f"BROADSHEET_{name}"] = "0"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "broadsheet.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench post-steps", description=__doc__)
+    parser.add_argument("--posts", type=int, default=300, help="posts per row")
+    parser.add_argument("--profile", help="cProfile one row into this file")
+    parser.add_argument(
+        "--profile-row", type=int, default=0, help="which row --profile profiles (0: the first)"
+    )
+    options = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-post-steps-") as data_dir:
+        setup(data_dir)
+        return measure(options)
+
+
+def measure(options) -> int:
+    from django.conf import settings
+    from django.test import Client
+
+    from broadsheet.articles.operations import save_article
+    from broadsheet.discussion import events
+    from broadsheet.discussion.operations import judge_comment_text, post_comment
+    from broadsheet.readers.operations import sign_up_reader
+
+    article, _created = save_article(
+        slug="post-steps", title="Posting", body_markdown="A paragraph.\n\nAnother one."
+    )
+    reader = sign_up_reader(
+        handle="steps-poster", display_name="Steps Poster", email="steps@example.invalid",
+        password="steps-poster-password-1", site_url=None,  # noqa: S106 (a throwaway account)
+    )  # fmt: skip
+    n = options.posts
+    text = "Benchmark comment {}, with *emphasis* and a [link](https://example.org/)."
+
+    client = Client(enforce_csrf_checks=True, HTTP_HOST="127.0.0.1")
+    client.force_login(reader)
+    token = "BenchCsrfSecretBenchCsrfSecret32"  # noqa: S105 (as bench/broadsheet_site.py)
+    client.cookies[settings.CSRF_COOKIE_NAME] = token
+    url = f"/articles/{article.slug}/comments/"
+
+    def post_form(i: int) -> None:
+        response = client.post(
+            url,
+            {"body": text.format(i), "submission_key": str(uuid.uuid4()),
+             "csrfmiddlewaretoken": token},
+        )  # fmt: skip
+        assert response.status_code == 302, (response.status_code, response.content[:500])
+
+    from broadsheet.asgi import application
+
+    cookie = (
+        f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}; "
+        f"{settings.CSRF_COOKIE_NAME}={token}"
+    ).encode()
+    loop = asyncio.new_event_loop()
+
+    def post_asgi(i: int) -> None:
+        body = urlencode(
+            {"body": text.format(i), "submission_key": str(uuid.uuid4()),
+             "csrfmiddlewaretoken": token}
+        ).encode()  # fmt: skip
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": "POST", "scheme": "http", "path": url, "raw_path": url.encode(),
+            "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "headers": [
+                (b"host", b"127.0.0.1:8000"), (b"cookie", cookie),
+                (b"content-type", b"application/x-www-form-urlencoded"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }  # fmt: skip
+        sent = []
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive():
+            if messages:
+                return messages.pop()
+            await asyncio.sleep(3600)  # no disconnect: the client waits for its answer
+
+        async def send(message):
+            sent.append(message)
+
+        loop.run_until_complete(application(scope, receive, send))
+        status = sent[0]["status"]
+        assert status == 302, (status, sent)
+
+    def post_operation(i: int) -> None:
+        post_comment(
+            article=article, edition=article, author=reader, body=text.format(i),
+            submission_key=uuid.uuid4(), language="en",
+        )  # fmt: skip
+
+    def judge(i: int) -> None:
+        judge_comment_text(article=article, author=reader, body=text.format(i))
+
+    sample = post_comment(article=article, author=reader, body=text.format("sample"))
+
+    def live_html(i: int) -> None:
+        events.comment_posted(sample)
+
+    def reference(i: int) -> None:
+        # Fixed pure-Python work: the machine's speed at this moment, to divide by
+        # (CPU time per operation swings with what else runs on shared cores).
+        sum(j * j for j in range(20_000))
+
+    rows = []
+    for index, (name, step) in enumerate(
+        (
+            ("whole request (ASGI application, in process)", post_asgi),
+            ("whole request (test client, CSRF enforced)", post_form),
+            ("post_comment alone", post_operation),
+            ("  of which: judge the text (render, sanitize, rules)", judge),
+            ("  of which: the live event (comment HTML)", live_html),
+            ("reference: fixed pure-Python work", reference),
+        )
+    ):
+        for i in range(20):  # warm-up: imports, template loading, caches
+            step(-i)
+        profiled = options.profile and index == options.profile_row
+        profiler = cProfile.Profile() if profiled else None
+        started = time.process_time()
+        if profiler:
+            profiler.enable()
+        for i in range(n):
+            step(i)
+        if profiler:
+            profiler.disable()
+        elapsed = time.process_time() - started
+        rows.append((name, 1000 * elapsed / n))
+        if profiler:
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats("cumulative").print_stats(70)
+            stats.sort_stats("tottime").print_stats(30)
+            with open(options.profile, "w") as file:
+                file.write(out.getvalue())
+    print(f"CPU per post, {n} posts a row, one process, SQLite (synchronous=FULL)")
+    print()
+    unit = rows[-1][1]
+    print("| step | CPU ms a post | x reference |")
+    print("|---|---:|---:|")
+    for name, ms in rows:
+        print(f"| {name} | {ms:.2f} | {ms / unit:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
