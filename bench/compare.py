@@ -263,7 +263,7 @@ def run_broadsheet(
     return page_bytes
 
 
-def run_broadsheet_postgres(settings: Settings, rows: list[Row]) -> None:
+def run_broadsheet_postgres(scenarios: list[Scenario], settings: Settings, rows: list[Row]) -> None:
     """The posting rows again on production's larger set-up: `serve --workers 2` on a
     throwaway PostgreSQL with Redis for the cache, sessions and live fan-out
     (bench/databases.py), a new site with the same empty article to post under."""
@@ -277,7 +277,7 @@ def run_broadsheet_postgres(settings: Settings, rows: list[Row]) -> None:
         server = BroadsheetServer(data_dir, harness.free_port(), env=env)
         server.start()
         try:
-            for scenario in main_scenarios():
+            for scenario in scenarios:
                 if scenario.key.startswith("post-"):
                     rows.append(
                         measure_row(
@@ -475,6 +475,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-postgres", action="store_true", help="skip the posting rows on PostgreSQL + Redis"
     )
+    parser.add_argument(
+        "--only",
+        help="comma-separated scenario keys to run (page-200, signed-in-200, page-2000, "
+        "page-100000, counts, post-4, post-16, site-1k, site-1m); the rest are skipped",
+    )
     args = parser.parse_args(argv)
     settings = Settings(
         runs=args.runs or (1 if args.quick else 3),
@@ -485,6 +490,9 @@ def main(argv: list[str] | None = None) -> int:
         idle_window=0.25 if args.quick else 0.5,
     )
     large = QUICK_LARGE_SITE if args.quick else LARGE_SITE
+    wanted = set(args.only.split(",")) if args.only else None
+    scenarios = [s for s in main_scenarios() if wanted is None or s.key in wanted]
+    sites = [site for site in (SMALL_SITE, large) if wanted is None or site.name in wanted]
     for tool in ("wrk",):
         if shutil.which(tool) is None:
             print(f"{tool} is missing: bench/run installs it", file=sys.stderr)
@@ -492,28 +500,29 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     rows: list[Row] = []
     print(f"== data sets in {ROOT}", flush=True)
-    for site in (MAIN_SITE, SMALL_SITE, large):
+    for site in (MAIN_SITE, *sites):
         build(site, ROOT)
     print(f"   ready after {time.monotonic() - started:.0f} s", flush=True)
 
     print("== Broadsheet", flush=True)
-    page_bytes = run_broadsheet(MAIN_SITE, main_scenarios(), settings, rows)
-    for site in (SMALL_SITE, large):
+    page_bytes = run_broadsheet(MAIN_SITE, scenarios, settings, rows)
+    for site in sites:
         run_broadsheet(site, [site_scenario(site)], settings, rows)
     if not args.no_postgres:
         print("== Broadsheet on PostgreSQL + Redis", flush=True)
-        run_broadsheet_postgres(settings, rows)
+        run_broadsheet_postgres(scenarios, settings, rows)
 
     if not args.no_isso:
         print("== Isso", flush=True)
         isso = Isso(ROOT / "isso", harness.free_port())
         isso.install()
-        run_isso(isso, MAIN_SITE, main_scenarios(), settings, rows)
-        for site in (SMALL_SITE, large):
+        run_isso(isso, MAIN_SITE, scenarios, settings, rows)
+        for site in sites:
             run_isso(isso, site, [site_scenario(site)], settings, rows)
 
-    print("== nginx", flush=True)
-    run_nginx(page_bytes, settings, rows)
+    if page_bytes is not None:
+        print("== nginx", flush=True)
+        run_nginx(page_bytes, settings, rows)
 
     order = [s.key for s in main_scenarios()] + [SMALL_SITE.name, large.name]
     rows.sort(key=lambda row: order.index(row.scenario))
@@ -523,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
         else f"median of {settings.runs} runs of {settings.seconds:g} s"
     )
     report = (
-        f"`.venv/bin/python -m bench compare{' --quick' if args.quick else ''}` ({mode}; "
+        f"`.venv/bin/python -m bench compare{' --quick' if args.quick else ''}"
+        f"{' --only ' + args.only if args.only else ''}` ({mode}; "
         f"2 worker processes each; wrk from another process on the same 2-core machine)\n\n"
         f"{table(rows)}\n\n{targets(rows, large)}\n"
     )
