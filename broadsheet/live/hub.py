@@ -16,7 +16,8 @@ import json
 import logging
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -33,7 +34,6 @@ CHANNEL = "broadsheet:live"
 # An article's page changed in a way open pages need not hear about live (an
 # edited article, a new discussion mode): only caches act on it.
 PAGE_CHANGED = "page.changed"
-QUEUE_LIMIT = 500
 
 # Put on a connection's queue when it fell too far behind: the page reloads.
 OVERFLOW = object()
@@ -59,6 +59,11 @@ class LiveMessage:
         """The event as Server-Sent Events text, formatted once for every page."""
         return format_sse(self.event, self.id)
 
+    @cached_property
+    def sse_bytes(self) -> bytes:
+        """The same, encoded once: the bytes every stream writes."""
+        return self.sse.encode()
+
     def to_json(self) -> str:
         return json.dumps(
             {"event": self.event, "article": self.article, "id": self.id, "reader": self.reader}
@@ -72,14 +77,80 @@ class LiveMessage:
         )
 
 
-@dataclass(eq=False)
 class Subscription:
     """One open page: the article it shows (None: a page that follows no
-    discussion) and the signed-in reader whose private events it also gets."""
+    discussion), the signed-in reader whose private events it also gets, and
+    what has been handed to it but not yet written.
 
-    article: int | None
-    reader: int | None = None
-    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    Kept small on purpose (slots, no queue object, no task of its own): a process
+    holds thousands. `pending` holds the messages themselves, whose SSE bytes
+    every page shares; past BROADSHEET_LIVE_STREAM_BUFFER_EVENTS of them the page
+    is too far behind (a client that stopped reading): `pending` becomes
+    [OVERFLOW] and takes nothing more, and `on_overflow` (set by the stream that
+    writes it) closes the connection rather than let memory grow.
+    """
+
+    __slots__ = ("article", "ended", "limit", "on_overflow", "pending", "reader", "waiter")
+
+    def __init__(self, article: int | None, reader: int | None = None) -> None:
+        self.article = article
+        self.reader = reader
+        self.pending: list = []
+        self.limit: int = settings.BROADSHEET_LIVE_STREAM_BUFFER_EVENTS
+        self.waiter: asyncio.Future | None = None
+        self.on_overflow: Callable[[], None] | None = None
+        self.ended = False
+
+    @property
+    def overflowed(self) -> bool:
+        return bool(self.pending) and self.pending[0] is OVERFLOW
+
+    def offer(self, item) -> bool:
+        """Hand `item` to the page (event loop); False if the page is past its
+        buffer (it overflowed now or before: it is being closed)."""
+        pending = self.pending
+        if pending and pending[0] is OVERFLOW:
+            return False
+        if len(pending) >= self.limit:
+            LIVE_OVERFLOWS.inc()
+            pending[:] = [OVERFLOW]
+            self._wake()
+            if self.on_overflow is not None:
+                self.on_overflow()
+            return False
+        pending.append(item)
+        self._wake()
+        return True
+
+    def take(self) -> list:
+        """Everything handed over since the last take, oldest first."""
+        taken, self.pending = self.pending, []
+        return taken
+
+    async def wait(self, timeout: float) -> None:
+        """Until something is handed over, or at most `timeout` seconds."""
+        if self.pending:
+            return
+        waiter = self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            # asyncio.timeout, not wait_for: wait_for starts a task per call,
+            # which at thousands of connections is most of the fan-out cost.
+            async with asyncio.timeout(timeout):
+                await waiter
+        except TimeoutError:
+            pass
+        finally:
+            self.waiter = None
+
+    def end(self) -> None:
+        """The client went away: the stream's writer stops at its next look."""
+        self.ended = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
 
 class LiveHub:
@@ -202,8 +273,7 @@ class LiveHub:
 
     def dispatch(self, message: LiveMessage) -> None:
         if message.reader is not None:
-            for subscription in list(self._by_reader.get(message.reader, ())):
-                self._offer(subscription, message)
+            self._offer_all(self._by_reader.get(message.reader, ()), message)
             return
         if message.article is None:
             self._gather_presence(message.event.get("readers", {}))
@@ -211,20 +281,18 @@ class LiveHub:
         changes.clock.article_changed(message.article)
         if message.event.get("type") == PAGE_CHANGED:
             return  # for caches only: open pages learn nothing from it
-        for subscription in list(self._by_article.get(message.article, ())):
-            self._offer(subscription, message)
+        self._offer_all(self._by_article.get(message.article, ()), message)
 
     @staticmethod
-    def _offer(subscription: Subscription, item) -> None:
-        try:
-            subscription.queue.put_nowait(item)
-            LIVE_MESSAGES.inc()
-        except asyncio.QueueFull:
-            LIVE_OVERFLOWS.inc()
-            # A connection this far behind is better served by a reload.
-            while not subscription.queue.empty():
-                subscription.queue.get_nowait()
-            subscription.queue.put_nowait(OVERFLOW)
+    def _offer_all(subscriptions, message: LiveMessage) -> None:
+        """Hand `message` to every page in `subscriptions`: an append and a wake-up
+        each, the counters touched once for all of them."""
+        message.sse_bytes  # formatted once, before the first page asks  # noqa: B018
+        delivered = 0
+        for subscription in list(subscriptions):
+            delivered += subscription.offer(message)
+        if delivered:
+            LIVE_MESSAGES.inc(delivered)
 
     def _gather_presence(self, readers: dict[str, int]) -> None:
         """Batch presence: many readers changing at once make one event per page."""
@@ -241,8 +309,7 @@ class LiveHub:
         message = LiveMessage(event=presence_changed(self._presence_pending))
         self._presence_pending = {}
         for subscribers in list(self._by_article.values()):
-            for subscription in list(subscribers):
-                self._offer(subscription, message)
+            self._offer_all(subscribers, message)
         # Pages that follow no discussion show no one's presence.
 
     async def _follow_message_journal(self) -> None:
