@@ -193,7 +193,6 @@ async def _events(
     heartbeat: Heartbeat | None,
     release=None,
 ):
-    keepalive = settings.BROADSHEET_LIVE_KEEPALIVE_SECONDS
     heartbeat_every = settings.BROADSHEET_PRESENCE_WRITE_INTERVAL_SECONDS
     last_heartbeat = 0.0
     try:
@@ -213,10 +212,12 @@ async def _events(
                 last_heartbeat = time.monotonic()
                 await sync_to_async(_then_close_connection(heartbeat))()
             if not subscription.pending:
-                await subscription.wait(min(keepalive, heartbeat_every))
+                await subscription.wait()
                 if not subscription.pending:
+                    subscription.last_sent = time.monotonic()
                     yield ": keep-alive\n\n"
                     continue
+            subscription.last_sent = time.monotonic()
             for item in subscription.take():
                 if item is OVERFLOW:
                     yield format_sse(reload_discussion())
@@ -416,6 +417,7 @@ async def _write_stream(
 
     async def write(body: bytes, *, more: bool = True) -> None:
         nonlocal writing
+        subscription.last_sent = time.monotonic()
         writing = True
         try:
             await send({"type": "http.response.body", "body": body, "more_body": more})
@@ -443,7 +445,7 @@ async def _write_stream(
                 last_heartbeat = time.monotonic()
                 await sync_to_async(_then_close_connection(heartbeat))()
             if not subscription.pending:
-                await subscription.wait(min(keepalive, heartbeat_every))
+                await subscription.wait()
                 if subscription.ended:
                     break
                 if not subscription.pending:

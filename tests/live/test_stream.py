@@ -143,7 +143,7 @@ def test_presence_changes_are_batched_into_one_event_per_page(article, settings)
         subscription = hub.subscribe(article.pk)
         for n in range(50):
             hub.dispatch(LiveMessage(event={"type": "presence.changed", "readers": {f"r{n}": 300}}))
-        await subscription.wait(2)
+        await asyncio.wait_for(subscription.wait(), 2)
         message, *others = subscription.take()
         hub.unsubscribe(subscription)
         return message, len(others)
