@@ -12,6 +12,7 @@ event per process, never a database query per connection.
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import threading
@@ -210,6 +211,7 @@ class LiveHub:
             self._presence_pending = {}
             self._listener = None
             self._keepalive_clock = None
+        _tune_collector()
         if self._keepalive_clock is None or self._keepalive_clock.done():
             self._keepalive_clock = self._loop.create_task(self._keep_alive())
         if self._listener is None or self._listener.done():
@@ -400,6 +402,33 @@ class LiveHub:
             finally:
                 with contextlib.suppress(Exception):
                     await client.aclose()
+
+
+_collector_tuned = False
+
+
+def _tune_collector() -> None:
+    """Make full garbage collections rare in a process that holds live streams.
+
+    Each open stream is a few dozen long-lived objects (its connection, task,
+    coroutine frames, subscription), and every event leaves a new waiter per
+    stream: at 10,000 streams CPython's default thresholds ran a full
+    collection every few events, each a pause of about 0.8 s for every page
+    (docs/adr/0023-live-streams-outside-django.md). Everything alive when the
+    first stream opens (Django, the URL map, templates) is frozen out of the
+    collector's sight, and a full collection waits for `BROADSHEET_LIVE_GC_GEN2_THRESHOLD`
+    younger collections instead of 10. Cycles still get collected, less often.
+    """
+    global _collector_tuned
+    if _collector_tuned:
+        return
+    _collector_tuned = True
+    threshold = settings.BROADSHEET_LIVE_GC_GEN2_THRESHOLD
+    if not threshold:
+        return
+    gc.freeze()
+    young, middle, _old = gc.get_threshold()
+    gc.set_threshold(young, middle, threshold)
 
 
 hub = LiveHub()
