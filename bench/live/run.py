@@ -497,10 +497,13 @@ def find_postgres_bin() -> Path:
 
 
 @contextlib.contextmanager
-def postgres_and_redis(work: Path, first_port: int):
-    """A throwaway PostgreSQL and Redis in `work` (as scripts/test starts them):
-    yields (database URL, Redis URL); both stopped by their pid at the end."""
+def postgres_and_redis(first_port: int):
+    """A throwaway PostgreSQL and Redis in a temporary directory (as scripts/test
+    starts them): yields (database URL, Redis URL); both stopped at the end and
+    the directory removed."""
     pg_bin = find_postgres_bin()
+    # Its own directory: PostgreSQL's user must be able to reach it.
+    work = Path(tempfile.mkdtemp(prefix="broadsheet-live-pg-"))
     pg_dir = work / "pg"
     pg_dir.mkdir(parents=True)
     as_pg: list[str] = []
@@ -602,6 +605,7 @@ def postgres_and_redis(work: Path, first_port: int):
         )
         with contextlib.suppress(OSError, ValueError):
             os.kill(int(redis_pid.read_text().strip()), 15)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def harness_port_free(port: int) -> bool:
@@ -836,9 +840,7 @@ def run_with_server(args: argparse.Namespace, sizes: list[int], port: int) -> li
         try:
             extra = {}
             if args.postgres:
-                database_url, redis_url = stack.enter_context(
-                    postgres_and_redis(temp / "backing", port + 50)
-                )
+                database_url, redis_url = stack.enter_context(postgres_and_redis(port + 50))
                 extra = {"BROADSHEET_DATABASE_URL": database_url, "BROADSHEET_REDIS_URL": redis_url}
                 print(f"PostgreSQL and Redis: {database_url}, {redis_url}", flush=True)
             env = broadsheet_site.server_env(
