@@ -425,6 +425,8 @@ async def _write_stream(
             writing = False
 
     subscription.on_overflow = drop_stuck_client
+    subscription.write_now = _direct_writer(send)
+    subscription.last_id = after
     listener = asyncio.ensure_future(_until_disconnected(receive))
     listener.add_done_callback(lambda _listener: subscription.end())
     try:
@@ -437,7 +439,7 @@ async def _write_stream(
                 await write(format_sse(reload_discussion()).encode())
             elif missed:
                 await write("".join(format_sse(s.data, s.pk) for s in missed).encode())
-                after = missed[-1].pk
+                subscription.last_id = missed[-1].pk
         last_heartbeat = 0.0
         heartbeat = follow.heartbeat
         while not subscription.ended:
@@ -445,11 +447,13 @@ async def _write_stream(
                 last_heartbeat = time.monotonic()
                 await sync_to_async(_then_close_connection(heartbeat))()
             if not subscription.pending:
+                # While it sleeps here, the fan-out writes events itself (write_now).
                 await subscription.wait()
                 if subscription.ended:
                     break
                 if not subscription.pending:
-                    await write(_KEEPALIVE)
+                    if time.monotonic() - subscription.last_sent >= keepalive:
+                        await write(_KEEPALIVE)
                     continue
             chunks = []
             for item in subscription.take():
@@ -465,9 +469,10 @@ async def _write_stream(
                     return
                 message: LiveMessage = item
                 if message.id is not None:
-                    if after is not None and message.id <= after:
+                    last_id = subscription.last_id
+                    if last_id is not None and message.id <= last_id:
                         continue  # already sent while catching up
-                    after = message.id
+                    subscription.last_id = message.id
                 chunks.append(message.sse_bytes)
             if chunks:
                 await write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
@@ -478,4 +483,25 @@ async def _write_stream(
         raise
     finally:
         subscription.on_overflow = None
+        subscription.write_now = None
         listener.cancel()
+
+
+def _direct_writer(send: Send) -> Callable[[bytes], bool] | None:
+    """A function that writes one chunk of the response body straight to the
+    socket, as Uvicorn's `send` would (chunked encoding), or None on a server
+    whose `send` is not Uvicorn's. It refuses (False) when the socket is backed
+    up or gone: the event then waits in the stream's buffer for its writer."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    flow = getattr(cycle, "flow", None)
+    if transport is None or flow is None or not getattr(cycle, "chunked_encoding", False):
+        return None
+
+    def write_now(data: bytes) -> bool:
+        if flow.write_paused or cycle.disconnected or cycle.response_complete:
+            return False
+        transport.write(b"%x\r\n%b\r\n" % (len(data), data))
+        return True
+
+    return write_now
