@@ -283,3 +283,32 @@ def test_a_client_that_stops_reading_is_dropped_when_its_buffer_fills(serve, kes
     sock.close()
     print(f"sent {written} bytes of events in {n + 1}; the client got {received}")
     assert received < written
+
+
+def test_following_costs_a_few_queries_once_per_connection(
+    make_article, kestrel, django_assert_max_num_queries
+):
+    from broadsheet.discussion.stream import follow_discussion
+    from broadsheet.live.streams import StreamRequest
+    from broadsheet.notifications.stream import follow_notifications
+
+    article = make_article("ferry")
+    key = session_cookie(kestrel).removeprefix("sessionid=")
+    with django_assert_max_num_queries(2):
+        signed_out = follow_discussion(StreamRequest(params={"slug": "ferry"}, session_key=None))
+    with django_assert_max_num_queries(4):
+        signed_in = follow_discussion(StreamRequest(params={"slug": "ferry"}, session_key=key))
+    with django_assert_max_num_queries(2):
+        mine = follow_notifications(StreamRequest(params={}, session_key=key))
+    assert (signed_out.article_id, signed_out.reader_id, signed_out.heartbeat) == (
+        article.pk,
+        None,
+        None,
+    )
+    assert (signed_in.article_id, signed_in.reader_id) == (article.pk, kestrel.pk)
+    assert (mine.article_id, mine.reader_id) == (None, kestrel.pk)
+    forged = StreamRequest(params={"slug": "ferry"}, session_key="not-a-session")
+    assert follow_discussion(forged).reader_id is None
+    assert follow_notifications(StreamRequest(params={}, session_key="nope")) is None
+    missing = StreamRequest(params={"slug": "no-such-article"}, session_key=key)
+    assert follow_discussion(missing) is None
