@@ -499,7 +499,12 @@ def _direct_writer(send: Send) -> Callable[[bytes], bool] | None:
         return None
 
     def write_now(data: bytes) -> bool:
-        if flow.write_paused or cycle.disconnected or cycle.response_complete:
+        if (
+            flow.write_paused
+            or cycle.disconnected
+            or cycle.response_complete
+            or transport.is_closing()
+        ):
             return False
         transport.write(b"%x\r\n%b\r\n" % (len(data), data))
         return True
