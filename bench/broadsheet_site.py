@@ -101,6 +101,7 @@ def server_env(data_dir: Path, **settings: str) -> dict[str, str]:
     env["BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE"] = "0"
     env["BROADSHEET_BREAKING_NEWS_PER_MINUTE"] = "0"
     env["BROADSHEET_PREMODERATE_FIRST_COMMENTS"] = "0"
+    env["BROADSHEET_PERSONAL_LAYERS_PER_MINUTE"] = "0"
     env["PYTHONUNBUFFERED"] = "1"
     env.update(settings)
     return env
@@ -188,6 +189,18 @@ class BroadsheetServer:
         """The same request past both page caches: any session cookie bypasses them
         (an unknown one leaves the reader signed out), so Django renders the page."""
         return Request(request.path, headers={**request.headers, "Cookie": "sessionid=none"})
+
+    def signed_in_page_request(self, article: str) -> Request:
+        """A signed-in reader's page view as a browser whose page script runs makes
+        it: the shared page, then the reader's personal layer (docs/personal-layer.md),
+        with the session, CSRF and marker cookies. wrk asks the two in turn."""
+        session = sign_in_poster(server_env(self.data_dir))
+        cookie = f"sessionid={session}; csrftoken={CSRF_SECRET}; broadsheet_layer=1"
+        return Request(
+            article,
+            headers={"Accept-Encoding": "gzip", "Cookie": cookie},
+            also_path="/layer" + article,
+        )
 
     def post_request(self, article: str) -> Request:
         session = sign_in_poster(server_env(self.data_dir))

@@ -187,6 +187,20 @@ def _stats() -> list[tuple[int, int, int]]:
 
 
 def free_port() -> int:
+    """A free port on 127.0.0.1: the first free one of BENCH_PORTS ("18100-18199")
+    when set (several people benchmarking on one machine keep to their ranges),
+    else one the system picks."""
+    wanted = os.environ.get("BENCH_PORTS", "")
+    if wanted:
+        low, _, high = wanted.partition("-")
+        for port in range(int(low), int(high or low) + 1):
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError(f"no free port in BENCH_PORTS={wanted}")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -326,6 +340,9 @@ class Request:
     method: str = "GET"
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
+    # A second path asked in turn with `path` on each connection (an article page
+    # and its personal layer, as a signed-in reader's browser asks for them).
+    also_path: str | None = None
 
 
 def find_wrk() -> str:
@@ -347,6 +364,7 @@ def run_request(
         method=request.method,
         headers=request.headers,
         body=request.body,
+        also_path=request.also_path,
     )
 
 
@@ -360,6 +378,7 @@ def run_wrk(
     headers: dict[str, str] | None = None,
     body: str | None = None,
     timeout: float = 30.0,
+    also_path: str | None = None,
 ) -> LoadResult:
     """Load `url` with wrk for `seconds` over `connections` keep-alive connections.
 
@@ -377,7 +396,9 @@ def run_wrk(
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    script = lua_script(method=method, path=path, headers=headers or {}, body=body)
+    script = lua_script(
+        method=method, path=path, headers=headers or {}, body=body, also_path=also_path
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-wrk-") as file:
         file.write(script)
         file.flush()
@@ -464,10 +485,19 @@ def lua_template(text: str) -> str:
     )
 
 
-def lua_script(*, method: str, path: str, headers: dict[str, str], body: str | None) -> str:
+def lua_script(
+    *,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: str | None,
+    also_path: str | None = None,
+) -> str:
     header_table = (
         "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()) + "}"
     )
+    if also_path is not None:
+        return _alternating_script(method, path, also_path, header_table, body) + _done_script()
     templated = {
         name: value
         for name, value in headers.items()
@@ -515,7 +545,12 @@ for name, value in pairs({header_table}) do
   wrk.headers[name] = value
 end
 {body_line}"""
-    done = f"""
+    return running + _done_script()
+
+
+def _done_script() -> str:
+    """The Lua that prints wrk's summary for `run_wrk` to read."""
+    return f"""
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -525,7 +560,24 @@ function done(summary, latency, requests)
     e.connect, e.read, e.write, e.status, e.timeout))
 end
 """
-    return running + done
+
+
+def _alternating_script(
+    method: str, path: str, also_path: str, header_table: str, body: str | None
+) -> str:
+    """Lua asking `path` and `also_path` in turn on each connection's thread."""
+    body_expr = "nil" if body is None else lua_string(body)
+    return f"""
+local paths = {{{lua_string(path)}, {lua_string(also_path)}}}
+local method = {lua_string(method)}
+local headers = {header_table}
+local counter = 0
+
+function request()
+  counter = counter + 1
+  return wrk.format(method, paths[(counter % 2) + 1], headers, {body_expr})
+end
+"""
 
 
 # --- tables -------------------------------------------------------------------------

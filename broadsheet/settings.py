@@ -455,6 +455,19 @@ BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS = env_float(
     1 if BROADSHEET_WORKERS > 1 and not BROADSHEET_REDIS_URL else BROADSHEET_PAGE_CACHE_SECONDS,
 )
 
+# A signed-in reader's personal layer (docs/personal-layer.md) is kept per session
+# in the front cache for at most this long: it is dropped at once when the
+# discussion or the reader changes in this machine's processes; this bounds what
+# another machine's change (with Redis) or a new notification leaves stale, and
+# how long presence goes without news of a reader who only reloads pages.
+BROADSHEET_PERSONAL_LAYER_SECONDS = env_int("BROADSHEET_PERSONAL_LAYER_SECONDS", 30)
+# At most this many of the reader's own held comments travel in one layer; past
+# it the layer says how many more there are and links the full page.
+BROADSHEET_PERSONAL_LAYER_MAX_HELD = env_int("BROADSHEET_PERSONAL_LAYER_MAX_HELD", 20, minimum=1)
+# Layers Django draws per reader (or address) a minute: what the front cache
+# answers is not counted; each one drawn costs a discussion page's queries.
+BROADSHEET_PERSONAL_LAYERS_PER_MINUTE = env_int("BROADSHEET_PERSONAL_LAYERS_PER_MINUTE", 120)
+
 # --- Moderation ---------------------------------------------------------------------
 
 # "open" (comments appear at once, moderated after), "premoderated" or "closed".

@@ -47,9 +47,9 @@ _ANCHOR = re.compile(r"p-[0-9a-f]{8}(-[0-9]{1,4})?")
 PAGE_PARAMETERS = ("sort", "from", "thread", "at", "quoting")
 
 
-def is_cacheable(request) -> bool:
-    """A shared request for an article page asking only what the page knows."""
-    return is_shared_request(request) and not request.GET.keys() - set(PAGE_PARAMETERS)
+def has_page_parameters_only(request) -> bool:
+    """The request asks only what an article page knows."""
+    return not request.GET.keys() - set(PAGE_PARAMETERS)
 
 
 def canonical_query(params) -> str:

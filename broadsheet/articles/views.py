@@ -1,6 +1,7 @@
 import time
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
@@ -11,9 +12,10 @@ from broadsheet.articles import page_cache
 from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.articles.metadata import build_article_metadata
 from broadsheet.articles.models import Article
-from broadsheet.discussion.page import build_discussion_context
+from broadsheet.discussion.page import build_discussion_context, shows_full_page
 from broadsheet.live.publishing import latest_event_id
 from broadsheet.serving.front_cache import mark_shared
+from broadsheet.serving.personal_layer import shares_page_with_signed_in, wants_shared_page
 
 
 def home(request):
@@ -63,9 +65,17 @@ def render_article_page(request, article: Article, *, status: int = 200, **discu
     return render(request, "articles/detail.html", context, status=status)
 
 
+@shares_page_with_signed_in
 def detail(request, slug: str):
     article = get_visible_article_or_404(slug)
-    if not page_cache.is_cacheable(request):
+    shared = page_cache.is_shared_request(request)
+    if not shared and wants_shared_page(request) and not shows_full_page(request.user):
+        # The reader's page script lays their personal layer over the page every
+        # signed-out reader gets (docs/personal-layer.md). The front cache already
+        # asks for it without the session; this is the same without the front cache.
+        request.user = AnonymousUser()
+        shared = True
+    if not (shared and page_cache.has_page_parameters_only(request)):
         return render_article_page(request, article)
     query = page_cache.canonical_query(request.GET)
     if not page_cache.is_canonical(request, query):

@@ -1,10 +1,19 @@
 """The discussion part of an article page: which comments, in what order, with which form."""
 
+from dataclasses import asdict, replace
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import QueryDict
+from django.middleware.csrf import get_token
+from django.template.loader import get_template, render_to_string
+from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from broadsheet.articles.queries import get_edition_family
-from broadsheet.discussion.controls import controls_for
+from broadsheet.discussion.controls import VOTE_FORM, VOTE_SIGN_IN, CommentControls, controls_for
 from broadsheet.discussion.forms import CommentForm
 from broadsheet.discussion.links import comment_url_pattern
 from broadsheet.discussion.models import Comment
@@ -19,6 +28,7 @@ from broadsheet.discussion.queries import (
 )
 from broadsheet.discussion.quotes import quote_as_markdown
 from broadsheet.live.publishing import latest_event_id
+from broadsheet.moderation.access import is_moderator
 from broadsheet.notifications.queries import is_following
 
 
@@ -122,4 +132,82 @@ def build_discussion_context(
         "live_after": live_after
         if live_after is not None
         else latest_event_id(article_id=source.pk),
+    }
+
+
+# --- the personal layer (docs/personal-layer.md, ADR 0020) ------------------------------
+
+
+def shows_full_page(reader) -> bool:
+    """Readers whose article page Django draws whole even when their script runs:
+    staff and moderators see more on it than the shared page plus a layer carries."""
+    return bool(reader.is_staff or is_moderator(reader))
+
+
+def _as_on_shared_page(controls: CommentControls) -> CommentControls:
+    """What the page script makes of a comment's controls on the shared page for
+    any signed-in reader: sign-in vote buttons become vote forms, nothing pressed."""
+    vote = VOTE_FORM if controls.vote == VOTE_SIGN_IN else controls.vote
+    return replace(controls, vote=vote, my_vote=0)
+
+
+def build_personal_layer(request, article) -> dict:
+    """What a signed-in reader's article page shows that the shared page does not,
+    for the page script to apply to the shared page (personal-layer.js).
+
+    Per comment on the page, only where the reader's controls (controls.py, as on
+    the page Django draws for them) differ from the shared page's as the script
+    adapts it: their votes, edit/delete on their own comments, no vote or report
+    on them. Their own held comments come drawn, each with the number of the
+    comment it follows on the page, at most BROADSHEET_PERSONAL_LAYER_MAX_HELD.
+    """
+    context = build_discussion_context(request, article)
+    context["article"] = article
+    page = context["page"]
+    signed_out = AnonymousUser()
+    now = timezone.now()
+    changed: dict[str, dict] = {}
+    held: list[dict] = []
+    held_left_out = 0
+    previous: int | None = None
+    comment_template = get_template("discussion/comment.html")
+    for comment in page.comments:
+        if comment.is_pending:
+            # Only the reader's own comments are held on their page (visible_to).
+            if len(held) >= settings.BROADSHEET_PERSONAL_LAYER_MAX_HELD:
+                held_left_out += 1
+                continue
+            html = comment_template.render({**context, "comment": comment}, request)
+            held.append({"number": comment.number, "after": previous, "html": html})
+            previous = comment.number
+            continue
+        previous = comment.number
+        shared = _as_on_shared_page(controls_for(comment, signed_out, now, article=article))
+        if comment.controls != shared:
+            mine = asdict(comment.controls)
+            changed[str(comment.number)] = {
+                name: mine[name]
+                for name in ("vote", "vote_url", "my_vote", "edit_url", "delete_url", "report_url")
+            }
+    reader = request.user
+    return {
+        "handle": reader.handle,
+        "csrf_token": get_token(request),
+        "nav": render_to_string("core/account_nav.html", {}, request),
+        "follow": render_to_string("discussion/follow_form.html", context, request),
+        "form": render_to_string("discussion/comment_form_area.html", context, request),
+        "comments": changed,
+        "held": held,
+        "held_left_out": held_left_out,
+        "scripts": [static("notifications/notifications.js")],
+        "labels": {
+            "edit": _("Edit"),
+            "delete": _("Delete"),
+            "more_held": ngettext(
+                "%(count)d more of your comments awaits moderation: show them",
+                "%(count)d more of your comments await moderation: show them",
+                held_left_out,
+            )
+            % {"count": held_left_out},
+        },
     }

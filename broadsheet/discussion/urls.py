@@ -6,6 +6,10 @@ app_name = "discussion"
 
 urlpatterns = [
     path("comment-counts/", views.comment_counts, name="comment_counts"),
+    # Under serving.personal_layer.LAYER_PATH_PREFIX, where the front cache keeps
+    # each session's layer.
+    path("layer/articles/<slug:slug>/", views.personal_layer, name="personal_layer"),
+    path("layer/full-page/", views.full_page, name="full_page"),
     path("articles/<slug:slug>/comments/", views.post_comment_view, name="post_comment"),
     path("articles/<slug:slug>/live/", stream.discussion_stream, name="live"),
     # Feeds: an article's comments, a reader's comments, and the private

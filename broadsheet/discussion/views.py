@@ -1,11 +1,14 @@
+import hashlib
+import json
 import time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.validators import slug_re
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -27,10 +30,19 @@ from broadsheet.discussion.operations import (
     post_comment,
     vote_on_comment,
 )
+from broadsheet.discussion.page import build_personal_layer, shows_full_page
 from broadsheet.discussion.queries import list_comment_counts, locate_comment
 from broadsheet.discussion.quotes import ArticleQuoteClaim
 from broadsheet.discussion.refusals import EditRefused, check_editable
 from broadsheet.serving.front_cache import mark_shared
+from broadsheet.serving.personal_layer import (
+    MARKER_COOKIE,
+    MARKER_FULL_PAGE,
+    MARKER_SHARED,
+    clear_marker,
+    mark_personal,
+    set_marker,
+)
 
 MAX_COUNTED_ARTICLES = 100
 
@@ -185,3 +197,64 @@ def vote_view(request, slug: str, number: int):
             }
         )
     return redirect(back)
+
+
+@require_http_methods(["GET", "HEAD"])
+@limit(key="user", setting="BROADSHEET_PERSONAL_LAYERS_PER_MINUTE", period="m", method="GET")
+def personal_layer(request, slug: str):
+    """The signed-in reader's own part of an article page (page.build_personal_layer),
+    for the page script to lay over the shared page. Answering it sets the marker
+    cookie that gets the reader the shared page from now on (docs/personal-layer.md)."""
+    article = get_visible_article_or_404(slug)
+    reader = request.user
+    if not reader.is_authenticated:
+        # Signed out, or a session that ended: nothing personal, and the shared
+        # page is what this reader gets anyway.
+        response = JsonResponse({"error": _("You are not signed in.")}, status=401)
+        clear_marker(response)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+    if shows_full_page(reader):
+        response = JsonResponse({"full_page": True})
+        set_marker(response, MARKER_FULL_PAGE)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+    query = page_cache.canonical_query(request.GET)
+    if request.GET.keys() - set(page_cache.PAGE_PARAMETERS) or not page_cache.is_canonical(
+        request, query
+    ):
+        # The page's own address, and nothing else: each variant is a cache entry.
+        return JsonResponse({"error": _("Ask with the page's own parameters.")}, status=400)
+    rendered_at = time.time()
+    body = json.dumps(build_personal_layer(request, article)).encode()
+    response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    if request.COOKIES.get(MARKER_COOKIE) == MARKER_SHARED:
+        # The front cache keeps it for this session until the discussion or the
+        # reader changes (an answer that sets a cookie is never kept).
+        mark_personal(
+            response,
+            article_ids=sorted({article.pk, article.original.pk}),
+            reader_id=reader.pk,
+            rendered_at=rendered_at,
+        )
+    else:
+        set_marker(response, MARKER_SHARED)
+    patch_vary_headers(response, ["Cookie"])
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def full_page(request):
+    """The way back to the page Django draws for the reader, from a shared page
+    whose script does not run (the `<noscript>` link): forget the marker, go back.
+    A GET, and harmless to be sent to: it only ever costs a slower page."""
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    clear_marker(response)
+    return response

@@ -32,6 +32,7 @@ class ChangeClock:
         self._lock = threading.Lock()
         self._now = 0
         self._changed: dict[int, int] = {}
+        self._readers_changed: dict[int, int] = {}
         self._everything_changed = 0
 
     def now(self) -> int:
@@ -41,6 +42,18 @@ class ChangeClock:
         with self._lock:
             self._now += 1
             self._changed[article_id] = self._now
+
+    def reader_changed(self, reader_id: int) -> None:
+        """Something a reader's personal layer shows changed: their session ended,
+        their settings, role, ban or notifications."""
+        with self._lock:
+            self._now += 1
+            self._readers_changed[reader_id] = self._now
+
+    def reader_unchanged_since(self, moment: int, reader_id: int) -> bool:
+        if self._everything_changed > moment:
+            return False
+        return self._readers_changed.get(reader_id, 0) <= moment
 
     def everything_changed(self) -> None:
         with self._lock:
@@ -56,6 +69,7 @@ class ChangeClock:
 
 clock = ChangeClock()
 article_changed = clock.article_changed
+reader_changed = clock.reader_changed
 everything_changed = clock.everything_changed
 
 
@@ -165,15 +179,21 @@ class ChangeJournal(Journal):
         BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS or the page cache's lifetime."""
         self._append(str(article_id))
 
+    def record_reader(self, reader_id: int) -> None:
+        """Tell the other processes that a reader's personal layers are stale."""
+        self._append(f"r{reader_id}")
+
     def catch_up(self) -> None:
         """Mark changed what other processes wrote since the last look (event loop)."""
         payloads = self._read_new()
         if payloads is None:
             everything_changed()
             return
-        for article_id in payloads:
-            if article_id.isdigit():
-                article_changed(int(article_id))
+        for payload in payloads:
+            if payload.isdigit():
+                article_changed(int(payload))
+            elif payload.startswith(b"r") and payload[1:].isdigit():
+                reader_changed(int(payload[1:]))
 
 
 class MessageJournal(Journal):

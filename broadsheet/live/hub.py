@@ -36,6 +36,9 @@ CHANNEL = "broadsheet:live"
 # An article's page changed in a way open pages need not hear about live (an
 # edited article, a new discussion mode): only caches act on it.
 PAGE_CHANGED = "page.changed"
+# Something a reader's personal layer shows changed (their session ended, their
+# settings, role or ban): only caches act on it (docs/personal-layer.md).
+READER_CHANGED = "reader.changed"
 
 # Put on a connection's queue when it fell too far behind: the page reloads.
 OVERFLOW = object()
@@ -284,6 +287,9 @@ class LiveHub:
     # --- publishing (called from any thread) -----------------------------------
 
     def publish(self, message: LiveMessage) -> None:
+        if message.event.get("type") == READER_CHANGED:
+            self._publish_reader_changed(message)
+            return
         if message.article is not None and message.reader is None:
             # At once, in this thread: the writer's next request must not be
             # answered from a page stored before its write.
@@ -293,6 +299,10 @@ class LiveHub:
                 # this is a shell command such as `broadsheet publish`) have no
                 # other way to hear of it.
                 changes.journal.record(message.article)
+        if message.reader is not None:
+            # Private news (a notification, a count read) changes the reader's
+            # personal layer too: the account links show the unread count.
+            changes.clock.reader_changed(message.reader)
         if message.reader is not None and not settings.BROADSHEET_REDIS_URL:
             # The task worker, which tells readers of notifications, holds no
             # pages: the server processes of this machine read it from the file.
@@ -309,6 +319,19 @@ class LiveHub:
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self.dispatch, message)
 
+    def _publish_reader_changed(self, message: LiveMessage) -> None:
+        # At once here; then every other process: through Redis when there is one,
+        # else through the change journal (the processes of this machine).
+        changes.clock.reader_changed(message.reader)
+        if not settings.BROADSHEET_REDIS_URL:
+            changes.journal.record_reader(message.reader)
+            return
+        try:
+            self._redis().publish(CHANNEL, message.to_json())
+        except Exception:
+            # Other processes drop the layer within BROADSHEET_PERSONAL_LAYER_SECONDS.
+            logger.exception("live: could not publish to Redis")
+
     def _redis(self):
         with self._lock:
             if self._redis_client is None:
@@ -322,7 +345,11 @@ class LiveHub:
     # --- delivery (in the event loop) -------------------------------------------
 
     def dispatch(self, message: LiveMessage) -> None:
+        if message.event.get("type") == READER_CHANGED:
+            changes.clock.reader_changed(message.reader)
+            return  # for caches only: no page hears of it
         if message.reader is not None:
+            changes.clock.reader_changed(message.reader)
             self._offer_all(self._by_reader.get(message.reader, ()), message)
             return
         if message.article is None:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from broadsheet.live.events import Event, presence_changed
-from broadsheet.live.hub import PAGE_CHANGED, LiveMessage, hub
+from broadsheet.live.hub import PAGE_CHANGED, READER_CHANGED, LiveMessage, hub
 from broadsheet.live.models import LiveEvent
 
 RETENTION = timedelta(days=1)
@@ -63,6 +63,13 @@ def drop_comment_events(*, article_id: int, numbers: list[int]) -> int:
 def announce_page_change(*, article_id: int) -> None:
     """After the commit, tell every process's page caches this article's page changed."""
     message = LiveMessage(event={"type": PAGE_CHANGED}, article=article_id)
+    transaction.on_commit(lambda: hub.publish(message))
+
+
+def announce_reader_change(*, reader_id: int) -> None:
+    """After the commit, tell every process's front cache that what this reader's
+    personal layers show changed (a session ended, settings, role, ban)."""
+    message = LiveMessage(event={"type": READER_CHANGED}, reader=reader_id)
     transaction.on_commit(lambda: hub.publish(message))
 
 

@@ -16,7 +16,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from broadsheet.discussion.models import Comment
-from broadsheet.live.publishing import publish_to_reader
+from broadsheet.live.publishing import announce_reader_change, publish_to_reader
 from broadsheet.notifications import events
 from broadsheet.notifications.detection import readers_concerned_by_each
 from broadsheet.notifications.emails import render_notification_email
@@ -73,11 +73,15 @@ def unsubscribe_from_email(*, reader: Reader) -> NotificationSettings:
 
 
 def follow_discussion(*, reader: Reader, article) -> None:
+    """Follow `article`'s discussion (idempotent)."""
     Following.objects.get_or_create(reader=reader, article=article)
+    announce_reader_change(reader_id=reader.pk)  # the layer's follow button
 
 
 def unfollow_discussion(*, reader: Reader, article) -> None:
+    """Stop following `article`'s discussion (idempotent)."""
     Following.objects.filter(reader=reader, article=article).delete()
+    announce_reader_change(reader_id=reader.pk)
 
 
 # --- telling readers -------------------------------------------------------------------

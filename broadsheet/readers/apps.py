@@ -7,9 +7,11 @@ class ReadersConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+        from django.db.models.signals import post_save
 
         from broadsheet.background.worker import register_duty
         from broadsheet.readers import signals
+        from broadsheet.readers.models import Reader
         from broadsheet.readers.tasks import look_after_readers_data
 
         register_duty(look_after_readers_data)
@@ -19,3 +21,4 @@ class ReadersConfig(AppConfig):
         user_logged_in.connect(signals.signed_in, dispatch_uid="readers.signed_in")
         user_logged_out.connect(signals.signed_out, dispatch_uid="readers.signed_out")
         user_login_failed.connect(signals.sign_in_failed, dispatch_uid="readers.sign_in_failed")
+        post_save.connect(signals.reader_saved, sender=Reader, dispatch_uid="readers.reader_saved")

@@ -17,7 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from broadsheet.discussion.operations import erase_author_from_discussions
-from broadsheet.live.publishing import publish_gone_offline, publish_presence
+from broadsheet.live.publishing import (
+    announce_reader_change,
+    publish_gone_offline,
+    publish_presence,
+)
 from broadsheet.moderation.audit import audit
 from broadsheet.notifications.models import (
     Following,
@@ -577,6 +581,8 @@ def end_sessions(
     Reader.objects.filter(pk=reader.pk).update(ended_sessions=ended)
     reader.ended_sessions = ended
     ReaderSession.objects.filter(key_hash__in=ending).delete()
+    # An ended session's cached personal layers must stop being served now.
+    announce_reader_change(reader_id=reader.pk)
     return len(ending)
 
 

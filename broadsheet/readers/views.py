@@ -108,6 +108,7 @@ from broadsheet.readers.verification import (
     address_to_verify,
     read_verification_token,
 )
+from broadsheet.serving.personal_layer import clear_marker
 
 # The site's sign-in form and the admin's count against one limit per address.
 SIGN_IN_LIMIT = limit(
@@ -256,10 +257,15 @@ class SignOutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         came_from_newsroom = bool(request.session.get(SSO_SESSION_KEY))
         response = super().post(request, *args, **kwargs)
+        # Signed out, the reader is one of the signed-out ones: the shared page,
+        # with no layer to ask for.
+        clear_marker(response)
         # A reader the newsroom signed in is sent on to sign out there too; otherwise
         # the newsroom's next link would sign them straight back in.
         if came_from_newsroom and settings.BROADSHEET_SSO_LOGOUT_URL:
-            return HttpResponseRedirect(settings.BROADSHEET_SSO_LOGOUT_URL)
+            redirect_out = HttpResponseRedirect(settings.BROADSHEET_SSO_LOGOUT_URL)
+            clear_marker(redirect_out)
+            return redirect_out
         return response
 
 

@@ -14,6 +14,13 @@ How it stays correct:
   response header, set by views that build one page for every signed-out
   reader), and only for requests that carry no session or messages cookie.
   Anything else passes straight through, streams included.
+- The exception: a signed-in reader whose page script adds their personal layer
+  (the marker cookie, docs/personal-layer.md) gets the shared page of a view
+  marked `shares_page_with_signed_in`, asked of Django without the session
+  cookie; and their layer, which Django marks for this session alone
+  (`PERSONAL_HEADER`), is kept under the session and CSRF cookies and dropped
+  when the discussion or the reader changes, or after
+  BROADSHEET_PERSONAL_LAYER_SECONDS.
 - Each stored page names the articles it shows. Every write operation's live
   event calls `article_changed` after its commit, in the process that wrote and
   (through the live hub's Redis channel) in every other process; a page filled
@@ -46,16 +53,26 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.urls import Resolver404, resolve
 from django.utils import translation
 
 from broadsheet.live.changes import clock, journal
 from broadsheet.live.hub import hub
 from broadsheet.metrics import FRONT_CACHE
+from broadsheet.serving.personal_layer import (
+    LAYER_PATH_PREFIX,
+    MARKER_COOKIE,
+    MARKER_SHARED,
+    PERSONAL_HEADER,
+    is_shared_with_signed_in,
+    parse_personal_mark,
+)
 
 # Set by a Django view on a response that is the same for every signed-out reader:
 # "articles=1,2; rendered=1732870000.25". Never leaves the process.
 MARK_HEADER = "X-Broadsheet-Shared"
 _MARK_HEADER_RAW = MARK_HEADER.lower().encode()
+_PERSONAL_HEADER_RAW = PERSONAL_HEADER.lower().encode()
 # Headers that belong to one exchange, not to the stored page.
 _NOT_STORED = {b"content-length", b"content-encoding", b"etag", b"last-modified", b"date"}
 # Below this a compressed copy saves too little to be worth the second variant.
@@ -100,6 +117,8 @@ class StoredPage:
     filled_at: int  # ChangeClock moment from before the render
     rendered_at: float  # wall clock, from Django
     checked_at: float = field(default_factory=time.monotonic)
+    # A personal layer: whose it is (its key names the session). None: a shared page.
+    reader_id: int | None = None
 
     @property
     def size(self) -> int:
@@ -167,6 +186,29 @@ def _cookies(header: bytes) -> dict[str, str]:
     return cookies
 
 
+@dataclass(frozen=True)
+class _CookieFacts:
+    messages: bool
+    session: str | None
+    marker: str | None
+    csrf: str | None
+    language: str | None
+
+
+@lru_cache(maxsize=4096)
+def _cookie_facts(header: bytes) -> _CookieFacts:
+    # Cached: a returning browser sends the same header with every request, and
+    # parsing it was a tenth of a front-cache hit for a signed-in reader.
+    cookies = _cookies(header)
+    return _CookieFacts(
+        messages="messages" in cookies,
+        session=cookies.get(settings.SESSION_COOKIE_NAME),
+        marker=cookies.get(MARKER_COOKIE),
+        csrf=cookies.get(settings.CSRF_COOKIE_NAME),
+        language=cookies.get(settings.LANGUAGE_COOKIE_NAME),
+    )
+
+
 def _accepts_gzip(accept_encoding: bytes) -> bool:
     for coding in accept_encoding.split(b","):
         name, _, params = coding.strip().partition(b";")
@@ -175,12 +217,30 @@ def _accepts_gzip(accept_encoding: bytes) -> bool:
     return False
 
 
+@lru_cache(maxsize=1024)
+def _shared_with_signed_in(path: str) -> bool:
+    """Whether the view at `path` gives a marked signed-in reader the shared page
+    (personal_layer.shares_page_with_signed_in). Asked before every such request,
+    so a path the front cache holds for signed-out readers (the home page, a feed)
+    is still drawn by Django for a signed-in one."""
+    try:
+        return is_shared_with_signed_in(resolve(path).func)
+    except Resolver404:
+        return False
+
+
 @dataclass
 class _Incoming:
     key: tuple
     gzip: bool
     if_none_match: bytes | None
     if_modified_since: bytes | None
+    # A marked signed-in reader asking for a shared page: Django must draw it as
+    # it draws it for a signed-out reader, so the session cookie is not passed on.
+    strip_session: bool = False
+    # A marked signed-in reader asking for their personal layer (kept per session).
+    personal: bool = False
+    csrf_cookie: str | None = None
 
 
 def _cache_key(scope: Scope) -> _Incoming | None:
@@ -209,21 +269,64 @@ def _cache_key(scope: Scope) -> _Incoming | None:
             if_modified_since = value
         elif name == b"authorization":
             return None
-    cookie_language = None
+    cookie_language = session = csrf_cookie = None
+    strip_session = personal = False
     if cookie:
-        cookies = _cookies(cookie)
-        if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        cookies = _cookie_facts(cookie)
+        if cookies.messages:
             return None
-        cookie_language = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+        session = cookies.session
+        if session is not None:
+            # A signed-in reader: only one whose page script adds the personal
+            # layer (the marker, which only that layer's answer sets) is served here.
+            if cookies.marker != MARKER_SHARED:
+                return None
+            if scope["path"].startswith(LAYER_PATH_PREFIX):
+                personal = True
+                csrf_cookie = cookies.csrf
+            elif _shared_with_signed_in(scope["path"]):
+                strip_session = True
+            else:
+                return None
+        cookie_language = cookies.language
     language = _language_for(cookie_language, accept_language.decode("latin-1"))
-    key = (
+    key: tuple = (
         scope.get("scheme", "http"),
         host,
         scope["path"],
         scope.get("query_string", b""),
         language,
     )
-    return _Incoming(key, _accepts_gzip(accept_encoding), if_none_match, if_modified_since)
+    if personal:
+        # Never answered for another session (nor another CSRF cookie: the layer
+        # carries a token made from it).
+        key = ("personal", session, csrf_cookie, *key)
+    return _Incoming(
+        key,
+        _accepts_gzip(accept_encoding),
+        if_none_match,
+        if_modified_since,
+        strip_session=strip_session,
+        personal=personal,
+        csrf_cookie=csrf_cookie,
+    )
+
+
+def _without_session_cookie(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    session_name = settings.SESSION_COOKIE_NAME.encode("latin-1")
+    kept = []
+    for name, value in headers:
+        if name == b"cookie":
+            parts = [
+                part
+                for part in value.split(b";")
+                if part.strip().partition(b"=")[0] != session_name
+            ]
+            value = b";".join(parts).strip()
+            if not value:
+                continue
+        kept.append((name, value))
+    return kept
 
 
 def _etag_matches(if_none_match: bytes, etags: Iterable[bytes]) -> bool:
@@ -274,6 +377,15 @@ class FrontCache:
         if not clock.unchanged_since(page.filled_at, page.article_ids):
             self.store.drop(key)
             return None
+        if page.reader_id is not None:
+            fresh = (
+                clock.reader_unchanged_since(page.filled_at, page.reader_id)
+                and time.time() - page.rendered_at <= settings.BROADSHEET_PERSONAL_LAYER_SECONDS
+            )
+            if not fresh:
+                self.store.drop(key)  # Django draws it again (and sees the reader)
+                return None
+            return page
         if time.time() - page.rendered_at > settings.BROADSHEET_PAGE_CACHE_SECONDS:
             self.store.drop(key)  # presence markers would be too stale
             return None
@@ -319,8 +431,21 @@ class FrontCache:
     ) -> StoredPage | None:
         await self._listen_for_other_processes()
         filled_at = clock.now()
-        previous = self.store.get(incoming.key)
+        previous = None if incoming.personal else self.store.get(incoming.key)
         inner_scope = scope
+        if incoming.strip_session:
+            inner_scope = dict(scope, headers=_without_session_cookie(scope["headers"]))
+        elif incoming.personal:
+            # Whole answers only: what the client holds is compared when answering.
+            inner_scope = dict(
+                scope,
+                headers=[
+                    (name, value)
+                    for name, value in scope["headers"]
+                    if name not in (b"if-none-match", b"if-modified-since")
+                ],
+            )
+        mark_name = _PERSONAL_HEADER_RAW if incoming.personal else _MARK_HEADER_RAW
         if previous is not None:
             # Revalidate what we hold, not what the client holds.
             headers = [
@@ -342,9 +467,14 @@ class FrontCache:
             elif message["type"] == "http.response.start":
                 # Django sends header names as written, not lowercased.
                 message = dict(message, headers=[(n.lower(), v) for n, v in message["headers"]])
-                marked = any(name == _MARK_HEADER_RAW for name, _ in message["headers"])
-                stored_status = message["status"] in (200, 304)
-                if marked and stored_status and not _sets_cookie(message["headers"]):
+                marked = any(name == mark_name for name, _ in message["headers"])
+                stored_status = message["status"] in ((200,) if incoming.personal else (200, 304))
+                cookies_ok = (
+                    _only_renews_csrf(message["headers"], incoming.csrf_cookie)
+                    if incoming.personal
+                    else not _sets_cookie(message["headers"])
+                )
+                if marked and stored_status and cookies_ok:
                     started.update(message)
                 else:
                     # Not a shared page (a stream, a static file, an error): whoever
@@ -353,14 +483,20 @@ class FrontCache:
                     release_waiters(None)
                     if previous is not None and message["status"] != 304:
                         self.store.drop(incoming.key)
-                    await send(message)
+                    await send(dict(message, headers=_without_mark(message["headers"])))
             elif message["type"] == "http.response.body":
                 body.extend(message.get("body", b""))
 
         await self.app(inner_scope, receive, capture)
         if passed_through or not started:
             return None
-        mark = next(value for name, value in started["headers"] if name == _MARK_HEADER_RAW)
+        mark = next(value for name, value in started["headers"] if name == mark_name)
+        if incoming.personal:
+            page = self._keep_personal(incoming, started, bytes(body), mark, filled_at)
+            if page is None:
+                await send(dict(started, headers=_without_mark(started["headers"])))
+                await send({"type": "http.response.body", "body": bytes(body)})
+            return page
         parsed = _parse_mark(mark)
         if parsed is None or (started["status"] == 304 and previous is None):
             # Not ours to store after all: hand the client what Django said.
@@ -374,6 +510,27 @@ class FrontCache:
             return previous
         page = _stored_page(started["headers"], bytes(body), article_ids, filled_at, rendered_at)
         if clock.unchanged_since(filled_at, article_ids):
+            self.store.put(incoming.key, page)
+        return page
+
+    def _keep_personal(
+        self,
+        incoming: _Incoming,
+        started: dict[str, Any],
+        body: bytes,
+        mark: bytes,
+        filled_at: int,
+    ) -> StoredPage | None:
+        parsed = parse_personal_mark(mark)
+        if parsed is None:
+            return None
+        article_ids, reader_id, rendered_at = parsed
+        headers = [(name, value) for name, value in started["headers"] if name != b"set-cookie"]
+        page = _stored_page(headers, body, article_ids, filled_at, rendered_at)
+        page.reader_id = reader_id
+        if clock.unchanged_since(filled_at, article_ids) and clock.reader_unchanged_since(
+            filled_at, reader_id
+        ):
             self.store.put(incoming.key, page)
         return page
 
@@ -414,7 +571,28 @@ class FrontCache:
 
 
 def _without_mark(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    return [(name, value) for name, value in headers if name != _MARK_HEADER_RAW]
+    return [
+        (name, value)
+        for name, value in headers
+        if name != _MARK_HEADER_RAW and name != _PERSONAL_HEADER_RAW
+    ]
+
+
+def _only_renews_csrf(headers: list[tuple[bytes, bytes]], csrf_cookie: str | None) -> bool:
+    """Whether the response sets no cookie but the CSRF cookie the request already
+    carried (Django renews its expiry whenever a token is used). Anything else (a
+    new CSRF secret, a touched session, the marker) makes this answer one to pass
+    on, not to keep."""
+    csrf_name = settings.CSRF_COOKIE_NAME.encode("latin-1")
+    for name, value in headers:
+        if name != b"set-cookie":
+            continue
+        cookie_name, _, rest = value.partition(b"=")
+        if csrf_cookie is None or cookie_name.strip() != csrf_name:
+            return False
+        if rest.partition(b";")[0] != csrf_cookie.encode("latin-1"):
+            return False
+    return True
 
 
 def _sets_cookie(headers: list[tuple[bytes, bytes]]) -> bool:

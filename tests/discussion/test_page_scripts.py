@@ -10,6 +10,7 @@ import broadsheet
 
 SCRIPT_SRC = re.compile(r'<script src="/static/([\w/-]+?)\.[0-9a-f]{12}\.js" defer></script>')
 DISCUSSION_SCRIPTS = {
+    "discussion/personal-layer",
     "discussion/permalink",
     "discussion/quote-selection",
     "discussion/comment-form",

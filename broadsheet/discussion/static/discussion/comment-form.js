@@ -19,8 +19,16 @@
   if (!discussion) {
     return;
   }
-  var form = document.getElementById("comment-form");
-  var formHome = form ? { parent: form.parentNode, next: form.nextSibling } : null;
+  var form = null;
+  var formHome = null;
+
+  function findForm() {
+    form = document.getElementById("comment-form");
+    formHome = form ? { parent: form.parentNode, next: form.nextSibling } : null;
+  }
+  findForm();
+  // On the shared page the form arrives with the reader's personal layer.
+  document.addEventListener("broadsheet:personal", findForm);
 
   function textarea() {
     return form.querySelector("textarea");

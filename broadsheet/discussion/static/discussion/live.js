@@ -27,6 +27,10 @@
     return;
   }
   var readerHandle = discussion.dataset.readerHandle || null;
+  // On the shared page the reader is known once their personal layer arrives.
+  document.addEventListener("broadsheet:personal", function () {
+    readerHandle = discussion.dataset.readerHandle || null;
+  });
   var pending = [];
 
   function commentUrl(number) {
