@@ -7,6 +7,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "broadsheet.settings")
 # Django first: the handler and the front cache read settings.
 get_asgi_application()
 
+from broadsheet.discussion import stream as discussion_stream  # noqa: E402
+from broadsheet.live.streams import LiveStreamRoutes  # noqa: E402
+from broadsheet.notifications import stream as notification_stream  # noqa: E402
 from broadsheet.serving.asgi_handler import OneSyncThreadASGIHandler  # noqa: E402
 from broadsheet.serving.front_cache import FrontCache  # noqa: E402
 from broadsheet.serving.metrics import RequestMetrics  # noqa: E402
@@ -15,4 +18,15 @@ from broadsheet.serving.request_limits import RequestSizeLimit  # noqa: E402
 django_application = OneSyncThreadASGIHandler()
 # Timing outermost, so that refusals and the front cache's answers are counted;
 # then the size cap: no layer reads a body it would refuse.
-application = RequestMetrics(RequestSizeLimit(FrontCache(django_application)))
+site = RequestMetrics(RequestSizeLimit(FrontCache(django_application)))
+# Live streams before everything: they stay open for hours, and Django's
+# per-request machinery would cost each of them 100 KiB and every event 50 µs
+# per page (docs/adr/0023-live-streams-outside-django.md). The route counts its
+# own requests for /metrics; what it hands on (a 404, a 403) is counted by `site`.
+application = LiveStreamRoutes(
+    site,
+    routes=[
+        (discussion_stream.LIVE_PATH, discussion_stream.follow_discussion),
+        (notification_stream.LIVE_PATH, notification_stream.follow_notifications),
+    ],
+)

@@ -425,6 +425,17 @@ BROADSHEET_PRESENCE_BATCH_SECONDS = env_float("BROADSHEET_PRESENCE_BATCH_SECONDS
 # reader with many tabs, or an office behind one address; with several processes
 # an address may hold this many in each.
 BROADSHEET_LIVE_STREAMS_PER_ADDRESS = env_int("BROADSHEET_LIVE_STREAMS_PER_ADDRESS", 20)
+# Events one live stream may have waiting to be written (its client not reading
+# them fast enough). Past it the stream is told to reload and closed, so a client
+# that stops reading costs a bounded amount of memory (docs/live-streams.md).
+# How many younger garbage collections a full one waits for, in a process that
+# holds live streams (CPython's default: 10). Thousands of open streams make a
+# full collection a pause of most of a second for every page; 0 leaves
+# CPython's defaults (docs/adr/0023-live-streams-outside-django.md).
+BROADSHEET_LIVE_GC_GEN2_THRESHOLD = env_int("BROADSHEET_LIVE_GC_GEN2_THRESHOLD", 1000)
+BROADSHEET_LIVE_STREAM_BUFFER_EVENTS = env_int(
+    "BROADSHEET_LIVE_STREAM_BUFFER_EVENTS", 100, minimum=1
+)
 
 # --- Page cache ----------------------------------------------------------------------
 

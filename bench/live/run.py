@@ -36,8 +36,8 @@ import argparse
 import asyncio
 import contextlib
 import importlib.metadata
-import json
 import math
+import multiprocessing
 import os
 import platform
 import re
@@ -55,6 +55,7 @@ from pathlib import Path
 
 from bench import broadsheet_site, harness
 from bench.broadsheet_site import BROADSHEET, POSTER, POSTER_PASSWORD
+from bench.live import client
 
 HOST = "127.0.0.1"
 SLUG = "last-ferry-on-the-kama"
@@ -214,113 +215,33 @@ async def sign_in(port: int) -> Session:
     return session
 
 
-# --- SSE streams ----------------------------------------------------------------------
+# --- one size -------------------------------------------------------------------------
 
 
-@dataclass(eq=False)
-class Stream:
-    """One open article page: when each comment number's event reached it."""
+@dataclass
+class ProcessResult:
+    """What one server process did in one round."""
 
-    received: dict[int, float] = field(default_factory=dict)
-    connected: asyncio.Event = field(default_factory=asyncio.Event)
-    settled: asyncio.Event = field(default_factory=asyncio.Event)  # connected or failed
-    error: str | None = None
-    ended_by_server: bool = False
-    keepalives: int = 0
-    other_events: dict[str, int] = field(default_factory=dict)
-    writer: asyncio.StreamWriter | None = None
-    task: asyncio.Task | None = None
+    port: int
+    pid: int
+    streams: int = 0
+    connected: int = 0
+    deliveries: int = 0
+    missing: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    rss_before_kib: int = 0
+    rss_after_kib: int = 0
+    rss_closed_kib: int = 0
+    connect_cpu_s: float = 0.0
+    server_cpu_s: float = 0.0
+    threads_open: int = 0
+    fds_open: dict[str, int] = field(default_factory=dict)
 
     @property
-    def ok(self) -> bool:
-        return self.connected.is_set() and self.error is None
-
-
-async def run_stream(stream: Stream, port: int) -> None:
-    try:
-        reader, writer = await asyncio.open_connection(HOST, port)
-        stream.writer = writer
-        writer.write(
-            (
-                f"GET {LIVE_PATH} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
-                "Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
-            ).encode()
-        )
-        await writer.drain()
-        response = await read_head(reader)
-        if response.status != 200:
-            stream.error = f"HTTP {response.status}"
-            return
-        pending = b""
-        event_type, data_lines = "", []
-        async for chunk in iter_body(reader, response):
-            arrived = time.perf_counter()  # one time for all that came in this read
-            lines = (pending + chunk).split(b"\n")
-            pending = lines.pop()
-            for raw in lines:
-                line = raw.rstrip(b"\r")
-                if not line:  # a blank line completes an event
-                    if event_type == "comment.posted" and data_lines:
-                        number = json.loads("\n".join(data_lines))["number"]
-                        stream.received.setdefault(number, arrived)
-                    elif event_type:
-                        others = stream.other_events
-                        others[event_type] = others.get(event_type, 0) + 1
-                    event_type, data_lines = "", []
-                elif line.startswith(b":"):
-                    if line.startswith(b": connected"):
-                        stream.connected.set()
-                        stream.settled.set()
-                    else:
-                        stream.keepalives += 1
-                elif line.startswith(b"event:"):
-                    event_type = line[6:].strip().decode()
-                elif line.startswith(b"data:"):
-                    data_lines.append(line[5:].removeprefix(b" ").decode())
-        stream.ended_by_server = True
-    except asyncio.CancelledError:
-        raise
-    except Exception as error:
-        stream.error = f"{type(error).__name__}: {error}"
-    finally:
-        stream.settled.set()
-        if stream.writer is not None:
-            stream.writer.close()
-
-
-async def open_streams(n: int, port: int, parallel: int, timeout: float) -> list[Stream]:
-    """Open n streams, at most `parallel` of them still connecting at any moment."""
-    streams = [Stream() for _ in range(n)]
-    slots = asyncio.Semaphore(parallel)
-
-    async def one(stream: Stream) -> None:
-        async with slots:
-            stream.task = asyncio.create_task(run_stream(stream, port))
-            await stream.settled.wait()
-
-    try:
-        async with asyncio.timeout(timeout):
-            await asyncio.gather(*(one(stream) for stream in streams))
-    except TimeoutError:
-        for stream in streams:
-            if not stream.settled.is_set():
-                stream.error = f"not connected within {timeout:.0f} s"
-    return streams
-
-
-async def close_streams(streams: list[Stream]) -> None:
-    for stream in streams:
-        if stream.writer is not None:
-            stream.writer.transport.abort()
-        if stream.task is not None:
-            stream.task.cancel()
-    tasks = [stream.task for stream in streams if stream.task is not None]
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(10):
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-
-# --- one size -------------------------------------------------------------------------
+    def kib_per_stream(self) -> float | None:
+        if not self.connected:
+            return None
+        return (self.rss_after_kib - self.rss_before_kib) / self.connected
 
 
 @dataclass
@@ -331,25 +252,17 @@ class Result:
     post_errors: list[str] = field(default_factory=list)
     connect_errors: int = 0
     connect_s: float = 0.0
-    connect_cpu_s: float = 0.0
     deliveries: int = 0
     missing: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     post_ms: list[float] = field(default_factory=list)
-    rss_before_kib: int = 0
-    rss_after_kib: int = 0
-    rss_closed_kib: int = 0
-    threads_before: int = 0
-    threads_open: int = 0
-    threads_closed: int = 0
-    fds_open: dict[str, int] = field(default_factory=dict)
-    server_cpu_s: float = 0.0
     client_cpu_s: float = 0.0
     post_phase_s: float = 0.0
     release_s: float = 0.0
     ended_by_server: int = 0
     other_events: dict[str, int] = field(default_factory=dict)
     stream_errors: dict[str, int] = field(default_factory=dict)
+    processes: list[ProcessResult] = field(default_factory=list)
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -384,30 +297,98 @@ async def wait_released(pid: int, sockets: int, threads: int, timeout: float) ->
         await asyncio.sleep(0.25)
 
 
-async def run_size(n: int, args: argparse.Namespace, port: int, pid: int, session: Session):
-    result = Result(n=n, comments=args.comments)
-    await asyncio.sleep(1.0)
-    sockets_before = harness.fd_kinds(harness.descendants(pid)).get("socket", 0)
-    result.rss_before_kib = harness.rss_kib(harness.descendants(pid))
-    result.threads_before = harness.threads(harness.descendants(pid))
+class Clients:
+    """The client processes (bench/live/client.py), driven over pipes."""
 
-    started, cpu_before = time.perf_counter(), harness.cpu_seconds(harness.descendants(pid))
-    streams = await open_streams(n, port, args.parallel, args.connect_timeout)
+    def __init__(self, count: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipes = []
+        self.processes = []
+        for _ in range(count):
+            parent_end, child_end = context.Pipe()
+            process = context.Process(target=client.client_main, args=(child_end,), daemon=True)
+            process.start()
+            self.pipes.append(parent_end)
+            self.processes.append(process)
+
+    async def ask(self, *command) -> list[tuple]:
+        """Send `command` to every client; their answers, in order."""
+        loop = asyncio.get_running_loop()
+        for pipe in self.pipes:
+            pipe.send(command)
+        return [await loop.run_in_executor(None, pipe.recv) for pipe in self.pipes]
+
+    async def ask_each(self, commands: list[tuple]) -> list[tuple]:
+        loop = asyncio.get_running_loop()
+        for pipe, command in zip(self.pipes, commands, strict=True):
+            pipe.send(command)
+        return [await loop.run_in_executor(None, pipe.recv) for pipe in self.pipes]
+
+    def stop(self) -> None:
+        for pipe in self.pipes:
+            with contextlib.suppress(OSError):
+                pipe.send(("quit",))
+        for process in self.processes:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+
+
+def split_streams(n: int, ports: list[int], clients: int) -> list[list[tuple[int, int]]]:
+    """Stream j goes to server j mod S and client j mod K: per client, (port, count)."""
+    counts = [dict.fromkeys(ports, 0) for _ in range(clients)]
+    for j in range(n):
+        counts[j % clients][ports[j % len(ports)]] += 1
+    return [[(port, c) for port, c in per.items() if c] for per in counts]
+
+
+async def run_size(
+    n: int,
+    args: argparse.Namespace,
+    servers: list[tuple[int, int]],
+    session: Session,
+    clients: Clients,
+) -> Result:
+    """One round: n streams over `servers` ((port, pid) each), comments posted
+    through the first."""
+    result = Result(n=n, comments=args.comments)
+    procs = {port: ProcessResult(port=port, pid=pid) for port, pid in servers}
+    await asyncio.sleep(1.0)
+    idle = {}
+    for proc in procs.values():
+        pids = harness.descendants(proc.pid)
+        idle[proc.port] = (
+            harness.fd_kinds(pids).get("socket", 0),
+            harness.threads(pids),
+        )
+        proc.rss_before_kib = harness.rss_kib([proc.pid])
+        proc.connect_cpu_s = harness.cpu_seconds([proc.pid])
+
+    plan = split_streams(n, list(procs), len(clients.pipes))
+    for per_client in plan:
+        for port, count in per_client:
+            procs[port].streams += count
+    started = time.perf_counter()
+    opened = await clients.ask_each(
+        [("open", per, LIVE_PATH, args.parallel, args.connect_timeout) for per in plan]
+    )
     result.connect_s = time.perf_counter() - started
-    result.connect_cpu_s = harness.cpu_seconds(harness.descendants(pid)) - cpu_before
-    result.connect_errors = sum(1 for stream in streams if not stream.ok)
-    await asyncio.sleep(1.0)  # let the server settle before reading its memory
-    result.rss_after_kib = harness.rss_kib(harness.descendants(pid))
-    result.threads_open = harness.threads(harness.descendants(pid))
-    result.fds_open = harness.fd_kinds(harness.descendants(pid))
+    for _answer, _ok, errors, _seconds in opened:
+        result.connect_errors += sum(errors.values())
+        for kind, count in errors.items():
+            result.stream_errors[kind] = result.stream_errors.get(kind, 0) + count
+    await asyncio.sleep(1.0)  # let the servers settle before reading their memory
+    for proc in procs.values():
+        proc.connect_cpu_s = harness.cpu_seconds([proc.pid]) - proc.connect_cpu_s
+        proc.rss_after_kib = harness.rss_kib([proc.pid])
+        proc.threads_open = harness.threads([proc.pid])
+        proc.fds_open = harness.fd_kinds([proc.pid])
 
     try:
         token = await csrf_token(session, ARTICLE_PATH)
         sent: dict[int, float] = {}
-        cpu_server, cpu_client = (
-            harness.cpu_seconds(harness.descendants(pid)),
-            harness.own_cpu_seconds(),
-        )
+        await clients.ask("mark")
+        cpu_before = {port: harness.cpu_seconds([proc.pid]) for port, proc in procs.items()}
         phase_started = time.perf_counter()
         for index in range(args.comments):
             at = time.perf_counter()
@@ -427,40 +408,53 @@ async def run_size(n: int, args: argparse.Namespace, port: int, pid: int, sessio
         result.posted = len(sent)
 
         # Bounded wait for every stream to have every comment.
+        connected = sum(answer[1] for answer in opened)
         deadline = time.perf_counter() + args.drain
         while time.perf_counter() < deadline:
-            if all(all(num in s.received for num in sent) for s in streams if s.ok):
+            counts = await clients.ask("count", list(sent))
+            if sum(answer[1] for answer in counts) >= connected * len(sent):
                 break
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.1)
         result.post_phase_s = time.perf_counter() - phase_started
-        result.server_cpu_s = harness.cpu_seconds(harness.descendants(pid)) - cpu_server
-        result.client_cpu_s = harness.own_cpu_seconds() - cpu_client
+        for port, proc in procs.items():
+            proc.server_cpu_s = harness.cpu_seconds([proc.pid]) - cpu_before[port]
 
-        for stream in streams:
-            for number, at in sent.items():
-                arrived = stream.received.get(number)
-                if arrived is None:
-                    result.missing += 1
-                else:
-                    result.deliveries += 1
-                    result.latencies_ms.append((arrived - at) * 1000)
-        # Comments that were never posted are missing for every page too.
-        result.missing += (args.comments - len(sent)) * n
-        result.ended_by_server = sum(1 for s in streams if s.ended_by_server)
-        for stream in streams:
-            for kind, count in stream.other_events.items():
-                result.other_events[kind] = result.other_events.get(kind, 0) + count
-            if stream.error:
-                kind = stream.error.split(":", 1)[0]
-                result.stream_errors[kind] = result.stream_errors.get(kind, 0) + 1
+        for _answer, streams, cpu in await clients.ask("report"):
+            result.client_cpu_s += cpu
+            for port, ok, received, other_events, _error, ended in streams:
+                proc = procs[port]
+                result.ended_by_server += ended
+                for kind, count in other_events.items():
+                    result.other_events[kind] = result.other_events.get(kind, 0) + count
+                if not ok:
+                    continue
+                proc.connected += 1
+                for number, at in sent.items():
+                    arrived = received.get(number)
+                    if arrived is None:
+                        proc.missing += 1
+                    else:
+                        proc.deliveries += 1
+                        proc.latencies_ms.append((arrived - at) * 1000)
+        for proc in procs.values():
+            # Comments that were never posted are missing for every page too.
+            proc.missing += (args.comments - len(sent)) * proc.streams
+            # A stream that never connected missed every comment.
+            proc.missing += (proc.streams - proc.connected) * args.comments
+            result.deliveries += proc.deliveries
+            result.missing += proc.missing
+            result.latencies_ms += proc.latencies_ms
     finally:
         closing = time.perf_counter()
-        await close_streams(streams)
-    await wait_released(pid, sockets_before, result.threads_before, timeout=60)
+        await clients.ask("close")
+    for proc in procs.values():
+        sockets, threads = idle[proc.port]
+        await wait_released(proc.pid, sockets, threads, timeout=60)
     result.release_s = time.perf_counter() - closing
     await asyncio.sleep(1.0)
-    result.rss_closed_kib = harness.rss_kib(harness.descendants(pid))
-    result.threads_closed = harness.threads(harness.descendants(pid))
+    for proc in procs.values():
+        proc.rss_closed_kib = harness.rss_kib([proc.pid])
+    result.processes = list(procs.values())
     return result
 
 
@@ -490,56 +484,224 @@ def log_problems(log_path: Path, limit: int = 12) -> list[str]:
     return [line for line in lines if any(mark in line for mark in marks)][:limit]
 
 
+# --- PostgreSQL and Redis ------------------------------------------------------------------
+
+
+def find_postgres_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: p.parts)
+    if not found:
+        raise RuntimeError("--postgres needs PostgreSQL (apt-get install postgresql)")
+    if shutil.which("redis-server") is None:
+        raise RuntimeError("--postgres needs Redis (apt-get install redis-server)")
+    return found[-1].parent
+
+
+@contextlib.contextmanager
+def postgres_and_redis(first_port: int):
+    """A throwaway PostgreSQL and Redis in a temporary directory (as scripts/test
+    starts them): yields (database URL, Redis URL); both stopped at the end and
+    the directory removed."""
+    pg_bin = find_postgres_bin()
+    # Its own directory: PostgreSQL's user must be able to reach it.
+    work = Path(tempfile.mkdtemp(prefix="broadsheet-live-pg-"))
+    pg_dir = work / "pg"
+    pg_dir.mkdir(parents=True)
+    as_pg: list[str] = []
+    if os.getuid() == 0:  # PostgreSQL refuses to run as root
+        if subprocess.run(["id", "postgres"], capture_output=True, check=False).returncode:
+            subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
+        subprocess.run(["chown", "-R", "postgres", str(work)], check=True)
+        as_pg = ["runuser", "-u", "postgres", "--"]
+    pg_port = first_port
+    while not harness_port_free(pg_port):
+        pg_port += 1
+    redis_port = pg_port + 1
+    while not harness_port_free(redis_port):
+        redis_port += 1
+    subprocess.run(
+        [
+            *as_pg,
+            str(pg_bin / "initdb"),
+            "-D",
+            str(pg_dir / "data"),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-h 127.0.0.1 -p {pg_port} -k {pg_dir} -c fsync=off -c max_connections=200"
+    subprocess.run(
+        [
+            *as_pg,
+            str(pg_bin / "pg_ctl"),
+            "-D",
+            str(pg_dir / "data"),
+            "-l",
+            str(pg_dir / "log"),
+            "-w",
+            "-o",
+            options,
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    redis_pid = work / "redis.pid"
+    try:
+        subprocess.run(
+            [
+                str(pg_bin / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(pg_port),
+                "-U",
+                "postgres",
+                "broadsheet",
+            ],
+            check=True,
+        )
+        subprocess.run(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(redis_port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(redis_pid),
+                "--dir",
+                str(work),
+                "--logfile",
+                str(work / "redis.log"),
+            ],
+            check=True,
+        )
+        for _ in range(50):
+            if redis_pid.exists() and redis_pid.read_text().strip():
+                break
+            time.sleep(0.1)
+        yield (
+            f"postgres://postgres@127.0.0.1:{pg_port}/broadsheet",
+            f"redis://127.0.0.1:{redis_port}/0",
+        )
+    finally:
+        subprocess.run(
+            [*as_pg, str(pg_bin / "pg_ctl"), "-D", str(pg_dir / "data"), "-m", "fast", "stop"],
+            capture_output=True,
+            check=False,
+        )
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(redis_pid.read_text().strip()), 15)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def harness_port_free(port: int) -> bool:
+    try:
+        harness.check_port_free(port)
+    except Exception:
+        return False
+    return True
+
+
 # --- report -----------------------------------------------------------------------------
+
+TARGET_STREAMS = 10_000
+TARGET_P99_MS = 1000
+TARGET_KIB = 20
 
 
 def print_report(results: list[Result], args: argparse.Namespace) -> None:
     head = (
         "N connections",
+        "processes",
         "comments",
         "deliveries",
         "missing",
         "p50 ms",
         "p99 ms",
         "max ms",
-        "RSS before MiB",
-        "RSS after MiB",
         "KiB per connection",
     )
     rows = []
     for r in results:
+        growth = sum(p.rss_after_kib - p.rss_before_kib for p in r.processes)
+        connected = sum(p.connected for p in r.processes)
         rows.append(
             (
                 str(r.n),
+                str(len(r.processes)),
                 str(r.posted) + ("" if r.posted == r.comments else f"/{r.comments}"),
                 str(r.deliveries),
                 str(r.missing),
                 harness.fmt(percentile(r.latencies_ms, 0.50)),
                 harness.fmt(percentile(r.latencies_ms, 0.99)),
                 harness.fmt(max(r.latencies_ms) if r.latencies_ms else None),
-                harness.fmt(r.rss_before_kib / 1024),
-                harness.fmt(r.rss_after_kib / 1024),
-                harness.fmt((r.rss_after_kib - r.rss_before_kib) / r.n),
+                harness.fmt(growth / connected if connected else None),
             )
         )
     harness.print_table(head, rows)
 
-    print("\nDetails (server = the `broadsheet serve` process and its children):")
+    print("\nPer server process (RSS and CPU of that process alone):")
     head = (
         "N",
-        "connect s",
-        "conn errors",
-        "CPU ms/connect",
-        "POST p50 ms",
-        "POST max ms",
-        "threads idle/open/closed",
-        "server fds open",
+        "port",
+        "streams",
+        "missing",
+        "p50 ms",
+        "p99 ms",
+        "RSS before MiB",
+        "RSS open MiB",
         "RSS closed MiB",
-        "server CPU ms/comment",
-        "client CPU s",
-        "phase s",
-        "close s",
+        "KiB per stream",
+        "CPU ms/connect",
+        "CPU ms/comment",
+        "µs per stream per event",
+        "threads",
+        "fds open",
     )
+    rows = []
+    for r in results:
+        for p in r.processes:
+            per_comment = p.server_cpu_s / r.posted if r.posted else None
+            rows.append(
+                (
+                    str(r.n),
+                    str(p.port),
+                    str(p.streams),
+                    str(p.missing),
+                    harness.fmt(percentile(p.latencies_ms, 0.50)),
+                    harness.fmt(percentile(p.latencies_ms, 0.99)),
+                    harness.fmt(p.rss_before_kib / 1024),
+                    harness.fmt(p.rss_after_kib / 1024),
+                    harness.fmt(p.rss_closed_kib / 1024),
+                    harness.fmt(p.kib_per_stream),
+                    harness.fmt(p.connect_cpu_s * 1000 / p.streams if p.streams else None, 2),
+                    harness.fmt(per_comment * 1000 if per_comment is not None else None, 0),
+                    harness.fmt(
+                        per_comment * 1e6 / p.connected if per_comment and p.connected else None
+                    ),
+                    str(p.threads_open),
+                    " ".join(f"{k} {v}" for k, v in sorted(p.fds_open.items())),
+                )
+            )
+    harness.print_table(head, rows)
+
+    print("\nDetails:")
+    head = ("N", "connect s", "conn errors", "POST p50 ms", "POST max ms", "client CPU s")
+    head += ("phase s", "close s")
     rows = []
     for r in results:
         rows.append(
@@ -547,13 +709,8 @@ def print_report(results: list[Result], args: argparse.Namespace) -> None:
                 str(r.n),
                 harness.fmt(r.connect_s),
                 str(r.connect_errors),
-                harness.fmt(r.connect_cpu_s * 1000 / r.n),
                 harness.fmt(percentile(r.post_ms, 0.50)),
                 harness.fmt(max(r.post_ms) if r.post_ms else None),
-                f"{r.threads_before}/{r.threads_open}/{r.threads_closed}",
-                " ".join(f"{k} {v}" for k, v in sorted(r.fds_open.items())),
-                harness.fmt(r.rss_closed_kib / 1024),
-                harness.fmt(r.server_cpu_s * 1000 / r.posted if r.posted else None, 0),
                 harness.fmt(r.client_cpu_s, 2),
                 harness.fmt(r.post_phase_s),
                 harness.fmt(r.release_s),
@@ -572,35 +729,60 @@ def print_report(results: list[Result], args: argparse.Namespace) -> None:
             notes.append(f"other events received {r.other_events}")
         if notes:
             print(f"N={r.n}: " + "; ".join(notes))
+
+    print("\nAgainst the targets (issue 17), largest round:")
     biggest = max(results, key=lambda r: r.n, default=None)
-    if biggest is not None:
-        p99 = percentile(biggest.latencies_ms, 0.99)
-        held = p99 is not None and p99 < 1000 and biggest.missing == 0
-        print(
-            f"\np99 < 1 s with no missing delivery at {biggest.n} connections: "
-            f"{'yes' if held else 'NO'} (p99 {harness.fmt(p99)} ms, missing {biggest.missing})"
-        )
+    if biggest is None:
+        return
+    for p in biggest.processes:
+        p99 = percentile(p.latencies_ms, 0.99)
+        kib = p.kib_per_stream
+        checks = [
+            (
+                p.connected >= TARGET_STREAMS,
+                f"{p.connected} open live pages in process :{p.port} "
+                f"(target {TARGET_STREAMS:,} per process)",
+            ),
+            (
+                p99 is not None and p99 < TARGET_P99_MS,
+                f"p99 delivery {harness.fmt(p99)} ms at :{p.port} (target < {TARGET_P99_MS} ms)",
+            ),
+            (
+                kib is not None and kib <= TARGET_KIB,
+                f"{harness.fmt(kib)} KiB of server memory per stream at :{p.port} "
+                f"(target <= {TARGET_KIB})",
+            ),
+            (p.missing == 0, f"{p.missing} missed deliveries at :{p.port} (target 0)"),
+        ]
+        for met, line in checks:
+            print(f"- {'met' if met else 'NOT met'}: {line}")
 
 
 # --- main -------------------------------------------------------------------------------
 
 
 async def bench(
-    args: argparse.Namespace, sizes: list[int], proc: subprocess.Popen, port: int
+    args: argparse.Namespace,
+    sizes: list[int],
+    servers: list[tuple[int, subprocess.Popen]],
+    clients: Clients,
 ) -> list[Result]:
-    session = await sign_in(port)
+    session = await sign_in(servers[0][0])
     results = []
     for n in sizes:
         print(f"  {n} connections ...", flush=True)
-        result = await run_size(n, args, port, proc.pid, session)
+        result = await run_size(
+            n, args, [(port, proc.pid) for port, proc in servers], session, clients
+        )
         results.append(result)
         print(
             f"    connected in {result.connect_s:.1f} s, {result.deliveries} deliveries, "
             f"{result.missing} missing",
             flush=True,
         )
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}")
+        for _port, proc in servers:
+            if proc.poll() is not None:
+                raise RuntimeError(f"a server exited with {proc.returncode}")
     return results
 
 
@@ -610,11 +792,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--sizes", default="100,1000,2000", help="open connections per round")
     parser.add_argument("--comments", type=int, default=20, help="comments posted per round")
-    parser.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
+    parser.add_argument("--port", type=int, default=0, help="first server port (default: free)")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between posts")
     parser.add_argument("--drain", type=float, default=10.0, help="max wait for deliveries, s")
     parser.add_argument("--parallel", type=int, default=100, help="connections opening at once")
-    parser.add_argument("--connect-timeout", type=float, default=120.0, help="per round, s")
+    parser.add_argument("--connect-timeout", type=float, default=180.0, help="per round, s")
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=0,
+        help="client processes holding the streams (default: one per 5,000 streams)",
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="PostgreSQL + Redis (started here, thrown away after) and --servers processes",
+    )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=0,
+        help="server processes, streams split across them (default 1; 2 with --postgres)",
+    )
     parser.add_argument(
         "--server-per-size",
         action="store_true",
@@ -625,64 +824,88 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     if not args.sizes or min(args.sizes) < 1 or not 1 <= args.comments <= 1000:
         parser.error("sizes must be positive integers and comments between 1 and 1000")
+    args.servers = args.servers or (2 if args.postgres else 1)
+    if args.servers > 1 and not args.postgres:
+        parser.error("several server processes share live events through Redis: add --postgres")
+    args.clients = args.clients or max(1, math.ceil(max(args.sizes) / 5000))
     return args
 
 
 def run_with_server(args: argparse.Namespace, sizes: list[int], port: int) -> list[Result]:
-    """A fresh site and server, the rounds for `sizes` on it; always stopped and removed."""
+    """A fresh site and servers, the rounds for `sizes` on them; always stopped and removed."""
     temp = Path(tempfile.mkdtemp(prefix="broadsheet-live-bench-"))
-    log_path = temp / "server.log"
-    proc = None
-    try:
-        env = broadsheet_site.server_env(
-            temp / "data",
-            BROADSHEET_LIVE_KEEPALIVE_SECONDS=KEEPALIVE_SECONDS,
-            # Every stream comes from 127.0.0.1: the per-address cap (20) would refuse
-            # all but the first few.
-            BROADSHEET_LIVE_STREAMS_PER_ADDRESS="0",
-        )
-        print("preparing a fresh site (demo edition + poster account) ...", flush=True)
-        started = time.monotonic()
-        prepare_site(env)
-        print(f"  done in {time.monotonic() - started:.1f} s", flush=True)
-        harness.check_port_free(port)
-        proc = harness.start(
-            [BROADSHEET, "serve", "--port", str(port), "--no-access-log", "--no-demo"],
-            log=log_path,
-            env=env,
-        )
-        print(f"server pid {proc.pid} on http://{HOST}:{port}/", flush=True)
-        started = time.monotonic()
-        harness.wait_until_answering(
-            f"http://{HOST}:{port}/healthz", proc=proc, log=log_path, timeout=60
-        )
-        print(f"  /healthz answered after {time.monotonic() - started:.1f} s", flush=True)
-        return asyncio.run(bench(args, sizes, proc, port))
-    finally:
-        if proc is not None:
-            started = time.monotonic()
-            graceful = harness.stop(proc, signal_group=False)
-            took = time.monotonic() - started
-            print(
-                f"server stopped by SIGTERM in {took:.1f} s"
-                if graceful
-                else "server did not stop within 10 s of SIGTERM: killed",
-                flush=True,
+    servers: list[tuple[int, subprocess.Popen]] = []
+    clients = None
+    with contextlib.ExitStack() as stack:
+        try:
+            extra = {}
+            if args.postgres:
+                database_url, redis_url = stack.enter_context(postgres_and_redis(port + 50))
+                extra = {"BROADSHEET_DATABASE_URL": database_url, "BROADSHEET_REDIS_URL": redis_url}
+                print(f"PostgreSQL and Redis: {database_url}, {redis_url}", flush=True)
+            env = broadsheet_site.server_env(
+                temp / "data",
+                BROADSHEET_LIVE_KEEPALIVE_SECONDS=KEEPALIVE_SECONDS,
+                # Every stream comes from 127.0.0.1: the per-address cap (20) would
+                # refuse all but the first few.
+                BROADSHEET_LIVE_STREAMS_PER_ADDRESS="0",
+                **extra,
             )
-        problems = log_problems(log_path)
-        if problems:
-            print("server log lines worth a look:")
-            for line in problems:
-                print("  " + line)
-        shutil.rmtree(temp, ignore_errors=True)
+            print("preparing a fresh site (demo edition + poster account) ...", flush=True)
+            started = time.monotonic()
+            prepare_site(env)
+            print(f"  done in {time.monotonic() - started:.1f} s", flush=True)
+            for index in range(args.servers):
+                server_port = port + index
+                harness.check_port_free(server_port)
+                log_path = temp / f"server-{server_port}.log"
+                proc = harness.start(
+                    [
+                        BROADSHEET,
+                        "serve",
+                        "--port",
+                        str(server_port),
+                        "--no-access-log",
+                        "--no-demo",
+                    ],
+                    log=log_path,
+                    env=env,
+                )
+                servers.append((server_port, proc))
+                print(f"server pid {proc.pid} on http://{HOST}:{server_port}/", flush=True)
+                harness.wait_until_answering(
+                    f"http://{HOST}:{server_port}/healthz", proc=proc, log=log_path, timeout=60
+                )
+            clients = Clients(args.clients)
+            print(f"{args.clients} client process(es)", flush=True)
+            return asyncio.run(bench(args, sizes, servers, clients))
+        finally:
+            if clients is not None:
+                clients.stop()
+            for server_port, proc in servers:
+                started = time.monotonic()
+                graceful = harness.stop(proc, signal_group=False)
+                took = time.monotonic() - started
+                print(
+                    f"server :{server_port} stopped by SIGTERM in {took:.1f} s"
+                    if graceful
+                    else f"server :{server_port} did not stop within 10 s of SIGTERM: killed",
+                    flush=True,
+                )
+                problems = log_problems(temp / f"server-{server_port}.log")
+                if problems:
+                    print("server log lines worth a look:")
+                    for line in problems:
+                        print("  " + line)
+    shutil.rmtree(temp, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    soft, hard = raise_nofile_limit()  # the server inherits it
-    needed = max(args.sizes) + 200
-    if soft < needed:
-        print(f"RLIMIT_NOFILE is {soft} (hard {hard}): too low for {max(args.sizes)} streams")
+    soft, hard = raise_nofile_limit()  # the servers and the clients inherit it
+    per_process = math.ceil(max(args.sizes) / min(args.servers, args.clients)) + 200
+    if soft < per_process:
+        print(f"RLIMIT_NOFILE is {soft} (hard {hard}): too low for {per_process} per process")
         return 2
     port = args.port or harness.free_port()
     print("command:", shlex.join([sys.executable, *sys.argv]))
@@ -691,9 +914,12 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}, uvicorn "
         f"{importlib.metadata.version('uvicorn')}, Django {importlib.metadata.version('django')}"
     )
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"RLIMIT_NOFILE {soft}; keep-alive {KEEPALIVE_SECONDS} s; {args.comments} comments "
-        f"{args.interval} s apart per round; drain at most {args.drain} s\n",
+        f"{args.interval} s apart per round; drain at most {args.drain} s; "
+        f"{'PostgreSQL + Redis' if args.postgres else 'SQLite'}, {args.servers} server "
+        f"process(es), {args.clients} client process(es)\n",
         flush=True,
     )
     results: list[Result] = []
@@ -701,6 +927,7 @@ def main(argv: list[str] | None = None) -> int:
     for sizes in groups:
         results += run_with_server(args, sizes, port)
     print()
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print_report(results, args)
     return 0
 

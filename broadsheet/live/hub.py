@@ -12,11 +12,14 @@ event per process, never a database query per connection.
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import threading
+import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -36,7 +39,6 @@ PAGE_CHANGED = "page.changed"
 # Something a reader's personal layer shows changed (their session ended, their
 # settings, role or ban): only caches act on it (docs/personal-layer.md).
 READER_CHANGED = "reader.changed"
-QUEUE_LIMIT = 500
 
 # Put on a connection's queue when it fell too far behind: the page reloads.
 OVERFLOW = object()
@@ -62,6 +64,11 @@ class LiveMessage:
         """The event as Server-Sent Events text, formatted once for every page."""
         return format_sse(self.event, self.id)
 
+    @cached_property
+    def sse_bytes(self) -> bytes:
+        """The same, encoded once: the bytes every stream writes."""
+        return self.sse.encode()
+
     def to_json(self) -> str:
         return json.dumps(
             {"event": self.event, "article": self.article, "id": self.id, "reader": self.reader}
@@ -75,20 +82,125 @@ class LiveMessage:
         )
 
 
-@dataclass(eq=False)
 class Subscription:
     """One open page: the article it shows (None: a page that follows no
-    discussion) and the signed-in reader whose private events it also gets."""
+    discussion), the signed-in reader whose private events it also gets, and
+    what has been handed to it but not yet written.
 
-    article: int | None
-    reader: int | None = None
-    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    Kept small on purpose (slots, no queue object, no task of its own): a process
+    holds thousands. `pending` holds the messages themselves, whose SSE bytes
+    every page shares; past BROADSHEET_LIVE_STREAM_BUFFER_EVENTS of them the page
+    is too far behind (a client that stopped reading): `pending` becomes
+    [OVERFLOW] and takes nothing more, and `on_overflow` (set by the stream that
+    writes it) closes the connection rather than let memory grow.
+
+    `write_now`, when the stream sets it, writes an event's bytes to the
+    connection at once, from the fan-out itself, and says whether it could (not
+    when the socket is backed up): while the stream's writer sleeps with nothing
+    pending, an event then costs one socket write, with no task woken and
+    nothing allocated that outlives it. `last_id` is the id of the last stored
+    event written, so none is written twice (replay, then live).
+    """
+
+    __slots__ = (
+        "article",
+        "ended",
+        "last_id",
+        "last_sent",
+        "limit",
+        "on_overflow",
+        "pending",
+        "reader",
+        "waiter",
+        "write_now",
+    )
+
+    def __init__(self, article: int | None, reader: int | None = None) -> None:
+        self.article = article
+        self.reader = reader
+        self.pending: list = []
+        self.limit: int = settings.BROADSHEET_LIVE_STREAM_BUFFER_EVENTS
+        self.waiter: asyncio.Future | None = None
+        self.on_overflow: Callable[[], None] | None = None
+        self.write_now: Callable[[bytes], bool] | None = None
+        self.last_id: int | None = None
+        self.ended = False
+        # When the stream last wrote anything (time.monotonic()): the hub's one
+        # keep-alive clock wakes the streams that have been quiet too long.
+        self.last_sent = time.monotonic()
+
+    @property
+    def overflowed(self) -> bool:
+        return bool(self.pending) and self.pending[0] is OVERFLOW
+
+    def offer(self, item) -> bool:
+        """Hand `item` to the page (event loop); False if the page is past its
+        buffer (it overflowed now or before: it is being closed)."""
+        pending = self.pending
+        if not pending and self.waiter is not None and self.write_now is not None:
+            # The writer sleeps and nothing waits before this: write it now.
+            event_id = item.id
+            if event_id is not None and self.last_id is not None and event_id <= self.last_id:
+                return True  # already written while catching up
+            if self.write_now(item.sse_bytes):
+                if event_id is not None:
+                    self.last_id = event_id
+                self.last_sent = time.monotonic()
+                return True
+        if pending and pending[0] is OVERFLOW:
+            return False
+        if len(pending) >= self.limit:
+            LIVE_OVERFLOWS.inc()
+            pending[:] = [OVERFLOW]
+            self._wake()
+            if self.on_overflow is not None:
+                self.on_overflow()
+            return False
+        pending.append(item)
+        self._wake()
+        return True
+
+    def take(self) -> list:
+        """Everything handed over since the last take, oldest first."""
+        taken, self.pending = self.pending, []
+        return taken
+
+    async def wait(self) -> None:
+        """Until something is handed over, the client leaves, or the hub's
+        keep-alive clock says the stream has been quiet for a keep-alive period.
+
+        No timer of its own: with ten thousand streams, arming and cancelling a
+        timer around every wait was half the CPU of a fan-out (docs/profiles/).
+        """
+        if self.pending or self.ended:
+            return
+        waiter = self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            self.waiter = None
+
+    def end(self) -> None:
+        """The client went away: the stream's writer stops at its next look."""
+        self.ended = True
+        self._wake()
+
+    def wake(self) -> None:
+        """Wake the writer with nothing to hand over: time for a keep-alive."""
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
 
 class LiveHub:
     def __init__(self) -> None:
         self._by_article: dict[int, set[Subscription]] = defaultdict(set)
         self._by_reader: dict[int, set[Subscription]] = defaultdict(set)
+        self._open: set[Subscription] = set()
+        self._keepalive_clock: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener: asyncio.Task | None = None
         self._presence_pending: dict[str, int] = {}
@@ -104,6 +216,7 @@ class LiveHub:
         self.start_listening()
         subscription = Subscription(article_id, reader_id)
         LIVE_PAGES.inc()
+        self._open.add(subscription)
         if article_id is not None:
             self._by_article[article_id].add(subscription)
         if reader_id is not None:
@@ -121,6 +234,10 @@ class LiveHub:
             self._presence_flush = None
             self._presence_pending = {}
             self._listener = None
+            self._keepalive_clock = None
+        _tune_collector()
+        if self._keepalive_clock is None or self._keepalive_clock.done():
+            self._keepalive_clock = self._loop.create_task(self._keep_alive())
         if self._listener is None or self._listener.done():
             self._listening = asyncio.Event()
             if settings.BROADSHEET_REDIS_URL:
@@ -136,6 +253,9 @@ class LiveHub:
         inner tasks are cancelled all at once, and a cancel that lands while the
         client is still sending its SUBSCRIBE can leave the loop waiting forever.
         """
+        clock, self._keepalive_clock = self._keepalive_clock, None
+        if clock is not None and not clock.done():
+            clock.cancel()
         task, self._listener = self._listener, None
         if task is None or task.done():
             return
@@ -153,6 +273,7 @@ class LiveHub:
 
     def unsubscribe(self, subscription: Subscription) -> None:
         LIVE_PAGES.dec()
+        self._open.discard(subscription)
         for index, key in (
             (self._by_article, subscription.article),
             (self._by_reader, subscription.reader),
@@ -229,8 +350,7 @@ class LiveHub:
             return  # for caches only: no page hears of it
         if message.reader is not None:
             changes.clock.reader_changed(message.reader)
-            for subscription in list(self._by_reader.get(message.reader, ())):
-                self._offer(subscription, message)
+            self._offer_all(self._by_reader.get(message.reader, ()), message)
             return
         if message.article is None:
             self._gather_presence(message.event.get("readers", {}))
@@ -238,20 +358,18 @@ class LiveHub:
         changes.clock.article_changed(message.article)
         if message.event.get("type") == PAGE_CHANGED:
             return  # for caches only: open pages learn nothing from it
-        for subscription in list(self._by_article.get(message.article, ())):
-            self._offer(subscription, message)
+        self._offer_all(self._by_article.get(message.article, ()), message)
 
     @staticmethod
-    def _offer(subscription: Subscription, item) -> None:
-        try:
-            subscription.queue.put_nowait(item)
-            LIVE_MESSAGES.inc()
-        except asyncio.QueueFull:
-            LIVE_OVERFLOWS.inc()
-            # A connection this far behind is better served by a reload.
-            while not subscription.queue.empty():
-                subscription.queue.get_nowait()
-            subscription.queue.put_nowait(OVERFLOW)
+    def _offer_all(subscriptions, message: LiveMessage) -> None:
+        """Hand `message` to every page in `subscriptions`: an append and a wake-up
+        each, the counters touched once for all of them."""
+        message.sse_bytes  # formatted once, before the first page asks  # noqa: B018
+        delivered = 0
+        for subscription in list(subscriptions):
+            delivered += subscription.offer(message)
+        if delivered:
+            LIVE_MESSAGES.inc(delivered)
 
     def _gather_presence(self, readers: dict[str, int]) -> None:
         """Batch presence: many readers changing at once make one event per page."""
@@ -268,9 +386,21 @@ class LiveHub:
         message = LiveMessage(event=presence_changed(self._presence_pending))
         self._presence_pending = {}
         for subscribers in list(self._by_article.values()):
-            for subscription in list(subscribers):
-                self._offer(subscription, message)
+            self._offer_all(subscribers, message)
         # Pages that follow no discussion show no one's presence.
+
+    async def _keep_alive(self) -> None:
+        """One clock for every stream of the process: wake those that have written
+        nothing for BROADSHEET_LIVE_KEEPALIVE_SECONDS, so they send a keep-alive
+        (and their feature's heartbeat). A look at each open stream costs well
+        under a microsecond; a timer per stream cost 20 µs per event per stream."""
+        while True:
+            keepalive = settings.BROADSHEET_LIVE_KEEPALIVE_SECONDS
+            await asyncio.sleep(min(1.0, keepalive / 4))
+            due = time.monotonic() - keepalive
+            for subscription in list(self._open):
+                if subscription.last_sent <= due and not subscription.pending:
+                    subscription.wake()
 
     async def _follow_message_journal(self) -> None:
         """Without Redis: deliver the private messages other processes wrote."""
@@ -320,6 +450,33 @@ class LiveHub:
             finally:
                 with contextlib.suppress(Exception):
                     await client.aclose()
+
+
+_collector_tuned = False
+
+
+def _tune_collector() -> None:
+    """Make full garbage collections rare in a process that holds live streams.
+
+    Each open stream is a few dozen long-lived objects (its connection, task,
+    coroutine frames, subscription), and every event leaves a new waiter per
+    stream: at 10,000 streams CPython's default thresholds ran a full
+    collection every few events, each a pause of about 0.8 s for every page
+    (docs/adr/0023-live-streams-outside-django.md). Everything alive when the
+    first stream opens (Django, the URL map, templates) is frozen out of the
+    collector's sight, and a full collection waits for `BROADSHEET_LIVE_GC_GEN2_THRESHOLD`
+    younger collections instead of 10. Cycles still get collected, less often.
+    """
+    global _collector_tuned
+    if _collector_tuned:
+        return
+    _collector_tuned = True
+    threshold = settings.BROADSHEET_LIVE_GC_GEN2_THRESHOLD
+    if not threshold:
+        return
+    gc.freeze()
+    young, middle, _old = gc.get_threshold()
+    gc.set_threshold(young, middle, threshold)
 
 
 hub = LiveHub()

@@ -3,14 +3,18 @@
 import hashlib
 import re
 from datetime import datetime
+from importlib import import_module
+from types import SimpleNamespace
 
 from django.conf import settings
+from django.contrib import auth
 from django.core import signing
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from broadsheet.readers.devices import hash_session_key
 from broadsheet.readers.models import ApiToken, DataExport, Reader, ReplyFeedKey
 
 _SALT = "broadsheet.readers.reply-feed"
@@ -103,3 +107,21 @@ def get_data_export_or_404(*, token: str, reader: Reader) -> DataExport:
     if export is None:
         raise Http404
     return export
+
+
+def find_session_reader(session_key: str | None) -> Reader | None:
+    """The reader signed in with session `session_key`, found as Django's
+    authentication middleware finds them (a live session, its auth hash still
+    matching, an active account), or None. A session its reader ended from
+    another device counts as signed out here too (PresenceMiddleware signs it
+    out on the next page). For doors outside Django's request cycle: the raw
+    live route looks the reader up once, when a stream connects."""
+    if not session_key:
+        return None
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = auth.get_user(SimpleNamespace(session=store))
+    if not user.is_authenticated:
+        return None
+    if user.ended_sessions and hash_session_key(session_key) in user.ended_sessions:
+        return None
+    return user

@@ -115,9 +115,7 @@ def presence_sent_while(action, settings) -> list[dict]:
         await hub.wait_until_listening(timeout=5)
         await sync_to_async(action)()
         await asyncio.sleep(0.4)  # several batches
-        received = []
-        while not subscription.queue.empty():
-            received.append(subscription.queue.get_nowait().event)
+        received = [message.event for message in subscription.take()]
         hub.unsubscribe(subscription)
         return received
 

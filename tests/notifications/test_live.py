@@ -17,10 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _drain(subscription) -> list[dict]:
-    events = []
-    while not subscription.queue.empty():
-        events.append(subscription.queue.get_nowait().event)
-    return events
+    return [message.event for message in subscription.take()]
 
 
 def test_only_the_readers_own_pages_hear_of_their_notifications(article, make_reader):
