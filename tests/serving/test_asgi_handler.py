@@ -3,6 +3,7 @@
 through a real Uvicorn server on the test database."""
 
 import asyncio
+import concurrent.futures
 import re
 import urllib.parse
 import urllib.request
@@ -58,7 +59,10 @@ def _call(handler, method: str, path: str) -> list[dict]:
     async def send(message):
         sent.append(message)
 
-    asyncio.run(handler(scope, receive, send))
+    # A thread of its own: a browser test's Playwright may have left an event loop
+    # running in this one, where asyncio.run() refuses to start another.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, handler(scope, receive, send)).result()
     return sent
 
 
