@@ -19,11 +19,11 @@ from broadsheet.moderation.operations import set_discussion_mode
 pytestmark = pytest.mark.django_db
 
 # Session, reader, article; the repeated-text rule; the locked discussion, its
-# update, the comment, its search entry, the article's editions (for the live
-# event's HTML), the live event, the notifications queue; BEGIN and COMMIT, or a
-# savepoint and its release inside a test's transaction. (With Redis the session
-# costs none.)
-POST_QUERIES = 13
+# update, the comment, its search entry, the live event, the notifications queue;
+# BEGIN and COMMIT, or a savepoint and its release inside a test's transaction.
+# (With Redis the session costs none; an article with editions adds the query
+# for them, whose HTML the live event carries.)
+POST_QUERIES = 12
 
 
 def _post(client, article, body: str, key: uuid.UUID | None = None):
@@ -115,3 +115,39 @@ def test_a_refusal_without_a_first_copy_is_still_a_refusal(article, kestrel, mod
     with pytest.raises(CommentRejected, match="closed"):
         post_comment(article=article, author=kestrel, body="Too late.", submission_key=uuid.uuid4())
     assert not Comment.objects.filter(article=article).exists()
+
+
+def test_a_post_reads_the_edition_family_only_when_the_article_has_editions(
+    article, kestrel, make_reader
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from broadsheet.articles.models import Article
+    from broadsheet.articles.operations import save_article
+    from broadsheet.live.models import LiveEvent
+
+    fetched = Article.objects.get(pk=article.pk)
+    assert not fetched.has_editions
+    with CaptureQueriesContext(connection) as captured:
+        post_comment(article=fetched, author=kestrel, body="No editions here.")
+    assert not [q for q in captured if 'FROM "articles_article"' in q["sql"]]
+    assert "editions" not in LiveEvent.objects.latest("pk").data
+
+    # A published edition, saved by another process: the row now says so, and the
+    # next post (with the article fetched afresh, as a request does) draws its HTML.
+    save_article(
+        slug="the-last-ferry-ru", title="Последний паром", body_markdown="Абзац.",
+        language="ru", translation_of=Article.objects.get(pk=article.pk),
+    )  # fmt: skip
+    fetched = Article.objects.get(pk=article.pk)
+    assert fetched.has_editions
+    post_comment(article=fetched, author=make_reader("tern"), body="Now with an edition.")
+    event = LiveEvent.objects.latest("pk").data
+    assert set(event["editions"]) == {"ru"}
+    assert "/articles/the-last-ferry-ru/comments/2/" in event["editions"]["ru"]
+
+    # An article fetched without the flag is read as before (its family, one query).
+    partial = Article.objects.only("pk", "slug").get(pk=article.pk)
+    post_comment(article=partial, author=kestrel, body="Fetched in part.")
+    assert set(LiveEvent.objects.latest("pk").data["editions"]) == {"ru"}
