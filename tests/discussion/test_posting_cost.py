@@ -151,3 +151,35 @@ def test_a_post_reads_the_edition_family_only_when_the_article_has_editions(
     partial = Article.objects.only("pk", "slug").get(pk=article.pk)
     post_comment(article=partial, author=kestrel, body="Fetched in part.")
     assert set(LiveEvent.objects.latest("pk").data["editions"]) == {"ru"}
+
+
+def test_every_rate_limit_costs_one_query_and_still_refuses(
+    signed_in_client, article, make_article, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _post(signed_in_client, article, "The first, which warms the session up.")
+    settings.BROADSHEET_COMMENTS_PER_MINUTE = 3
+    settings.BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE = 2
+    with CaptureQueriesContext(connection) as captured:
+        assert _post(signed_in_client, article, "The second.").status_code == 302
+    assert len(captured) == POST_QUERIES + 1  # both limits, one count
+    # The per-article limit (2 here a minute) refuses, and stores nothing.
+    response = _post(signed_in_client, article, "The third, here.")
+    assert response.status_code == 400
+    assert "at most 2 comments a minute on one article" in response.content.decode()
+    # Another article takes one more; then the limit across articles (3) refuses.
+    other = make_article("another-ferry")
+    assert _post(signed_in_client, other, "Elsewhere.").status_code == 302
+    response = _post(signed_in_client, make_article("a-third-one"), "And again.")
+    assert "at most 3 comments a minute." in response.content.decode()
+    assert Comment.objects.count() == 3
+
+    # Slow mode (breaking news) is counted in the same query.
+    settings.BROADSHEET_COMMENTS_PER_MINUTE = 0
+    settings.BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE = 0
+    Discussion.objects.filter(article=other).update(breaking_news_since=timezone.now())
+    response = _post(signed_in_client, other, "Too soon in a busy discussion.")
+    assert "one comment per reader every" in response.content.decode()
+    assert Comment.objects.count() == 3
