@@ -85,3 +85,22 @@ def test_turned_off_no_lock_is_taken(article, settings):
     with transaction.atomic():
         Discussion.objects.filter(article=article).update(last_number=7)
         assert _lock_is_free()
+
+
+def test_a_writer_still_waiting_past_the_busy_timeout_fails_as_sqlite_would(article):
+    from django.db import OperationalError
+
+    other = connections.create_connection("default")
+    other.settings_dict = {**other.settings_dict, "OPTIONS": {
+        **other.settings_dict["OPTIONS"], "timeout": 0.2}}  # fmt: skip
+    try:
+        with transaction.atomic():
+            Discussion.objects.filter(article=article).update(last_number=3)
+            started = time.monotonic()
+            other.ensure_connection()
+            with pytest.raises(OperationalError, match="is locked"):
+                other._start_transaction_under_autocommit()  # what atomic() calls
+            assert time.monotonic() - started < 5
+    finally:
+        other.close()
+    assert _lock_is_free()

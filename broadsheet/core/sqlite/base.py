@@ -10,9 +10,10 @@ Here each transaction first takes an advisory lock on a file beside the
 database (`<database>.writer`), polled every half millisecond at most, and lets
 it go at commit or rollback; BEGIN IMMEDIATE then finds SQLite's own lock free.
 Nothing else changes: SQLite's lock, its busy timeout and synchronous=FULL
-still hold, for writers that do not take the file lock too (the sqlite3 shell)
-and for a holder that outlives the timeout (the transaction then goes on to
-SQLite's own wait). The kernel drops the lock of a process that dies.
+still hold, for writers that do not take the file lock (the sqlite3 shell, a
+statement in autocommit). A writer still waiting when the busy timeout has passed
+fails as SQLite would ("database is locked"). The kernel drops the lock of a
+process that dies.
 `BROADSHEET_SQLITE_WRITE_QUEUE=0` turns it off.
 """
 
@@ -21,6 +22,7 @@ import os
 import time
 
 from django.conf import settings
+from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
 FIRST_PAUSE_SECONDS = 0.00005
@@ -78,7 +80,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 fcntl.flock(self._writer_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    return  # past the busy timeout: SQLite's own wait decides
+                    # As SQLite says it past its busy timeout: the holder has
+                    # SQLite's lock too, so waiting there would only double the wait.
+                    raise OperationalError("database is locked (its writer lock)") from None
                 time.sleep(pause)
                 pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
             else:
