@@ -165,19 +165,22 @@ def render_comments(
     csrf_token: Callable[[], str] | str,
     highlighted: int | None = None,
     translation_enabled: bool = False,
+    changed: bool = False,
 ) -> SafeString:
     """The HTML of `comments` (each with its `controls` and what
     queries.present_on_page sets) as the page of `article` shows them, in the
     active language. `csrf_token` goes into vote forms ("" when the page script
     fills in its own, as in live events); given as a function, it is called
-    only when a vote form shows."""
+    only when a vote form shows. `changed` says the comments were just posted or
+    changed, so no kept copy can match their new values: they are drawn without a
+    look-up (a cache round trip with Redis) and kept for the pages that follow."""
     comments = list(comments)
     page_values = _page_values(
         article, highlighted=highlighted, translation_enabled=translation_enabled
     )
     keys = [fragment_key(page_values, comment) for comment in comments]
     seconds = settings.BROADSHEET_COMMENT_FRAGMENT_SECONDS
-    kept = cache.get_many(keys) if seconds else {}
+    kept = cache.get_many(keys) if seconds and not changed else {}
     context = {
         "article": article,
         "highlighted": highlighted,
