@@ -21,6 +21,11 @@ How it stays correct:
   (`PERSONAL_HEADER`), is kept under the session and CSRF cookies and dropped
   when the discussion or the reader changes, or after
   BROADSHEET_PERSONAL_LAYER_SECONDS.
+- When it holds both, the shared page and a usable layer of this session for
+  the same path, query and language, it answers the page with the layer stitched
+  in as a data block (serving/stitching.py, ADR 0024): `Cache-Control: private`,
+  an ETag of both, and no request for the layer. Without a usable layer the
+  answer is the shared page's bytes, and the page script asks for the layer.
 - Each stored page names the articles it shows. Every write operation's live
   event calls `article_changed` after its commit, in the process that wrote and
   (through the live hub's Redis channel) in every other process; a page filled
@@ -38,7 +43,8 @@ How it stays correct:
 - Pages carry presence markers, so none is kept longer than PAGE_CACHE_SECONDS
   after Django rendered it.
 
-Pages are gzip-compressed once, when stored, not per request.
+Pages are gzip-compressed once, when stored, not per request (a stitched answer
+is joined from parts compressed before it: stitching.py).
 """
 
 import asyncio
