@@ -266,15 +266,9 @@ class _Incoming:
         """The key of the personal layer of the page this request asks for (the
         request of a marked signed-in reader for a shared page)."""
         scheme, host, path, query, language = self.key
-        return (
-            "personal",
-            self.session,
-            self.csrf_cookie,
-            scheme,
-            host,
-            "/layer" + path,
-            query,
-            language,
+        layer_path = LAYER_PATH_PREFIX.removesuffix("/") + path
+        return _personal_key(
+            self.session, self.csrf_cookie, (scheme, host, layer_path, query, language)
         )
 
 
@@ -333,9 +327,7 @@ def _cache_key(scope: Scope) -> _Incoming | None:
         language,
     )
     if personal:
-        # Never answered for another session (nor another CSRF cookie: the layer
-        # carries a token made from it).
-        key = ("personal", session, csrf_cookie, *key)
+        key = _personal_key(session, csrf_cookie, key)
     return _Incoming(
         key,
         _accepts_gzip(accept_encoding),
@@ -346,6 +338,12 @@ def _cache_key(scope: Scope) -> _Incoming | None:
         session=session,
         csrf_cookie=csrf_cookie,
     )
+
+
+def _personal_key(session: str | None, csrf_cookie: str | None, key: tuple) -> tuple:
+    # Never answered for another session (nor another CSRF cookie: the layer
+    # carries a token made from it).
+    return ("personal", session, csrf_cookie, *key)
 
 
 def _without_session_cookie(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
