@@ -634,6 +634,12 @@ function request()
 end
 
 local function header(answer, name)
+  -- uvicorn sends the names as the front cache wrote them, lowercase: look there
+  -- first, as this runs for every answer on wrk's share of the same cores.
+  local exact = answer[name]
+  if exact then
+    return exact
+  end
   for key, value in pairs(answer) do
     if string.lower(key) == name then
       return value
