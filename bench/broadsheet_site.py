@@ -192,8 +192,9 @@ class BroadsheetServer:
 
     def signed_in_page_request(self, article: str) -> Request:
         """A signed-in reader's page view as a browser whose page script runs makes
-        it: the shared page, then the reader's personal layer (docs/personal-layer.md),
-        with the session, CSRF and marker cookies. wrk asks the two in turn."""
+        it, with the session, CSRF and marker cookies: the page, and the reader's
+        personal layer (docs/personal-layer.md) only when the page came without it
+        stitched in. wrk counts page views (`LoadResult.views`)."""
         session = sign_in_poster(server_env(self.data_dir))
         cookie = f"sessionid={session}; csrftoken={CSRF_SECRET}; broadsheet_layer=1"
         return Request(

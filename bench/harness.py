@@ -330,6 +330,21 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     errors: int  # socket errors (connect/read/write/timeout) + non-2xx/3xx responses
+    # Page views, where one view may take two requests (a signed-in reader's page and,
+    # when it did not come with it, the personal layer: `Request.also_path`).
+    views: int | None = None
+
+    @property
+    def views_per_second(self) -> float | None:
+        if self.views is None:
+            return None
+        return self.views / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def rate(self) -> float:
+        """Page views per second where they are counted, else requests per second."""
+        views = self.views_per_second
+        return self.rps if views is None else views
 
 
 @dataclass(frozen=True)
@@ -340,8 +355,9 @@ class Request:
     method: str = "GET"
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
-    # A second path asked in turn with `path` on each connection (an article page
-    # and its personal layer, as a signed-in reader's browser asks for them).
+    # A signed-in reader's personal layer (docs/personal-layer.md), asked as the page
+    # script asks it: after a page answer that came without the layer stitched in.
+    # The result then counts page views (`LoadResult.views`).
     also_path: str | None = None
 
 
@@ -444,6 +460,7 @@ def parse_result(output: str) -> LoadResult:
         p50_ms=raw["p50_us"] / 1000,
         p99_ms=raw["p99_us"] / 1000,
         errors=sum(errors[kind] for kind in ("connect", "read", "write", "status", "timeout")),
+        views=raw.get("views"),
     )
 
 
@@ -452,7 +469,7 @@ def median_of(runs: list[LoadResult]) -> LoadResult:
     every run's errors added up so that an error in any run stays visible."""
     if not runs:
         raise ValueError("median_of needs at least one run")
-    by_rps = sorted(runs, key=lambda run: run.rps)
+    by_rps = sorted(runs, key=lambda run: run.rate)
     middle = by_rps[(len(by_rps) - 1) // 2]
     return LoadResult(
         requests=middle.requests,
@@ -461,6 +478,7 @@ def median_of(runs: list[LoadResult]) -> LoadResult:
         p50_ms=middle.p50_ms,
         p99_ms=middle.p99_ms,
         errors=sum(run.errors for run in runs),
+        views=middle.views,
     )
 
 
@@ -497,7 +515,9 @@ def lua_script(
         "{" + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()) + "}"
     )
     if also_path is not None:
-        return _alternating_script(method, path, also_path, header_table, body) + _done_script()
+        return _page_view_script(method, path, also_path, header_table, body) + _done_script(
+            views=True
+        )
     templated = {
         name: value
         for name, value in headers.items()
@@ -548,9 +568,11 @@ end
     return running + _done_script()
 
 
-def _done_script() -> str:
-    """The Lua that prints wrk's summary for `run_wrk` to read."""
-    return f"""
+def _done_script(*, views: bool = False) -> str:
+    """The Lua that prints wrk's summary for `run_wrk` to read (with the page views
+    every thread counted, for `_page_view_script`)."""
+    if not views:
+        return f"""
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -560,22 +582,79 @@ function done(summary, latency, requests)
     e.connect, e.read, e.write, e.status, e.timeout))
 end
 """
+    return f"""
+function done(summary, latency, requests)
+  local e = summary.errors
+  local views = 0
+  for _, thread in ipairs(threads) do
+    views = views + thread:get("views")
+  end
+  io.write(string.format(
+    '{RESULT_MARKER}{{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
+    .. '"views": %d, '
+    .. '"errors": {{"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}}}}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), views,
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
 
 
-def _alternating_script(
-    method: str, path: str, also_path: str, header_table: str, body: str | None
+def _page_view_script(
+    method: str, path: str, layer_path: str, header_table: str, body: str | None
 ) -> str:
-    """Lua asking `path` and `also_path` in turn on each connection's thread."""
+    """Lua making page views as the page script does (personal-layer.js): ask the
+    page; only when the answer came without the layer stitched in, ask the layer
+    next. Views are counted per thread (the page answers) and added up in done().
+
+    The page comes gzipped, so its body cannot be searched for the data block here:
+    the sign read is the one the front cache gives every stitched answer and no
+    shared one, `Cache-Control: private` (tests/serving/test_stitching.py pins it).
+    """
     body_expr = "nil" if body is None else lua_string(body)
     return f"""
-local paths = {{{lua_string(path)}, {lua_string(also_path)}}}
+local page_path = {lua_string(path)}
+local layer_path = {lua_string(layer_path)}
 local method = {lua_string(method)}
 local headers = {header_table}
-local counter = 0
+threads = {{}}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+views = 0
+local layers_due = 0
 
 function request()
-  counter = counter + 1
-  return wrk.format(method, paths[(counter % 2) + 1], headers, {body_expr})
+  if layers_due > 0 then
+    layers_due = layers_due - 1
+    return wrk.format(method, layer_path, headers, {body_expr})
+  end
+  return wrk.format(method, page_path, headers, {body_expr})
+end
+
+local function header(answer, name)
+  -- uvicorn sends the names as the front cache wrote them, lowercase: look there
+  -- first, as this runs for every answer on wrk's share of the same cores.
+  local exact = answer[name]
+  if exact then
+    return exact
+  end
+  for key, value in pairs(answer) do
+    if string.lower(key) == name then
+      return value
+    end
+  end
+  return ""
+end
+
+function response(status, answer, body)
+  if string.find(header(answer, "content-type"), "text/html", 1, true) then
+    views = views + 1
+    if not string.find(header(answer, "cache-control"), "private", 1, true) then
+      layers_due = layers_due + 1
+    end
+  end
 end
 """
 

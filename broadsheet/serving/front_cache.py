@@ -21,6 +21,11 @@ How it stays correct:
   (`PERSONAL_HEADER`), is kept under the session and CSRF cookies and dropped
   when the discussion or the reader changes, or after
   BROADSHEET_PERSONAL_LAYER_SECONDS.
+- When it holds both, the shared page and a usable layer of this session for
+  the same path, query and language, it answers the page with the layer stitched
+  in as a data block (serving/stitching.py, ADR 0024): `Cache-Control: private`,
+  an ETag of both, and no request for the layer. Without a usable layer the
+  answer is the shared page's bytes, and the page script asks for the layer.
 - Each stored page names the articles it shows. Every write operation's live
   event calls `article_changed` after its commit, in the process that wrote and
   (through the live hub's Redis channel) in every other process; a page filled
@@ -38,11 +43,11 @@ How it stays correct:
 - Pages carry presence markers, so none is kept longer than PAGE_CACHE_SECONDS
   after Django rendered it.
 
-Pages are gzip-compressed once, when stored, not per request.
+Pages are gzip-compressed once, when stored, not per request (a stitched answer
+is joined from parts compressed before it: stitching.py).
 """
 
 import asyncio
-import gzip
 import hashlib
 import time
 from collections import OrderedDict
@@ -66,6 +71,15 @@ from broadsheet.serving.personal_layer import (
     PERSONAL_HEADER,
     is_shared_with_signed_in,
     parse_personal_mark,
+)
+from broadsheet.serving.stitching import (
+    LayerBlock,
+    StitchPoint,
+    compress_page,
+    layer_block,
+    stitched_body,
+    stitched_etag,
+    stitched_gzip,
 )
 
 # Set by a Django view on a response that is the same for every signed-out reader:
@@ -119,10 +133,14 @@ class StoredPage:
     checked_at: float = field(default_factory=time.monotonic)
     # A personal layer: whose it is (its key names the session). None: a shared page.
     reader_id: int | None = None
+    # A shared page: where a personal layer can be stitched in (serving/stitching.py).
+    stitch: StitchPoint | None = None
+    # A personal layer: its data block, ready to be stitched into the page.
+    block: LayerBlock | None = None
 
     @property
     def size(self) -> int:
-        return len(self.body) + len(self.gzipped or b"")
+        return len(self.body) + len(self.gzipped or b"") + (self.block.size if self.block else 0)
 
 
 class PageStore:
@@ -240,7 +258,18 @@ class _Incoming:
     strip_session: bool = False
     # A marked signed-in reader asking for their personal layer (kept per session).
     personal: bool = False
+    session: str | None = None
     csrf_cookie: str | None = None
+
+    @property
+    def layer_key(self) -> tuple:
+        """The key of the personal layer of the page this request asks for (the
+        request of a marked signed-in reader for a shared page)."""
+        scheme, host, path, query, language = self.key
+        layer_path = LAYER_PATH_PREFIX.removesuffix("/") + path
+        return _personal_key(
+            self.session, self.csrf_cookie, (scheme, host, layer_path, query, language)
+        )
 
 
 def _cache_key(scope: Scope) -> _Incoming | None:
@@ -283,11 +312,11 @@ def _cache_key(scope: Scope) -> _Incoming | None:
                 return None
             if scope["path"].startswith(LAYER_PATH_PREFIX):
                 personal = True
-                csrf_cookie = cookies.csrf
             elif _shared_with_signed_in(scope["path"]):
                 strip_session = True
             else:
                 return None
+            csrf_cookie = cookies.csrf
         cookie_language = cookies.language
     language = _language_for(cookie_language, accept_language.decode("latin-1"))
     key: tuple = (
@@ -298,9 +327,7 @@ def _cache_key(scope: Scope) -> _Incoming | None:
         language,
     )
     if personal:
-        # Never answered for another session (nor another CSRF cookie: the layer
-        # carries a token made from it).
-        key = ("personal", session, csrf_cookie, *key)
+        key = _personal_key(session, csrf_cookie, key)
     return _Incoming(
         key,
         _accepts_gzip(accept_encoding),
@@ -308,8 +335,15 @@ def _cache_key(scope: Scope) -> _Incoming | None:
         if_modified_since,
         strip_session=strip_session,
         personal=personal,
+        session=session,
         csrf_cookie=csrf_cookie,
     )
+
+
+def _personal_key(session: str | None, csrf_cookie: str | None, key: tuple) -> tuple:
+    # Never answered for another session (nor another CSRF cookie: the layer
+    # carries a token made from it).
+    return ("personal", session, csrf_cookie, *key)
 
 
 def _without_session_cookie(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -368,6 +402,11 @@ class FrontCache:
         if page is None:
             await self.app(scope, receive, send)
             return
+        if incoming.strip_session and page.stitch is not None:
+            block = self._layer_block_for(incoming, page)
+            if block is not None:
+                await self._answer_stitched(page, page.stitch, block, incoming, scope, send)
+                return
         await self._answer(page, incoming, scope, send)
 
     def _usable(self, key: tuple) -> StoredPage | None:
@@ -392,6 +431,15 @@ class FrontCache:
         if time.monotonic() - page.checked_at > settings.BROADSHEET_FRONT_CACHE_REVALIDATE_SECONDS:
             return None  # _fill revalidates it with Django
         return page
+
+    def _layer_block_for(self, incoming: _Incoming, page: StoredPage) -> LayerBlock | None:
+        """The data block of this session's kept layer of this page (same path, query
+        and language, by its key), if `_usable` says the layer is fresh and it shows
+        the same articles; else None, and the page script asks for the layer."""
+        layer = self._usable(incoming.layer_key)
+        if layer is None or layer.article_ids != page.article_ids:
+            return None
+        return layer.block
 
     async def _fill(
         self, incoming: _Incoming, scope: Scope, receive: Receive, send: Send
@@ -528,6 +576,8 @@ class FrontCache:
         headers = [(name, value) for name, value in started["headers"] if name != b"set-cookie"]
         page = _stored_page(headers, body, article_ids, filled_at, rendered_at)
         page.reader_id = reader_id
+        # Compressed once, now, for every page view it is stitched into.
+        page.block = layer_block(body, page.etag)
         if clock.unchanged_since(filled_at, article_ids) and clock.reader_unchanged_since(
             filled_at, reader_id
         ):
@@ -554,6 +604,40 @@ class FrontCache:
         body = page.gzipped if use_gzip else page.body
         if use_gzip:
             headers.append((b"content-encoding", b"gzip"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": page.status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+
+    async def _answer_stitched(
+        self,
+        page: StoredPage,
+        point: StitchPoint,
+        block: LayerBlock,
+        incoming: _Incoming,
+        scope: Scope,
+        send: Send,
+    ) -> None:
+        """The shared page with this session's layer in it (serving/stitching.py):
+        the reader's alone, so private, with an ETag of both parts."""
+        gzipped = page.gzipped if incoming.gzip else None
+        etag = stitched_etag(page.etag, block)
+        if gzipped is not None:
+            etag = etag[:-1] + b'-gz"'
+        headers = [(name, value) for name, value in page.headers if name != b"cache-control"]
+        # No Last-Modified: a date cannot say the layer is unchanged, only the ETag can.
+        headers.append((b"cache-control", b"private, no-cache"))
+        headers.append((b"etag", etag))
+        if incoming.if_none_match is not None and _etag_matches(incoming.if_none_match, (etag,)):
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if gzipped is not None:
+            body = stitched_gzip(page.body, gzipped, point, block)
+            headers.append((b"content-encoding", b"gzip"))
+        else:
+            body = stitched_body(page.body, point, block)
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": page.status, "headers": headers})
         await send(
@@ -625,7 +709,9 @@ def _stored_page(
             for name, value in kept
         ]
     etag = next((value for name, value in headers if name == b"etag"), None)
-    gzipped = gzip.compress(body, 6, mtime=0) if len(body) >= _MIN_COMPRESSED_SIZE else None
+    gzipped = stitch = None
+    if len(body) >= _MIN_COMPRESSED_SIZE:
+        gzipped, stitch = compress_page(body)
     return StoredPage(
         status=200,
         headers=kept,
@@ -636,4 +722,5 @@ def _stored_page(
         article_ids=article_ids,
         filled_at=filled_at,
         rendered_at=rendered_at,
+        stitch=stitch,
     )

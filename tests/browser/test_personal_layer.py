@@ -168,3 +168,47 @@ def test_screenshots_of_the_shared_page_with_the_layer(new_page, article, kestre
         path = Path(ARTIFACTS) / f"personal-layer-{name}.png"
         page.screenshot(path=path, full_page=True)
         assert path.stat().st_size > 0
+
+
+def test_a_repeat_view_comes_with_the_layer_stitched_in_and_asks_for_nothing(
+    new_page, article, kestrel, nikolai
+):
+    """ADR 0024: once the front cache keeps the reader's layer, the next page view
+    carries it as a data block; the script applies it without a request."""
+    hers = post_comment(article=article, author=kestrel, body="Anna writes first")
+    his = post_comment(article=article, author=nikolai, body="Nikolai answers")
+    vote_on_comment(comment=his, voter=kestrel, value=1)
+    page = new_page()
+    sign_in(page, "kestrel-7")
+    open_shared_page(page)  # that view asked for the layer, and the front cache kept it
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+
+    answer = page.goto(URL)
+    expect(page.locator("#discussion[data-personal=applied]")).to_have_count(1)
+    headers = answer.headers
+    assert headers["cache-control"].replace(" ", "") == "private,no-cache"
+    assert headers.get("content-encoding") == "gzip"  # joined, and Chromium reads it
+    assert not [url for url in asked if "/layer/" in url]
+    expect(page.locator("#personal-layer-data")).to_have_count(0)  # read, then removed
+    expect(page.locator(".account-nav__me")).to_have_text("kestrel-7")
+    expect(
+        page.locator(f"#comment-{hers.number}").get_by_role("button", name="Edit")
+    ).to_be_visible()
+    up = page.locator(f"#comment-{his.number}").get_by_role("button", name="Vote up")
+    expect(up).to_have_attribute("aria-pressed", "true")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=Path(ARTIFACTS) / "personal-layer-stitched.png", full_page=True)
+
+    # Posting works from the stitched page's form.
+    page.get_by_label("Comment").fill("Posted from a stitched page")
+    page.get_by_role("button", name="Post comment").click()
+    expect(page.get_by_text("Posted from a stitched page")).to_be_visible()
+    assert Comment.objects.filter(body_markdown="Posted from a stitched page").exists()
+    # The post changed the discussion: the kept layer is stale, so the next view
+    # comes without it and the script asks again, as before.
+    asked.clear()
+    page.goto(URL)
+    expect(page.locator("#discussion[data-personal=applied]")).to_have_count(1)
+    assert [url for url in asked if "/layer/" in url]
+    assert not page.console_errors

@@ -16,7 +16,10 @@
  *
  * It asks only when the marker cookie says a signed-in reader's script runs
  * here, or when the page is one Django drew for a signed-in reader (then only
- * so that the answer sets the marker: the next page is the shared one).
+ * so that the answer sets the marker: the next page is the shared one). When
+ * the front cache already held the reader's layer, it came inside the page as
+ * <script type="application/json" id="personal-layer-data"> (not executed): that
+ * is applied at once and nothing is asked.
  */
 (function () {
   "use strict";
@@ -168,6 +171,43 @@
     document.dispatchEvent(new CustomEvent("broadsheet:personal", { detail: { handle: layer.handle } }));
   }
 
+  function use(layer) {
+    if (!layer || drawnForReader) {
+      return; // signed out (the server forgot the marker), or only arming it
+    }
+    if (layer.full_page) {
+      // Staff: their page shows more than a layer carries. Once, in case the
+      // marker cannot be forgotten.
+      if (!window.sessionStorage.getItem("broadsheet-full-page")) {
+        window.sessionStorage.setItem("broadsheet-full-page", "1");
+        window.location.reload();
+      }
+      return;
+    }
+    apply(layer);
+  }
+
+  /* The layer the front cache stitched into this page, as data (no request). */
+  function stitchedLayer() {
+    var block = document.getElementById("personal-layer-data");
+    if (!block) {
+      return null;
+    }
+    block.remove();
+    try {
+      return JSON.parse(block.textContent);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  var stitched = drawnForReader ? null : stitchedLayer();
+  if (stitched) {
+    use(stitched);
+    return;
+  }
+  // Not stitched (no layer kept yet, or it went stale): ask. The answer is kept,
+  // so the next page view comes with it.
   fetch(discussion.dataset.personalLayerUrl + window.location.search, {
     credentials: "same-origin",
     headers: { Accept: "application/json" },
@@ -175,21 +215,7 @@
     .then(function (response) {
       return response.ok ? response.json() : null;
     })
-    .then(function (layer) {
-      if (!layer || drawnForReader) {
-        return; // signed out (the server forgot the marker), or only arming it
-      }
-      if (layer.full_page) {
-        // Staff: their page shows more than a layer carries. Once, in case the
-        // marker cannot be forgotten.
-        if (!window.sessionStorage.getItem("broadsheet-full-page")) {
-          window.sessionStorage.setItem("broadsheet-full-page", "1");
-          window.location.reload();
-        }
-        return;
-      }
-      apply(layer);
-    })
+    .then(use)
     .catch(function () {
       /* the page stays as every signed-out reader sees it; the next one asks again */
     });
