@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from broadsheet.articles.models import Article
 from broadsheet.discussion.models import Discussion
-from broadsheet.serving.prepared import prepared_rows
+from broadsheet.prepared import prepared_rows
 
 _ARTICLE_COLUMNS = tuple(field.attname for field in Article._meta.concrete_fields)
 _DISCUSSION_COLUMNS = tuple(field.attname for field in Discussion._meta.concrete_fields)

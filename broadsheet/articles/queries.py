@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from broadsheet.articles.models import Article
-from broadsheet.serving.prepared import prepared_rows
+from broadsheet.prepared import prepared_rows
 
 # What a family member needs for the switcher, hreflang links and quote alignment;
 # never the bodies. In the model's column order, as Model.from_db takes them.

@@ -19,8 +19,8 @@ from django.db.models.expressions import RawSQL
 from broadsheet.articles.models import Article, language_name
 from broadsheet.articles.queries import EditionFamily
 from broadsheet.discussion.models import PAGE_FIELDS, Comment, Vote
+from broadsheet.prepared import prepared_rows
 from broadsheet.readers.models import Reader
-from broadsheet.serving.prepared import prepared_rows
 
 SORTS = ("oldest", "newest", "best")
 
@@ -115,7 +115,7 @@ def _comments_from_rows(rows, annotations: tuple[str, ...], db: str) -> list[Com
 
 
 def _prepared_page_rows(build, *, shape: dict, values: dict, annotations=()) -> list[Comment]:
-    # The page's reads, compiled once per shape (serving/prepared.py, ADR 0025).
+    # The page's reads, compiled once per shape (broadsheet/prepared.py, ADR 0025).
     return _comments_from_rows(
         prepared_rows(build, shape=shape, values=values), annotations, "default"
     )
@@ -156,8 +156,11 @@ def _roots_page(
     article: Article, sort: str, cursor: str | None, viewer=None
 ) -> tuple[list, str | None, str | None]:
     size = _roots_per_page()
+
     # For the neighbouring page's cursor only: built when a cursor is given.
-    roots = Comment.objects.for_article(article).visible_to(viewer).roots
+    def roots():
+        return Comment.objects.for_article(article).visible_to(viewer).roots()
+
     discussion_id = article.translation_of_id or article.pk
     shape, values = _viewer_values(viewer)
     previous_cursor = None
@@ -258,7 +261,7 @@ def _first_replies_sql(
         # Computed once, as an array: PostgreSQL planned `id IN (the window query)`
         # as a join that ran the window query again for each candidate row
         # (seconds for a 10,000-comment discussion). The vendor is part of every
-        # prepared query's key (serving/prepared.py).
+        # prepared query's key (broadsheet/prepared.py).
         sql = f"SELECT unnest(ARRAY({sql}))"
     return RawSQL(sql, params)  # noqa: S611 (parameters, see above)
 
