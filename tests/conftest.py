@@ -80,14 +80,18 @@ def _static_files_collected():
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit_counters():
     """Rate-limit counters and pages live in caches, which outlive each test's
-    transaction."""
+    transaction; so does the comment HTML a process remembers (ids are reused)."""
     from django.core.cache import caches
+
+    from broadsheet.discussion.fragments import forget_kept_html
 
     for cache in caches.all(initialized_only=False):
         cache.clear()
+    forget_kept_html()
     yield
     for cache in caches.all(initialized_only=False):
         cache.clear()
+    forget_kept_html()
 
 
 @pytest.fixture(autouse=True)
