@@ -85,10 +85,13 @@ def _renders(kinds: list[str]):
 
     try:
         from broadsheet.discussion.fragments import forget_kept_html
+        from broadsheet.serving.kept_html import forget_kept_parts
     except ImportError:  # a tree from before ADR 0025, measured for comparison
 
         def forget_kept_html():
             pass
+
+        forget_kept_parts = forget_kept_html
 
     from broadsheet.discussion.models import Comment
 
@@ -114,6 +117,7 @@ def _renders(kinds: list[str]):
         for cache in caches.all():
             cache.clear()
         forget_kept_html()  # what a process remembers of them too (absent before ADR 0025)
+        forget_kept_parts()
         return get(anonymous, page)
 
     every = {
