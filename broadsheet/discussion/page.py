@@ -122,6 +122,9 @@ def build_discussion_context(
         "discussion_premoderated": discussion is not None
         and discussion.effective_mode == "premoderated",
         "page": page,
+        # Flags of the page's shape, for the kept opening tag (discussion.html).
+        "partial_page": bool(page.next_cursor or page.thread or page.quoting),
+        "has_previous_page": bool(page.previous_cursor),
         "sort": page.sort,
         "sorts": SORTS,
         "comment_form": comment_form,

@@ -19,13 +19,16 @@ of them), which also keeps model instances, and their lazy relations, out.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import get_template
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 # Parts per process, least recently used first out. A part is a page's head or its
@@ -43,8 +46,23 @@ def _template_version(name: str) -> str:
     return hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
 
 
-def render_kept(template_name: str, values: dict[str, Any]) -> SafeString:
-    """`template_name` drawn with `values` alone, remembered by them."""
+@lru_cache(maxsize=64)
+def _hole(name: str) -> str:
+    # Derived from the secret key, so no text an editor or reader stores holds one.
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"kept:{name}".encode(), "sha256")
+    return f"\x00{name}:{digest.hexdigest()[:24]}\x00"
+
+
+def render_kept(
+    template_name: str, values: dict[str, Any], *, holes: dict[str, Any] | None = None
+) -> SafeString:
+    """`template_name` drawn with `values` alone, remembered by them. `holes` are
+    values that change too often to key by (the newest live event's id): the part
+    is drawn with a mark in their place, and each mark is filled in, escaped, on
+    every call. A hole may only stand where its mark survives unchanged: a text
+    or attribute value, never a filter's or a tag's input."""
+    holes = holes or {}
+    marks = {name: _hole(name) for name in holes}
     key = (
         template_name,
         _template_version(template_name),
@@ -52,16 +70,22 @@ def render_kept(template_name: str, values: dict[str, Any]) -> SafeString:
         timezone.get_current_timezone_name(),
         get_script_prefix(),
         tuple(sorted(values.items())),
+        tuple(sorted(marks)),
     )
     html = _kept.get(key)
-    if html is not None:
+    if html is None:
+        html = get_template(template_name).render({**values, **marks})
+        for name, mark in marks.items():
+            if html.count(mark) == 0:
+                raise ValueError(f"{template_name} does not show its hole {name} as it is")
+        _kept[key] = html
+        if len(_kept) > MAX_KEPT:
+            _kept.popitem(last=False)
+    else:
         _kept.move_to_end(key)
-        return html
-    html = mark_safe(get_template(template_name).render(values))  # noqa: S308 (escaped by the template)
-    _kept[key] = html
-    if len(_kept) > MAX_KEPT:
-        _kept.popitem(last=False)
-    return html
+    for name, mark in marks.items():
+        html = html.replace(mark, conditional_escape(holes[name]))
+    return mark_safe(html)  # noqa: S308 (escaped by the template, the holes here)
 
 
 def forget_kept_parts() -> None:
