@@ -18,7 +18,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import to_locale
 
 from broadsheet.articles.models import Article
-from broadsheet.discussion.links import comment_url
+from broadsheet.discussion.links import CommentLinks
 
 # The first image of the article's (sanitized) body: the page's picture.
 _FIRST_IMAGE = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
@@ -88,6 +88,7 @@ def build_article_metadata(request, article: Article, *, comments, comment_count
     ones everyone sees (not held, rejected or deleted) are named."""
     absolute = _absolute_maker(request)
     profile_pattern = _profile_pattern(get_script_prefix())
+    comment_url = CommentLinks(article).url
     url = absolute(article.get_absolute_url())
     image = first_image_url(article)
     image_url = request.build_absolute_uri(image) if image else None
@@ -113,7 +114,7 @@ def build_article_metadata(request, article: Article, *, comments, comment_count
         "comment": [
             {
                 "@type": "Comment",
-                "url": absolute(comment_url(article, comment.number)),
+                "url": absolute(comment_url(comment.number)),
                 "dateCreated": comment.created_at.isoformat(),
                 "author": _person(comment.author, absolute, profile_pattern),
                 "text": _plain_text(comment.body_html),
