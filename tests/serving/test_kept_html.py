@@ -10,6 +10,7 @@ from django.test.signals import template_rendered
 from django.utils import timezone
 
 from broadsheet.articles.operations import save_article
+from broadsheet.live.models import LiveEvent
 from broadsheet.moderation.operations import set_discussion_mode
 from broadsheet.serving.kept_html import render_kept
 
@@ -179,3 +180,20 @@ def test_a_part_is_drawn_from_its_values_alone(story):
     html = render_kept("articles/story.html", {"title": "<script>x</script>", "language": "en"})
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
     assert "Irina Lebedeva" not in html
+
+
+def test_the_newest_event_is_filled_into_the_kept_opening_tag_on_every_render(
+    client, settings, story, kestrel, make_comment
+):
+    settings.BROADSHEET_PAGE_CACHE_SECONDS = 0  # drawn from nothing each time
+    for words in ("First.", "Second.", "Third."):
+        make_comment(story, kestrel, words)
+        newest = LiveEvent.objects.filter(article=story).order_by("-id").first()
+        page = client.get(PAGE).content.decode()
+        assert f'data-live-after="{newest.pk}"' in page
+        assert "\x00" not in page  # no hole left unfilled
+
+
+def test_a_part_that_loses_its_hole_is_refused(story):
+    with pytest.raises(ValueError, match="hole"):
+        render_kept("articles/story.html", {"title": "x"}, holes={"live_after": 7})
