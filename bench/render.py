@@ -168,10 +168,16 @@ def _print_table(rows: list[tuple[str, float, float]], renders: int) -> None:
               f"(target <= {TARGET_MS:g} ms)")  # fmt: skip
 
 
+# The frame every sampled request passes through: shares of a render are of its samples.
+_REQUEST_FRAME = "BaseHandler.get_response (django/core/handlers/base.py)"
+
+
 def _summarise_profile(raw: Path, out: Path, title: str) -> None:
     """Fold py-spy's raw stacks into the functions with the largest shares."""
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
+    request_inclusive: collections.Counter[str] = collections.Counter()
+    request_own: collections.Counter[str] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -183,6 +189,10 @@ def _summarise_profile(raw: Path, out: Path, title: str) -> None:
         for frame in set(frames):
             inclusive[frame] += count
         own[frames[-1]] += count
+        if _REQUEST_FRAME in frames:
+            for frame in set(frames):
+                request_inclusive[frame] += count
+            request_own[frames[-1]] += count
     lines = [title, "", f"{total} samples", "", "inclusive share (the function or what it calls):"]
     lines += [f"  {n / total:6.1%}  {frame}" for frame, n in inclusive.most_common(45)]
     lines += ["", "inclusive share of Broadsheet's own functions:"]
@@ -190,6 +200,14 @@ def _summarise_profile(raw: Path, out: Path, title: str) -> None:
     lines += [f"  {n / total:6.1%}  {frame}" for frame, n in ours[:30]]
     lines += ["", "self share (the function itself):"]
     lines += [f"  {n / total:6.1%}  {frame}" for frame, n in own.most_common(25)]
+    # The same within the requests alone: start-up (imports, building the site) left out.
+    requests = request_inclusive.get(_REQUEST_FRAME, 0)
+    if requests:
+        share = f"{requests} samples, {requests / total:.1%} of all"
+        lines += ["", f"within Django's handler ({share}): inclusive share of the request"]
+        lines += [f"  {n / requests:6.1%}  {f}" for f, n in request_inclusive.most_common(70)]
+        lines += ["self share of the request:"]
+        lines += [f"  {n / requests:6.1%}  {frame}" for frame, n in request_own.most_common(30)]
     out.write_text("\n".join(lines) + "\n")
 
 
