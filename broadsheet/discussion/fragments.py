@@ -153,7 +153,9 @@ def _digest(values: tuple) -> str:
 # The kept HTML this process used lately, by the values themselves: a page found
 # its fifty comments here without a digest, a cache lookup and unpickling each
 # (a fifth of a render from nothing, ADR 0025). The same values give the same
-# HTML, so nothing here goes stale; it is only bounded. Cleared with
+# HTML, so nothing here goes stale; it is only bounded, least recently used out.
+# (Tuples compare by ==: every position holds one type, so 1 and True, which are
+# equal, never meet at the same place.) Cleared with
 # forget_kept_html (tests, and the bench's first-render-after-a-restart row).
 _RECENT_LIMIT = 2048
 _recent: OrderedDict[tuple, str] = OrderedDict()
@@ -164,8 +166,21 @@ def forget_kept_html() -> None:
     _recent.clear()
 
 
+def _recall(values: tuple) -> str | None:
+    try:
+        html = _recent.get(values)
+    except TypeError:  # a value that cannot be hashed: left to the shared cache
+        return None
+    if html is not None:
+        _recent.move_to_end(values)
+    return html
+
+
 def _remember(values: tuple, html: str) -> None:
-    _recent[values] = html
+    try:
+        _recent[values] = html
+    except TypeError:
+        return
     if len(_recent) > _RECENT_LIMIT:
         _recent.popitem(last=False)
 
@@ -201,7 +216,7 @@ def render_comments(
     )
     seconds = settings.BROADSHEET_COMMENT_FRAGMENT_SECONDS
     values = [(page_values, _comment_values(comment)) for comment in comments]
-    found: list[str | None] = [_recent.get(value) if seconds else None for value in values]
+    found: list[str | None] = [_recall(value) if seconds else None for value in values]
     # Digests only for what this process does not remember: the shared cache's keys.
     keys = {i: _digest(values[i]) for i, html in enumerate(found) if html is None}
     kept = cache.get_many(list(keys.values())) if seconds and keys else {}
