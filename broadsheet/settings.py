@@ -123,6 +123,11 @@ SQLITE_OPTIONS = {
     ),
 }
 
+# Writers to SQLite take turns on a file lock beside the database, handed on as
+# soon as it is free, before SQLite's own lock, whose busy handler sleeps up to
+# 100 ms between tries (core/sqlite, docs/adr/0026-sqlite-writer-queue.md).
+BROADSHEET_SQLITE_WRITE_QUEUE = env_bool("BROADSHEET_SQLITE_WRITE_QUEUE", True)
+
 # PostgreSQL connections per app process, kept open in a pool (Django's, over
 # psycopg_pool). A request borrows one and gives it back when it ends, so most
 # requests skip PostgreSQL's connection set-up (a new server process each time).
@@ -146,6 +151,7 @@ if BROADSHEET_DATABASE_URL:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # A SQLite file named by URL gets the same safety settings as the default one.
+        DATABASES["default"]["ENGINE"] = "broadsheet.core.sqlite"
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
         DATABASES["default"]["CONN_MAX_AGE"] = SQLITE_CONN_MAX_AGE
     elif "postgresql" in DATABASES["default"]["ENGINE"] and BROADSHEET_DATABASE_POOL_MAX:
@@ -159,7 +165,8 @@ if BROADSHEET_DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, its writers queued on a file lock (core/sqlite).
+            "ENGINE": "broadsheet.core.sqlite",
             "NAME": SQLITE_PATH,
             "OPTIONS": dict(SQLITE_OPTIONS),
             "CONN_MAX_AGE": SQLITE_CONN_MAX_AGE,

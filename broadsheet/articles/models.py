@@ -88,6 +88,10 @@ class Article(models.Model):
         related_name="editions",
     )
     machine_translated = models.BooleanField(_("machine-translated"), default=False)
+    # Set on an original when its first edition is saved (articles.operations), and
+    # never cleared: False promises there is no edition, so posting a comment under
+    # it skips reading the family for the live event (articles.queries).
+    has_editions = models.BooleanField(default=False, editable=False)
     # [section, anchor] of each paragraph in order (articles.rendering), and, on an
     # edition, which paragraph of the original each of its paragraphs translates
     # (anchor -> anchor), made on save from the outlines and the editor's fixes.

@@ -86,6 +86,8 @@ def save_article(
     index_article(article=article)
     announce_page_change(article_id=article.pk)
     if translation_of is not None:
+        Article.objects.filter(pk=translation_of.pk, has_editions=False).update(has_editions=True)
+        translation_of.has_editions = True
         # The original's page lists its editions in the language switcher.
         announce_page_change(article_id=translation_of.pk)
     return article, created

@@ -120,3 +120,20 @@ def get_edition_family(article: Article) -> EditionFamily:
     members.sort(key=lambda m: (m.translation_of_id is not None, m.language))
     original = next(m for m in members if m.pk == original_id)
     return EditionFamily(original=original, members=members)
+
+
+def get_edition_family_if_any(article: Article) -> EditionFamily:
+    """get_edition_family, without its query for an original that has never had an
+    edition (`has_editions` is set when the first is saved): its family is itself.
+
+    For a write path that reads the family once per change, such as the live event
+    of a new comment; pages keep their one query either way (above). An article
+    fetched without any field the family needs is read as before.
+    """
+    if (
+        article.translation_of_id is None
+        and not article.get_deferred_fields().intersection((*_FAMILY_FIELDS, "has_editions"))
+        and not article.has_editions
+    ):
+        return EditionFamily(original=article, members=[article])
+    return get_edition_family(article)

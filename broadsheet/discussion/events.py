@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils import translation
 
-from broadsheet.articles.queries import get_edition_family
+from broadsheet.articles.queries import get_edition_family_if_any
 from broadsheet.discussion.controls import NEUTRAL_VIEWER, controls_for
 from broadsheet.discussion.fragments import render_comments
 from broadsheet.discussion.models import Comment
@@ -36,6 +36,7 @@ def _comment_html(comment: Comment, page=None, family=None) -> str:
             csrf_token="",  # the page script puts in its own
             # No request here, so no context processors: the page's own flag.
             translation_enabled=translation_enabled(),
+            changed=True,  # every event is about a comment that just changed
         ).strip()
 
 
@@ -44,7 +45,7 @@ def _comment_htmls(comment: Comment) -> dict[str, Any]:
     `editions`: language -> the HTML for that edition's page (its links, its
     language, its aligned quote). Rendered once per edition, per event, however
     many pages are open."""
-    family = get_edition_family(comment.article)
+    family = get_edition_family_if_any(comment.article)
     fields: dict[str, Any] = {"html": _comment_html(comment, comment.article, family)}
     editions = [m for m in family.published if m.pk != comment.article_id]
     if editions:

@@ -204,22 +204,27 @@ def render_comments(
     csrf_token: Callable[[], str] | str,
     highlighted: int | None = None,
     translation_enabled: bool = False,
+    changed: bool = False,
 ) -> SafeString:
     """The HTML of `comments` (each with its `controls` and what
     queries.present_on_page sets) as the page of `article` shows them, in the
     active language. `csrf_token` goes into vote forms ("" when the page script
     fills in its own, as in live events); given as a function, it is called
-    only when a vote form shows."""
+    only when a vote form shows. `changed` says the comments were just posted or
+    changed, so no kept copy can match their new values: they are drawn without a
+    look-up (a cache round trip with Redis) and kept for the pages that follow."""
     comments = list(comments)
     page_values = _page_values(
         article, highlighted=highlighted, translation_enabled=translation_enabled
     )
     seconds = settings.BROADSHEET_COMMENT_FRAGMENT_SECONDS
     values = [(page_values, _comment_values(comment)) for comment in comments]
-    found: list[str | None] = [_recall(value) if seconds else None for value in values]
+    # A changed comment's new values were never drawn: no look-up, here or shared.
+    look = seconds and not changed
+    found: list[str | None] = [_recall(value) if look else None for value in values]
     # Digests only for what this process does not remember: the shared cache's keys.
     keys = {i: _digest(values[i]) for i, html in enumerate(found) if html is None}
-    kept = cache.get_many(list(keys.values())) if seconds and keys else {}
+    kept = cache.get_many(list(keys.values())) if look and keys else {}
     context = {
         "article": article,
         "highlighted": highlighted,

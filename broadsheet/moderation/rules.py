@@ -23,6 +23,7 @@ from html.parser import HTMLParser
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -204,31 +205,37 @@ def check_rate(*, author, discussion) -> str:
     """A message if the author is posting too fast, else "".
 
     Called by post_comment with the discussion row it has just locked, so slow
-    mode is read from the row itself, not fetched again.
+    mode is read from the row itself, not fetched again. Every limit is counted
+    in one query over the author's latest comments (the limits themselves keep
+    those few).
     """
     now = timezone.now()
     per_minute = settings.BROADSHEET_COMMENTS_PER_MINUTE
     per_article = settings.BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE
-    if not (per_minute or per_article or discussion.in_breaking_news_mode):
+    slow_mode = discussion.in_breaking_news_mode
+    if not (per_minute or per_article or slow_mode):
         return ""  # every limit is off: no query to build
-    recent = Comment.objects.filter(author=author, created_at__gte=now - timedelta(minutes=1))
-    if per_minute and recent[:per_minute].count() >= per_minute:
+    minute_ago = now - timedelta(minutes=1)
+    gap = settings.BROADSHEET_SLOW_MODE_SECONDS
+    gap_ago = now - timedelta(seconds=gap) if slow_mode else minute_ago
+    here = Q(article_id=discussion.article_id)
+    counts = Comment.objects.filter(
+        author=author, created_at__gte=min(minute_ago, gap_ago)
+    ).aggregate(
+        in_minute=Count("pk", filter=Q(created_at__gte=minute_ago)),
+        here_in_minute=Count("pk", filter=here & Q(created_at__gte=minute_ago)),
+        here_in_gap=Count("pk", filter=here & Q(created_at__gte=gap_ago)),
+    )
+    if per_minute and counts["in_minute"] >= per_minute:
         return _("You are posting too fast: at most %(count)d comments a minute.") % {
             "count": per_minute
         }
-    on_article = recent.filter(article_id=discussion.article_id)
-    if per_article and on_article[:per_article].count() >= per_article:
+    if per_article and counts["here_in_minute"] >= per_article:
         return _(
             "You are posting too fast here: at most %(count)d comments a minute on one article."
         ) % {"count": per_article}
-    if discussion.in_breaking_news_mode:
-        gap = settings.BROADSHEET_SLOW_MODE_SECONDS
-        if Comment.objects.filter(
-            author=author,
-            article_id=discussion.article_id,
-            created_at__gte=now - timedelta(seconds=gap),
-        ).exists():
-            return _("This article is busy: one comment per reader every %(seconds)d seconds.") % {
-                "seconds": gap
-            }
+    if slow_mode and counts["here_in_gap"]:
+        return _("This article is busy: one comment per reader every %(seconds)d seconds.") % {
+            "seconds": gap
+        }
     return ""

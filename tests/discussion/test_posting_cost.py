@@ -19,11 +19,11 @@ from broadsheet.moderation.operations import set_discussion_mode
 pytestmark = pytest.mark.django_db
 
 # Session, reader, article; the repeated-text rule; the locked discussion, its
-# update, the comment, its search entry, the article's editions (for the live
-# event's HTML), the live event, the notifications queue; BEGIN and COMMIT, or a
-# savepoint and its release inside a test's transaction. (With Redis the session
-# costs none.)
-POST_QUERIES = 13
+# update, the comment, its search entry, the live event, the notifications queue;
+# BEGIN and COMMIT, or a savepoint and its release inside a test's transaction.
+# (With Redis the session costs none; an article with editions adds the query
+# for them, whose HTML the live event carries.)
+POST_QUERIES = 12
 
 
 def _post(client, article, body: str, key: uuid.UUID | None = None):
@@ -115,3 +115,74 @@ def test_a_refusal_without_a_first_copy_is_still_a_refusal(article, kestrel, mod
     with pytest.raises(CommentRejected, match="closed"):
         post_comment(article=article, author=kestrel, body="Too late.", submission_key=uuid.uuid4())
     assert not Comment.objects.filter(article=article).exists()
+
+
+def test_a_post_reads_the_edition_family_only_when_the_article_has_editions(
+    article, kestrel, make_reader
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from broadsheet.articles.models import Article
+    from broadsheet.articles.operations import save_article
+    from broadsheet.live.models import LiveEvent
+
+    fetched = Article.objects.get(pk=article.pk)
+    assert not fetched.has_editions
+    with CaptureQueriesContext(connection) as captured:
+        post_comment(article=fetched, author=kestrel, body="No editions here.")
+    assert not [q for q in captured if 'FROM "articles_article"' in q["sql"]]
+    assert "editions" not in LiveEvent.objects.latest("pk").data
+
+    # A published edition, saved by another process: the row now says so, and the
+    # next post (with the article fetched afresh, as a request does) draws its HTML.
+    save_article(
+        slug="the-last-ferry-ru", title="Последний паром", body_markdown="Абзац.",
+        language="ru", translation_of=Article.objects.get(pk=article.pk),
+    )  # fmt: skip
+    fetched = Article.objects.get(pk=article.pk)
+    assert fetched.has_editions
+    post_comment(article=fetched, author=make_reader("tern"), body="Now with an edition.")
+    event = LiveEvent.objects.latest("pk").data
+    assert set(event["editions"]) == {"ru"}
+    assert "/articles/the-last-ferry-ru/comments/2/" in event["editions"]["ru"]
+
+    # An article fetched without the flag is read as before (its family, one query).
+    partial = Article.objects.only("pk", "slug").get(pk=article.pk)
+    post_comment(article=partial, author=kestrel, body="Fetched in part.")
+    assert set(LiveEvent.objects.latest("pk").data["editions"]) == {"ru"}
+
+
+def test_every_rate_limit_costs_one_query_and_still_refuses(
+    signed_in_client, article, make_article, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _post(signed_in_client, article, "The first, which warms the session up.")
+    with CaptureQueriesContext(connection) as without_limits:
+        assert _post(signed_in_client, article, "The second.").status_code == 302
+    settings.BROADSHEET_COMMENTS_PER_MINUTE = 5
+    settings.BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE = 4
+    with CaptureQueriesContext(connection) as with_limits:
+        assert _post(signed_in_client, article, "The third.").status_code == 302
+    assert len(with_limits) == len(without_limits) + 1  # both limits, one count
+    assert _post(signed_in_client, article, "The fourth.").status_code == 302
+    # The per-article limit (4 here a minute) refuses, and stores nothing.
+    response = _post(signed_in_client, article, "The fifth, here.")
+    assert response.status_code == 400
+    assert "at most 4 comments a minute on one article" in response.content.decode()
+    # Another article takes one more; then the limit across articles (5) refuses.
+    other = make_article("another-ferry")
+    assert _post(signed_in_client, other, "Elsewhere.").status_code == 302
+    response = _post(signed_in_client, make_article("a-third-one"), "And again.")
+    assert "at most 5 comments a minute." in response.content.decode()
+    assert Comment.objects.count() == 5
+
+    # Slow mode (breaking news) is counted in the same query.
+    settings.BROADSHEET_COMMENTS_PER_MINUTE = 0
+    settings.BROADSHEET_COMMENTS_PER_ARTICLE_PER_MINUTE = 0
+    Discussion.objects.filter(article=other).update(breaking_news_since=timezone.now())
+    response = _post(signed_in_client, other, "Too soon in a busy discussion.")
+    assert "one comment per reader every" in response.content.decode()
+    assert Comment.objects.count() == 5
