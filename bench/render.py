@@ -55,7 +55,13 @@ def _set_up_django(data_dir: Path) -> None:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
     from broadsheet.serving.static_files import collect_static_files
+
+    # A kept bench site made by an older tree: brought to this tree's schema, as
+    # `serve` does when it starts.
+    call_command("migrate", interactive=False, verbosity=0)
 
     collect_static_files()  # as `serve` does before it starts: pages name hashed files
 
