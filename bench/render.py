@@ -55,7 +55,13 @@ def _set_up_django(data_dir: Path) -> None:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
     from broadsheet.serving.static_files import collect_static_files
+
+    # A kept bench site made by an older tree: brought to this tree's schema, as
+    # `serve` does when it starts.
+    call_command("migrate", interactive=False, verbosity=0)
 
     collect_static_files()  # as `serve` does before it starts: pages name hashed files
 
@@ -82,6 +88,17 @@ def _renders(kinds: list[str]):
     from django.test import Client
 
     from broadsheet.discussion.events import comment_posted
+
+    try:
+        from broadsheet.discussion.fragments import forget_kept_html
+        from broadsheet.serving.kept_html import forget_kept_parts
+    except ImportError:  # a tree from before ADR 0025, measured for comparison
+
+        def forget_kept_html():
+            pass
+
+        forget_kept_parts = forget_kept_html
+
     from broadsheet.discussion.models import Comment
 
     # As `serve` is asked for its pages (the host is one ALLOWED_HOSTS names).
@@ -105,6 +122,8 @@ def _renders(kinds: list[str]):
     def cold():
         for cache in caches.all():
             cache.clear()
+        forget_kept_html()  # what a process remembers of them too (absent before ADR 0025)
+        forget_kept_parts()
         return get(anonymous, page)
 
     every = {
@@ -155,10 +174,16 @@ def _print_table(rows: list[tuple[str, float, float]], renders: int) -> None:
               f"(target <= {TARGET_MS:g} ms)")  # fmt: skip
 
 
+# The frame every sampled request passes through: shares of a render are of its samples.
+_REQUEST_FRAME = "BaseHandler.get_response (django/core/handlers/base.py)"
+
+
 def _summarise_profile(raw: Path, out: Path, title: str) -> None:
     """Fold py-spy's raw stacks into the functions with the largest shares."""
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
+    request_inclusive: collections.Counter[str] = collections.Counter()
+    request_own: collections.Counter[str] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -170,6 +195,10 @@ def _summarise_profile(raw: Path, out: Path, title: str) -> None:
         for frame in set(frames):
             inclusive[frame] += count
         own[frames[-1]] += count
+        if _REQUEST_FRAME in frames:
+            for frame in set(frames):
+                request_inclusive[frame] += count
+            request_own[frames[-1]] += count
     lines = [title, "", f"{total} samples", "", "inclusive share (the function or what it calls):"]
     lines += [f"  {n / total:6.1%}  {frame}" for frame, n in inclusive.most_common(45)]
     lines += ["", "inclusive share of Broadsheet's own functions:"]
@@ -177,6 +206,14 @@ def _summarise_profile(raw: Path, out: Path, title: str) -> None:
     lines += [f"  {n / total:6.1%}  {frame}" for frame, n in ours[:30]]
     lines += ["", "self share (the function itself):"]
     lines += [f"  {n / total:6.1%}  {frame}" for frame, n in own.most_common(25)]
+    # The same within the requests alone: start-up (imports, building the site) left out.
+    requests = request_inclusive.get(_REQUEST_FRAME, 0)
+    if requests:
+        share = f"{requests} samples, {requests / total:.1%} of all"
+        lines += ["", f"within Django's handler ({share}): inclusive share of the request"]
+        lines += [f"  {n / requests:6.1%}  {f}" for f, n in request_inclusive.most_common(70)]
+        lines += ["self share of the request:"]
+        lines += [f"  {n / requests:6.1%}  {frame}" for frame, n in request_own.most_common(30)]
     out.write_text("\n".join(lines) + "\n")
 
 

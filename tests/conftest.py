@@ -80,14 +80,21 @@ def _static_files_collected():
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit_counters():
     """Rate-limit counters and pages live in caches, which outlive each test's
-    transaction."""
+    transaction; so do the comment HTML and page parts a process remembers (ids are reused)."""
     from django.core.cache import caches
+
+    from broadsheet.discussion.fragments import forget_kept_html
+    from broadsheet.serving.kept_html import forget_kept_parts
 
     for cache in caches.all(initialized_only=False):
         cache.clear()
+    forget_kept_html()
+    forget_kept_parts()
     yield
     for cache in caches.all(initialized_only=False):
         cache.clear()
+    forget_kept_html()
+    forget_kept_parts()
 
 
 @pytest.fixture(autouse=True)

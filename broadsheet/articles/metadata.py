@@ -18,7 +18,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import to_locale
 
 from broadsheet.articles.models import Article
-from broadsheet.discussion.links import comment_url
+from broadsheet.discussion.links import CommentLinks
 
 # The first image of the article's (sanitized) body: the page's picture.
 _FIRST_IMAGE = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
@@ -47,28 +47,48 @@ def _profile_pattern(script_prefix: str) -> str:
     return reverse("readers:profile", kwargs={"handle": _HANDLE_MARK})
 
 
-def _profile_url(reader) -> str:
+def _profile_url(reader, pattern: str) -> str:
     # Quoted as reverse() quotes what it puts into a path.
     handle = quote(reader.handle, safe=RFC3986_SUBDELIMS + "/~:@")
-    return _profile_pattern(get_script_prefix()).replace(_HANDLE_MARK, handle)
+    return pattern.replace(_HANDLE_MARK, handle)
 
 
-def _person(reader, absolute) -> dict:
+def _person(reader, absolute, profile_pattern: str) -> dict:
     if reader.erased_at is not None:  # an erased account: a name, no profile (ADR 0019)
         return {"@type": "Person", "name": reader.display_name}
     return {
         "@type": "Person",
         "name": reader.display_name,
         "alternateName": reader.handle,
-        "url": absolute(_profile_url(reader)),
+        "url": absolute(_profile_url(reader, profile_pattern)),
     }
+
+
+_QUOTED_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~%!$&'()*+,;=:@/?#\[\]]*")
+
+
+def _absolute_maker(request):
+    """request.build_absolute_uri for the page's own paths, the scheme and host
+    read once: a page of fifty threads asks for a hundred addresses."""
+    origin = request.build_absolute_uri("/")[:-1]
+
+    def absolute(path: str) -> str:
+        # The paths reverse() and comment_url give (from the root, already quoted):
+        # build_absolute_uri puts the same origin before them and quotes nothing.
+        if _QUOTED_PATH.fullmatch(path) and "/./" not in path and "/../" not in path:
+            return origin + path
+        return request.build_absolute_uri(path)
+
+    return absolute
 
 
 def build_article_metadata(request, article: Article, *, comments, comment_count: int) -> dict:
     """The page's `og` (Open Graph and Twitter values) and `structured_data`
     (a NewsArticle for JSON-LD). `comments` are those the page shows; only the
     ones everyone sees (not held, rejected or deleted) are named."""
-    absolute = request.build_absolute_uri
+    absolute = _absolute_maker(request)
+    profile_pattern = _profile_pattern(get_script_prefix())
+    comment_url = CommentLinks(article).url
     url = absolute(article.get_absolute_url())
     image = first_image_url(article)
     image_url = request.build_absolute_uri(image) if image else None
@@ -94,9 +114,9 @@ def build_article_metadata(request, article: Article, *, comments, comment_count
         "comment": [
             {
                 "@type": "Comment",
-                "url": absolute(comment_url(article, comment.number)),
+                "url": absolute(comment_url(comment.number)),
                 "dateCreated": comment.created_at.isoformat(),
-                "author": _person(comment.author, absolute),
+                "author": _person(comment.author, absolute, profile_pattern),
                 "text": _plain_text(comment.body_html),
                 "upvoteCount": comment.upvotes,
                 "downvoteCount": comment.downvotes,

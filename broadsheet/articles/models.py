@@ -1,6 +1,8 @@
+from functools import lru_cache
+
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,13 @@ def language_name(code: str) -> str:
         return get_language_info(code)["name_local"]
     except KeyError:
         return code
+
+
+@lru_cache(maxsize=4096)
+def _article_path(slug: str, script_prefix: str) -> str:
+    # Reversed once per slug and prefix: an article page asks for its own address
+    # about ten times (links, metadata, kept parts), and reverse() is not cheap.
+    return reverse("articles:detail", kwargs={"slug": slug})
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -135,7 +144,7 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        return _article_path(self.slug, get_script_prefix())
 
     def clean(self) -> None:
         """An edition is of an original of this site, in another language, under a

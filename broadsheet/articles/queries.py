@@ -11,12 +11,18 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from broadsheet.articles.models import Article
+from broadsheet.prepared import prepared_rows
 
 # What a family member needs for the switcher, hreflang links and quote alignment;
-# never the bodies.
-_FAMILY_FIELDS = (
-    "pk", "slug", "title", "language", "status", "published_at", "translation_of_id",
-    "machine_translated", "paragraph_outline", "aligned_paragraphs", "external_url",
+# never the bodies. In the model's column order, as Model.from_db takes them.
+_FAMILY_FIELDS = tuple(
+    field.attname
+    for field in Article._meta.concrete_fields
+    if field.attname
+    in {
+        "id", "slug", "title", "language", "status", "published_at", "translation_of_id",
+        "machine_translated", "paragraph_outline", "aligned_paragraphs", "external_url",
+    }
 )  # fmt: skip
 
 
@@ -100,14 +106,17 @@ class EditionFamily:
         return shown
 
 
+def _family_query(*, original_id: int):
+    return Article.objects.filter(Q(pk=original_id) | Q(translation_of_id=original_id)).values_list(
+        *_FAMILY_FIELDS
+    )
+
+
 def get_edition_family(article: Article) -> EditionFamily:
     """The article's original and every edition of it, in one query."""
     original_id = article.translation_of_id or article.pk
-    members = list(
-        Article.objects.filter(Q(pk=original_id) | Q(translation_of_id=original_id))
-        .only(*_FAMILY_FIELDS)
-        .order_by("translation_of_id", "language")
-    )
+    rows = prepared_rows(_family_query, values={"original_id": original_id})
+    members = [Article.from_db("default", _FAMILY_FIELDS, row) for row in rows]
     members.sort(key=lambda m: (m.translation_of_id is not None, m.language))
     original = next(m for m in members if m.pk == original_id)
     return EditionFamily(original=original, members=members)

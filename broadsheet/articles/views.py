@@ -12,9 +12,11 @@ from broadsheet.articles import page_cache
 from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.articles.metadata import build_article_metadata
 from broadsheet.articles.models import Article
+from broadsheet.articles.page import head_values, story_values
 from broadsheet.discussion.page import build_discussion_context, shows_full_page
 from broadsheet.live.publishing import latest_event_id
 from broadsheet.serving.front_cache import mark_shared
+from broadsheet.serving.kept_html import render_kept
 from broadsheet.serving.personal_layer import shares_page_with_signed_in, wants_shared_page
 
 
@@ -52,14 +54,24 @@ LISTED_FIELDS = (
 
 def render_article_page(request, article: Article, *, status: int = 200, **discussion_options):
     discussion = build_discussion_context(request, article, **discussion_options)
+    family = discussion["family"]
+    metadata = build_article_metadata(
+        request,
+        article,
+        comments=discussion["page"].comments,
+        comment_count=discussion["comment_count"],
+    )
     context = {
         "article": article,
         **discussion,
-        **build_article_metadata(
-            request,
-            article,
-            comments=discussion["page"].comments,
-            comment_count=discussion["comment_count"],
+        **metadata,
+        # What no comment changes, drawn once per set of values (ADR 0025).
+        "page_head": render_kept(
+            "articles/page_head.html", head_values(request, article, family, og=metadata["og"])
+        ),
+        "story": render_kept(
+            "articles/story.html",
+            story_values(article, family, body_html=discussion["article_body_html"]),
         ),
     }
     return render(request, "articles/detail.html", context, status=status)

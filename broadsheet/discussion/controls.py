@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from broadsheet.discussion.links import comment_url
+from broadsheet.discussion.links import CommentLinks
 from broadsheet.discussion.models import Comment
 from broadsheet.discussion.refusals import can_edit
 
@@ -37,7 +37,12 @@ class CommentControls:
 
 
 def controls_for(
-    comment: Comment, viewer, now: datetime | None = None, *, article=None
+    comment: Comment,
+    viewer,
+    now: datetime | None = None,
+    *,
+    article=None,
+    links: CommentLinks | None = None,
 ) -> CommentControls:
     """The controls `comment` shows to `viewer` (a Reader, AnonymousUser, or
     NEUTRAL_VIEWER) at `now`.
@@ -45,8 +50,12 @@ def controls_for(
     `article` is the comment's article when the caller has it at hand (a page
     of one article's comments), which saves loading it per comment. The
     viewer's vote is read from `comment.my_vote` when the page attached it.
+    `links`, made once for a page's article, saves looking its addresses up.
     """
     article = article if article is not None else comment.article
+    if links is None or links.article_id != article.pk:
+        links = CommentLinks(article)
+    url = links.url
     number = comment.number
     parent_number = getattr(comment, "parent_number", None)
     if parent_number is None and comment.parent_id:
@@ -61,14 +70,14 @@ def controls_for(
     editable = own and not gone and can_edit(comment, viewer, now or timezone.now())
     reportable = not gone and not own and not comment.is_pending
     return CommentControls(
-        url=comment_url(article, number),
-        parent_url=comment_url(article, parent_number) if parent_number else "",
+        url=url(number),
+        parent_url=url(parent_number) if parent_number else "",
         reply=True,
         quote=not gone,
         vote=vote,
-        vote_url=comment_url(article, number, "vote"),
+        vote_url=url(number, "vote"),
         my_vote=0 if neutral else getattr(comment, "my_vote", 0),
-        edit_url=comment_url(article, number, "edit") if editable else "",
-        delete_url=comment_url(article, number, "delete") if own and not gone else "",
-        report_url=comment_url(article, number, "report") if reportable else "",
+        edit_url=url(number, "edit") if editable else "",
+        delete_url=url(number, "delete") if own and not gone else "",
+        report_url=url(number, "report") if reportable else "",
     )

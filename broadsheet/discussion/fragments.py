@@ -24,6 +24,7 @@ from the template.
 
 import hashlib
 import hmac
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
@@ -139,11 +140,49 @@ def _comment_values(comment: Comment) -> tuple:
 
 
 def fragment_key(page_values: tuple, comment: Comment) -> str:
-    """The cache key of `comment`'s HTML on a page with `page_values` (_page_values):
-    a digest of the repr of every value, which no two different tuples share
-    (measured faster than hashing the values one by one)."""
-    text = repr((page_values, _comment_values(comment)))
-    return "comment-html:" + hashlib.blake2b(text.encode(), digest_size=20).hexdigest()
+    """The cache key of `comment`'s HTML on a page with `page_values` (_page_values)."""
+    return _digest((page_values, _comment_values(comment)))
+
+
+def _digest(values: tuple) -> str:
+    # A digest of the repr of every value, which no two different tuples share
+    # (measured faster than hashing the values one by one).
+    return "comment-html:" + hashlib.blake2b(repr(values).encode(), digest_size=20).hexdigest()
+
+
+# The kept HTML this process used lately, by the values themselves: a page found
+# its fifty comments here without a digest, a cache lookup and unpickling each
+# (a fifth of a render from nothing, ADR 0025). The same values give the same
+# HTML, so nothing here goes stale; it is only bounded, least recently used out.
+# (Tuples compare by ==: every position holds one type, so 1 and True, which are
+# equal, never meet at the same place.) Cleared with
+# forget_kept_html (tests, and the bench's first-render-after-a-restart row).
+_RECENT_LIMIT = 2048
+_recent: OrderedDict[tuple, str] = OrderedDict()
+
+
+def forget_kept_html() -> None:
+    """Drop the comment HTML this process remembers (the shared cache keeps its own)."""
+    _recent.clear()
+
+
+def _recall(values: tuple) -> str | None:
+    try:
+        html = _recent.get(values)
+    except TypeError:  # a value that cannot be hashed: left to the shared cache
+        return None
+    if html is not None:
+        _recent.move_to_end(values)
+    return html
+
+
+def _remember(values: tuple, html: str) -> None:
+    try:
+        _recent[values] = html
+    except TypeError:
+        return
+    if len(_recent) > _RECENT_LIMIT:
+        _recent.popitem(last=False)
 
 
 def _render_one(comment: Comment, context: dict) -> str:
@@ -178,9 +217,14 @@ def render_comments(
     page_values = _page_values(
         article, highlighted=highlighted, translation_enabled=translation_enabled
     )
-    keys = [fragment_key(page_values, comment) for comment in comments]
     seconds = settings.BROADSHEET_COMMENT_FRAGMENT_SECONDS
-    kept = cache.get_many(keys) if seconds and not changed else {}
+    values = [(page_values, _comment_values(comment)) for comment in comments]
+    # A changed comment's new values were never drawn: no look-up, here or shared.
+    look = seconds and not changed
+    found: list[str | None] = [_recall(value) if look else None for value in values]
+    # Digests only for what this process does not remember: the shared cache's keys.
+    keys = {i: _digest(values[i]) for i, html in enumerate(found) if html is None}
+    kept = cache.get_many(list(keys.values())) if look and keys else {}
     context = {
         "article": article,
         "highlighted": highlighted,
@@ -191,10 +235,15 @@ def render_comments(
     token = None
     labels = (escape(gettext("Online")), escape(gettext("Offline")))
     parts = []
-    for key, comment in zip(keys, comments, strict=True):
-        html = kept.get(key)
+    for i, comment in enumerate(comments):
+        html = found[i]
         if html is None:
-            html = made[key] = _render_one(comment, context)
+            key = keys[i]
+            html = kept.get(key)
+            if html is None:
+                html = made[key] = _render_one(comment, context)
+            if seconds:
+                _remember(values[i], html)
         if presence_hole in html:
             html = html.replace(presence_hole, _presence_html(comment.author, labels))
         if csrf_hole in html:

@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from broadsheet.articles.queries import get_edition_family
 from broadsheet.discussion.controls import VOTE_FORM, VOTE_SIGN_IN, CommentControls, controls_for
 from broadsheet.discussion.forms import CommentForm
-from broadsheet.discussion.links import comment_url_pattern
+from broadsheet.discussion.links import CommentLinks, comment_url_pattern
 from broadsheet.discussion.models import Comment
 from broadsheet.discussion.paragraphs import mark_quoted_paragraphs
 from broadsheet.discussion.queries import (
@@ -102,8 +102,9 @@ def build_discussion_context(
         page = list_discussion_page(source, sort=sort, cursor=params.get("from"), viewer=viewer)
     attach_reader_state(page, article, request.user, family)
     now = timezone.now()
+    links = CommentLinks(article)
     for comment in page.comments:
-        comment.controls = controls_for(comment, request.user, now, article=article)
+        comment.controls = controls_for(comment, request.user, now, article=article, links=links)
     replying_to = None
     if comment_form is None:
         comment_form, replying_to = _prefilled_form(source, params, request.user)
@@ -121,6 +122,9 @@ def build_discussion_context(
         "discussion_premoderated": discussion is not None
         and discussion.effective_mode == "premoderated",
         "page": page,
+        # Flags of the page's shape, for the kept opening tag (discussion.html).
+        "partial_page": bool(page.next_cursor or page.thread or page.quoting),
+        "has_previous_page": bool(page.previous_cursor),
         "sort": page.sort,
         "sorts": SORTS,
         "comment_form": comment_form,

@@ -19,6 +19,7 @@ from django.db.models.expressions import RawSQL
 from broadsheet.articles.models import Article, language_name
 from broadsheet.articles.queries import EditionFamily
 from broadsheet.discussion.models import PAGE_FIELDS, Comment, Vote
+from broadsheet.prepared import prepared_rows
 from broadsheet.readers.models import Reader
 
 SORTS = ("oldest", "newest", "best")
@@ -45,9 +46,19 @@ def _replies_per_thread() -> int:
     return settings.BROADSHEET_REPLIES_PER_THREAD
 
 
+# Cursors are numbers a column holds; a longer one from outside is cut to the
+# column's range (the same page: none is past it) rather than handed to a
+# database driver that cannot bind it.
+_LARGEST = 2**31 - 1
+
+
+def _bounded(number: int) -> int:
+    return max(-_LARGEST - 1, min(number, _LARGEST))
+
+
 def _parse_int(value: str | None) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None
+        return _bounded(int(value)) if value not in (None, "") else None
     except ValueError:
         return None
 
@@ -59,7 +70,7 @@ def _best_cursor(comment: Comment) -> str:
 def _parse_best_cursor(value: str | None) -> tuple[int, int] | None:
     try:
         score, number = (value or "").split("_")
-        return int(score), int(number)
+        return _bounded(int(score)), _bounded(int(number))
     except ValueError:
         return None
 
@@ -87,7 +98,10 @@ def _page_rows(queryset, *annotations: str) -> list[Comment]:
     the columns of PAGE_FIELDS and `annotations`, as CommentQuerySet.shown_on_page
     would give them, built for a fraction of the cost."""
     rows = queryset.values_list(*_COMMENT_COLUMNS, *_AUTHOR_COLUMNS, *annotations)
-    db = queryset.db
+    return _comments_from_rows(rows, annotations, queryset.db)
+
+
+def _comments_from_rows(rows, annotations: tuple[str, ...], db: str) -> list[Comment]:
     comments = []
     authors = len(_COMMENT_COLUMNS) + len(_AUTHOR_COLUMNS)
     for row in rows:
@@ -100,19 +114,67 @@ def _page_rows(queryset, *annotations: str) -> list[Comment]:
     return comments
 
 
+def _prepared_page_rows(build, *, shape: dict, values: dict, annotations=()) -> list[Comment]:
+    # The page's reads, compiled once per shape (broadsheet/prepared.py, ADR 0025).
+    return _comments_from_rows(
+        prepared_rows(build, shape=shape, values=values), annotations, "default"
+    )
+
+
+def _viewer_stand_in(signed_in: bool, viewer_id: int | None):
+    """What visible_to needs of a viewer: signed in or not, and who."""
+    return Reader(pk=viewer_id) if signed_in else None
+
+
+def _viewer_values(viewer) -> tuple[dict, dict]:
+    if viewer is not None and viewer.is_authenticated:
+        return {"signed_in": True}, {"viewer_id": viewer.pk}
+    return {"signed_in": False}, {}
+
+
+def _roots_query(
+    *, sort: str, size: int, after_cursor: bool, signed_in: bool, article_id: int,
+    viewer_id: int | None = None, start: int | None = None, score: int | None = None,
+):  # fmt: skip
+    """The roots of a page: `size` + 1 of them (the last only says there is a next page)."""
+    viewer = _viewer_stand_in(signed_in, viewer_id)
+    roots = Comment.objects.for_article(Article(pk=article_id)).visible_to(viewer).roots()
+    if sort == "newest":
+        page = roots.filter(number__lte=start) if after_cursor else roots
+        ordered = page.order_by("-number")
+    elif sort == "best":
+        page = roots
+        if after_cursor:
+            page = roots.filter(Q(score__lt=score) | Q(score=score, number__gte=start))
+        ordered = page.order_by("-score", "number")
+    else:
+        ordered = roots.filter(number__gte=start).order_by("number")
+    return ordered[: size + 1].values_list(*_COMMENT_COLUMNS, *_AUTHOR_COLUMNS)
+
+
 def _roots_page(
     article: Article, sort: str, cursor: str | None, viewer=None
 ) -> tuple[list, str | None, str | None]:
     size = _roots_per_page()
-    roots = Comment.objects.for_article(article).visible_to(viewer).roots()
+
+    # For the neighbouring page's cursor only: built when a cursor is given.
+    def roots():
+        return Comment.objects.for_article(article).visible_to(viewer).roots()
+
+    discussion_id = article.translation_of_id or article.pk
+    shape, values = _viewer_values(viewer)
     previous_cursor = None
     if sort == "newest":
         start = _parse_int(cursor)
-        page_query = roots.filter(number__lte=start) if start else roots
-        rows = _page_rows(page_query.order_by("-number")[: size + 1])
+        rows = _prepared_page_rows(
+            _roots_query,
+            shape={**shape, "sort": sort, "size": size, "after_cursor": bool(start)},
+            values={**values, "article_id": discussion_id, **({"start": start} if start else {})},
+        )
         if start:
             before = list(
-                roots.filter(number__gt=start)
+                roots()
+                .filter(number__gt=start)
                 .order_by("number")
                 .values_list("number", flat=True)[:size]
             )
@@ -120,24 +182,36 @@ def _roots_page(
         next_cursor = str(rows[size].number) if len(rows) > size else None
     elif sort == "best":
         start = _parse_best_cursor(cursor)
-        page_query = roots
         if start:
             score, number = start
-            page_query = roots.filter(Q(score__lt=score) | Q(score=score, number__gte=number))
             before = list(
-                roots.filter(Q(score__gt=score) | Q(score=score, number__lt=number))
+                roots()
+                .filter(Q(score__gt=score) | Q(score=score, number__lt=number))
                 .order_by("score", "-number")
                 .values_list("score", "number")[:size]
             )
             previous_cursor = f"{before[-1][0]}_{before[-1][1]}" if before else None
-        rows = _page_rows(page_query.order_by("-score", "number")[: size + 1])
+        rows = _prepared_page_rows(
+            _roots_query,
+            shape={**shape, "sort": sort, "size": size, "after_cursor": bool(start)},
+            values={
+                **values,
+                "article_id": discussion_id,
+                **({"start": start[1], "score": start[0]} if start else {}),
+            },
+        )
         next_cursor = _best_cursor(rows[size]) if len(rows) > size else None
     else:
         start = _parse_int(cursor) or 1
-        rows = _page_rows(roots.filter(number__gte=start).order_by("number")[: size + 1])
+        rows = _prepared_page_rows(
+            _roots_query,
+            shape={**shape, "sort": "oldest", "size": size, "after_cursor": True},
+            values={**values, "article_id": discussion_id, "start": start},
+        )
         if start > 1:
             before = list(
-                roots.filter(number__lt=start)
+                roots()
+                .filter(number__lt=start)
                 .order_by("-number")
                 .values_list("number", flat=True)[:size]
             )
@@ -160,9 +234,12 @@ _FIRST_REPLIES = (
 )
 
 
-def _first_replies_sql(article_id: int, threads: list[int], viewer) -> RawSQL:
+def _first_replies_sql(
+    article_id: int, threads: list[int], viewer_pk: int | None, replies_per_thread: int
+) -> RawSQL:
     """The ids of the first replies (in thread order) of each of `threads`, at most
-    BROADSHEET_REPLIES_PER_THREAD each, among the comments `viewer` may see.
+    `replies_per_thread` (BROADSHEET_REPLIES_PER_THREAD) each, among the comments
+    the viewer (`viewer_pk`, None when signed out) may see.
 
     Written as SQL because Django compiled the same window query, filtered on its
     row number, in about 2 ms, ten times as long as the database took to run it.
@@ -170,7 +247,6 @@ def _first_replies_sql(article_id: int, threads: list[int], viewer) -> RawSQL:
     these ids filters with it again; this one only needs it to rank the same way.
     """
     table = connection.ops.quote_name(Comment._meta.db_table)
-    viewer_pk = viewer.pk if viewer is not None and viewer.is_authenticated else None
     # Only placeholders and our own table's name go into the text; values are parameters.
     sql = _FIRST_REPLIES.format(
         table=table,
@@ -180,21 +256,24 @@ def _first_replies_sql(article_id: int, threads: list[int], viewer) -> RawSQL:
     params = [article_id, *threads, Comment.Status.PENDING]
     if viewer_pk is not None:
         params.append(viewer_pk)
-    params.append(_replies_per_thread())
+    params.append(replies_per_thread)
     if connection.vendor == "postgresql":
         # Computed once, as an array: PostgreSQL planned `id IN (the window query)`
         # as a join that ran the window query again for each candidate row
-        # (seconds for a 10,000-comment discussion).
+        # (seconds for a 10,000-comment discussion). The vendor is part of every
+        # prepared query's key (broadsheet/prepared.py).
         sql = f"SELECT unnest(ARRAY({sql}))"
     return RawSQL(sql, params)  # noqa: S611 (parameters, see above)
 
 
-def _replies_of(article: Article, threads: list[int], viewer=None) -> list[Comment]:
-    if not threads:
-        return []
-    first_replies = _first_replies_sql(article.translation_of_id or article.pk, threads, viewer)
-    ranked = (
-        Comment.objects.for_article(article)
+def _replies_query(
+    *, signed_in: bool, article_id: int, threads: list[int], replies_per_thread: int,
+    viewer_id: int | None = None,
+):  # fmt: skip
+    viewer = _viewer_stand_in(signed_in, viewer_id)
+    first_replies = _first_replies_sql(article_id, threads, viewer_id, replies_per_thread)
+    return (
+        Comment.objects.for_article(Article(pk=article_id))
         .visible_to(viewer)
         .filter(thread__in=threads, pk__in=first_replies)
         .annotate(parent_number=F("parent__number"))
@@ -202,8 +281,26 @@ def _replies_of(article: Article, threads: list[int], viewer=None) -> list[Comme
         # rows, and an ORDER BY made Django compare each of the thirty selected
         # columns with the sort keys (a fifth of this query's cost).
         .order_by()
+        .values_list(*_COMMENT_COLUMNS, *_AUTHOR_COLUMNS, "parent_number")
     )
-    return sorted(_page_rows(ranked, "parent_number"), key=lambda c: (c.thread, c.path))
+
+
+def _replies_of(article: Article, threads: list[int], viewer=None) -> list[Comment]:
+    if not threads:
+        return []
+    shape, values = _viewer_values(viewer)
+    replies = _prepared_page_rows(
+        _replies_query,
+        shape=shape,
+        values={
+            **values,
+            "article_id": article.translation_of_id or article.pk,
+            "threads": threads,
+            "replies_per_thread": _replies_per_thread(),
+        },
+        annotations=("parent_number",),
+    )
+    return sorted(replies, key=lambda c: (c.thread, c.path))
 
 
 def list_discussion_page(

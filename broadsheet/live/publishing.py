@@ -15,6 +15,7 @@ from django.utils import timezone
 from broadsheet.live.events import Event, presence_changed
 from broadsheet.live.hub import PAGE_CHANGED, READER_CHANGED, LiveMessage, hub
 from broadsheet.live.models import LiveEvent
+from broadsheet.prepared import prepared_rows
 
 RETENTION = timedelta(days=1)
 PRUNE_EVERY = 500
@@ -119,11 +120,12 @@ def list_events_after(*, article_id: int, after: int) -> list[LiveEvent] | None:
     return events
 
 
+def _latest_event_query(*, article_id: int):
+    return LiveEvent.objects.filter(article_id=article_id).order_by("-id").values_list("id")[:1]
+
+
 def latest_event_id(*, article_id: int) -> int:
-    last = (
-        LiveEvent.objects.filter(article_id=article_id)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-    )
-    return last or 0
+    """The id of the article's newest live event, 0 if none: a page's cache key and
+    where its live stream starts (read on every page rendered, so prepared)."""
+    rows = prepared_rows(_latest_event_query, values={"article_id": article_id})
+    return rows[0][0] if rows else 0

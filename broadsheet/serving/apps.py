@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class ServingConfig(AppConfig):
-    """An app only for its management command, `serve`; it has no models."""
+    """An app for its management command, `serve`, and the `kept_parts` template
+    tags; it has no models."""
 
     name = "broadsheet.serving"
     label = "serving"
