@@ -3,7 +3,7 @@
 Readers outnumber commenters by orders of magnitude, and a signed-out reader's
 page is the same for everyone (it carries no CSRF token and no per-reader
 state). So the bytes are cached under a key that changes whenever what the page
-shows can change: the article's last edit, the discussion's mode and its newest
+shows can change: the article's last edit, its editions, the discussion's mode and its newest
 live event (every comment, edit, deletion, vote and moderation decision records
 one). Nothing needs deleting: a write makes a new key, and old keys expire.
 Presence markers may be up to BROADSHEET_PAGE_CACHE_SECONDS stale; the page's
@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.http import QueryDict
 from django.utils import translation
 
+from broadsheet.articles.queries import EditionFamily, edition_family_stamp
 from broadsheet.discussion.queries import SORTS
 from broadsheet.metrics import PAGE_CACHE
 
@@ -85,11 +86,15 @@ def is_canonical(request, query: str) -> bool:
     return QueryDict(query).dict() == params.dict()
 
 
-def page_key(request, article, *, newest_event: int, query: str) -> str:
+def page_key(
+    request, article, *, family: EditionFamily | None, newest_event: int, query: str
+) -> str:
     discussion = getattr(article, "discussion", None)
     parts = [
         str(article.pk),
         article.updated_at.isoformat(),
+        # Its editions show on it (links, hreflang) but save without touching it.
+        edition_family_stamp(family),
         getattr(discussion, "mode", ""),
         str(getattr(discussion, "breaking_news_since", "")),
         # An edit held for moderation takes a comment off the page without a

@@ -6,6 +6,7 @@ editions, so a page costs the same number of queries either way.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -104,6 +105,43 @@ class EditionFamily:
             if self.has_anchor(page.language, anchor) and anchor not in shown:
                 shown[anchor] = count
         return shown
+
+
+def get_edition_family_if_it_has_editions(article: Article) -> EditionFamily | None:
+    """The article's family when it has editions (one query), else None (no query).
+    For a page whose cache key must carry its editions (`edition_family_stamp`)
+    and that then draws itself with the family already read."""
+    if article.translation_of_id is None and not article.has_editions:
+        return None
+    return get_edition_family(article)
+
+
+def edition_family_stamp(family: EditionFamily | None) -> str:
+    """What a page shows of the article's editions (which exist and are visible now,
+    their addresses, titles and paragraphs), as a short digest for a cache key; ""
+    for an article without editions.
+
+    An edition saved, published, scheduled past or unpublished changes the
+    original's page (its edition links, hreflang, aligned quotes) without touching
+    the original's own row, so the page cache's key must carry this too.
+    """
+    if family is None:
+        return ""
+    shown = [
+        (
+            member.pk,
+            member.slug,
+            member.title,
+            member.language,
+            member.is_visible,
+            member.machine_translated,
+            member.paragraph_outline,
+            member.aligned_paragraphs,
+            member.external_url,
+        )
+        for member in family.members
+    ]
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
 
 
 def _family_query(*, original_id: int):

@@ -13,6 +13,7 @@ from broadsheet.articles.access import get_visible_article_or_404
 from broadsheet.articles.metadata import build_article_metadata
 from broadsheet.articles.models import Article
 from broadsheet.articles.page import head_values, story_values
+from broadsheet.articles.queries import get_edition_family_if_it_has_editions
 from broadsheet.discussion.page import build_discussion_context, shows_full_page
 from broadsheet.live.publishing import latest_event_id
 from broadsheet.serving.front_cache import mark_shared
@@ -97,7 +98,11 @@ def detail(request, slug: str):
     # Read once: it is part of the cache key and, on a miss, of the page itself.
     # An edition's page shows its original's discussion: that is whose events count.
     newest_event = latest_event_id(article_id=article.original.pk)
-    key = page_cache.page_key(request, article, newest_event=newest_event, query=query)
+    # Its editions too: they show on it, and save without touching its row.
+    family = get_edition_family_if_it_has_editions(article)
+    key = page_cache.page_key(
+        request, article, family=family, newest_event=newest_event, query=query
+    )
     etag = page_cache.etag_for(key)
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponseNotModified()
@@ -105,7 +110,7 @@ def detail(request, slug: str):
     else:
         cached = page_cache.get_page(key)
         if cached is None:
-            response = render_article_page(request, article, live_after=newest_event)
+            response = render_article_page(request, article, live_after=newest_event, family=family)
             if response.status_code != 200:
                 return response
             rendered_at = page_cache.keep_page(key, response.content)

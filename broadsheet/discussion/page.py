@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from broadsheet.articles.queries import get_edition_family
+from broadsheet.articles.queries import EditionFamily, get_edition_family
 from broadsheet.discussion.controls import VOTE_FORM, VOTE_SIGN_IN, CommentControls, controls_for
 from broadsheet.discussion.forms import CommentForm
 from broadsheet.discussion.links import CommentLinks, comment_url_pattern
@@ -72,6 +72,7 @@ def build_discussion_context(
     location: CommentLocation | None = None,
     highlighted: int | None = None,
     live_after: int | None = None,
+    family: EditionFamily | None = None,
 ) -> dict:
     """The discussion under `article`'s page. An edition's page shows its original's
     discussion (the same comments and numbers under every edition), with links,
@@ -81,7 +82,8 @@ def build_discussion_context(
     quoting = params.get("quoting")
     thread = _int(params.get("thread"))
     viewer = request.user
-    family = get_edition_family(article)
+    if family is None:  # else read by the caller already
+        family = get_edition_family(article)
     source = article.original  # whose discussion it is
     if location is not None and location.thread is not None:
         page = list_thread_page(
