@@ -11,7 +11,9 @@ and one signed-in reader. Rows, each N posts of a different text:
   middleware, the view and the redirect;
 - `post_comment` alone, as the view calls it;
 - the parts of `post_comment` a post pays for on its own: judging the text
-  (Markdown, sanitizer, rules) and the live event's HTML.
+  (Markdown, sanitizer, rules) and the live event's HTML;
+- the reads of the request around it: the session, the signed-in reader and the
+  article posted under (docs/posting.md, round 3).
 
 The difference between the first two rows is the request around the operation.
 `--profile FILE` writes cProfile's top functions of the whole-request row.
@@ -144,6 +146,23 @@ def measure(options) -> int:
     def live_html(i: int) -> None:
         events.comment_posted(sample)
 
+    from importlib import import_module
+
+    from django.contrib.auth import load_backend
+
+    from broadsheet.articles.access import get_article_to_post_under_or_404
+
+    session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    session_engine = import_module(settings.SESSION_ENGINE)
+    reader_backend = load_backend(settings.AUTHENTICATION_BACKENDS[-1])
+
+    def request_reads(i: int) -> None:
+        # What every signed-in post reads before the operation: its session, its
+        # reader (as django.contrib.auth.get_user does) and the article.
+        assert session_engine.SessionStore(session_key).load()
+        assert reader_backend.get_user(reader.pk) is not None
+        get_article_to_post_under_or_404(article.slug)
+
     def reference(i: int) -> None:
         # Fixed pure-Python work: the machine's speed at this moment, to divide by
         # (CPU time per operation swings with what else runs on shared cores).
@@ -157,6 +176,7 @@ def measure(options) -> int:
             ("post_comment alone", post_operation),
             ("  of which: judge the text (render, sanitize, rules)", judge),
             ("  of which: the live event (comment HTML)", live_html),
+            ("the request's reads: session, reader, article", request_reads),
             ("reference: fixed pure-Python work", reference),
         )
     ):

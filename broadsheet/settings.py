@@ -208,7 +208,7 @@ if BROADSHEET_REDIS_URL:
     # may evict keys when full, or lose them all in a restart, and nothing in
     # Redis needs a backup; a reader signed out by that mid-comment would lose the
     # comment. With cached_db a missing key is read back from the database.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "broadsheet.core.sessions.cached_db"
 else:
     # Bounded in bytes, not entries: it holds finished pages (serving/cache.py).
     CACHES = {
@@ -232,7 +232,7 @@ else:
     }
     # Sessions in the database: a process-local cache would sign a reader out
     # whenever a request reached another worker process.
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    SESSION_ENGINE = "broadsheet.core.sessions.db"
 
 # --- Readers -----------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 from datetime import datetime
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from broadsheet.articles.models import Article
@@ -59,10 +58,21 @@ def _with_discussion(article_values: tuple, discussion_values: tuple) -> Article
 _TEXT_FIELDS = ("lead", "body_markdown", "body_html", "alignment_fixes")
 
 
+_POSTING_COLUMNS = tuple(name for name in _ARTICLE_COLUMNS if name not in _TEXT_FIELDS)
+
+
+def _article_to_post_under_query(*, slug: str, now: datetime):
+    return Article.objects.published(now=now).filter(slug=slug).values_list(*_POSTING_COLUMNS)
+
+
 def get_article_to_post_under_or_404(slug: str) -> Article:
     """The article a reader may see under this slug, with what posting a comment
-    under it reads: not its text, nor its discussion's counters (posting locks and
-    reads the discussion row itself), nor its original (an edition's
-    `translation_of` is read when used: the query without a join costs every
-    other post less)."""
-    return get_object_or_404(Article.objects.published().defer(*_TEXT_FIELDS), slug=slug)
+    under it reads: not its text (deferred: read if asked for), nor its
+    discussion's counters (posting locks and reads the discussion row itself),
+    nor its original (an edition's `translation_of` is read when used: the query
+    without a join costs every other post less). A prepared read: building the
+    queryset cost a post more CPU than running it (docs/posting.md, round 3)."""
+    rows = prepared_rows(_article_to_post_under_query, values={"slug": slug, "now": timezone.now()})
+    if not rows:
+        raise Http404("No article matches the given query.")
+    return Article.from_db("default", _POSTING_COLUMNS, rows[0])

@@ -5,7 +5,7 @@ import time
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.validators import slug_re
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -111,7 +111,9 @@ def post_comment_view(request, slug: str):
             except CommentRejected as error:
                 form.add_error("body", str(error))
             else:
-                return redirect(comment_url(article, comment.number))
+                # The address is known: `redirect()` would first try to reverse it
+                # as a view name, and fail, on every post.
+                return HttpResponseRedirect(comment_url(article, comment.number))
     # Show the article again with the reader's text kept and the error beside it
     # (the whole article this time: posting fetched only what it reads).
     article = get_visible_article_or_404(slug)

@@ -1,6 +1,16 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+
+from broadsheet.prepared import prepared_rows
+
+
+def _reader_columns() -> tuple[str, ...]:
+    return tuple(field.attname for field in get_user_model()._meta.concrete_fields)
+
+
+def _signed_in_reader_query(*, reader_id: int) -> QuerySet:
+    return get_user_model()._default_manager.filter(pk=reader_id).values_list(*_reader_columns())
 
 
 class HandleOrEmailBackend(ModelBackend):
@@ -19,6 +29,18 @@ class HandleOrEmailBackend(ModelBackend):
         if reader.check_password(password) and self.user_can_authenticate(reader):
             return reader
         return None
+
+    def get_user(self, user_id):
+        """The signed-in reader of a session, on every signed-in request: as
+        ModelBackend's (an inactive reader is no one), read by a prepared query
+        (building the ORM query cost more CPU than running it; docs/posting.md)."""
+        if not isinstance(user_id, int) or isinstance(user_id, bool):
+            return super().get_user(user_id)
+        rows = prepared_rows(_signed_in_reader_query, values={"reader_id": user_id})
+        if not rows:
+            return None
+        reader = get_user_model().from_db("default", _reader_columns(), rows[0])
+        return reader if self.user_can_authenticate(reader) else None
 
 
 def sign_in_name(request, credentials) -> str | None:
