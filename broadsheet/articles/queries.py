@@ -111,7 +111,7 @@ def get_edition_family_if_it_has_editions(article: Article) -> EditionFamily | N
     """The article's family when it has editions (one query), else None (no query).
     For a page whose cache key must carry its editions (`edition_family_stamp`)
     and that then draws itself with the family already read."""
-    if article.translation_of_id is None and not article.has_editions:
+    if _never_had_editions(article):
         return None
     return get_edition_family(article)
 
@@ -168,10 +168,16 @@ def get_edition_family_if_any(article: Article) -> EditionFamily:
     of a new comment; pages keep their one query either way (above). An article
     fetched without any field the family needs is read as before.
     """
-    if (
+    if _never_had_editions(article):
+        return EditionFamily(original=article, members=[article])
+    return get_edition_family(article)
+
+
+def _never_had_editions(article: Article) -> bool:
+    """An original whose `has_editions` is still unset, judged without a query (an
+    article fetched without the fields the family needs is not judged)."""
+    return (
         article.translation_of_id is None
         and not article.get_deferred_fields().intersection((*_FAMILY_FIELDS, "has_editions"))
         and not article.has_editions
-    ):
-        return EditionFamily(original=article, members=[article])
-    return get_edition_family(article)
+    )
