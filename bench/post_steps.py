@@ -16,7 +16,8 @@ and one signed-in reader. Rows, each N posts of a different text:
   article posted under (docs/posting.md, round 3).
 
 The difference between the first two rows is the request around the operation.
-`--profile FILE` writes cProfile's top functions of the whole-request row.
+`--profile FILE` writes cProfile's top functions of one row (`--profile-row K`); with
+BENCH_CALLEES=NAME set, also what the functions matching NAME called, and their times.
 """
 
 from __future__ import annotations
@@ -198,6 +199,8 @@ def measure(options) -> int:
             stats = pstats.Stats(profiler, stream=out)
             stats.sort_stats("cumulative").print_stats(70)
             stats.sort_stats("tottime").print_stats(30)
+            if os.environ.get("BENCH_CALLEES"):
+                stats.sort_stats("cumulative").print_callees(os.environ["BENCH_CALLEES"])
             with open(options.profile, "w") as file:
                 file.write(out.getvalue())
     print(f"CPU per post, {n} posts a row, one process, SQLite (synchronous=FULL)")
