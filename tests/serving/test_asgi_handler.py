@@ -250,3 +250,10 @@ def test_the_one_trip_sees_the_requests_context_and_gives_nothing_back(article):
     assert language_after == "en"
     assert not Comment.objects.filter(article=article).exists()
 
+
+def test_what_the_process_loaded_is_frozen_out_of_the_collectors_sight():
+    import gc
+
+    import broadsheet.asgi  # noqa: F401 - loading the application freezes what it loaded
+
+    assert gc.get_freeze_count() > 10_000
