@@ -18,7 +18,8 @@ and one signed-in reader. Rows, each N posts of a different text:
   `post_comment` (timed where the view calls it), so the steadiest figure of what
   the middleware, the form, the reads and the answer cost (round 5).
 
-The difference between the first two rows is the request around the operation.
+The difference between the ASGI row and `post_comment` alone was the old estimate of
+the request around the operation; the request-around row measures it in one run.
 `--profile FILE` writes cProfile's top functions of one row (`--profile-row K`; for the
 ASGI row both the event loop's thread and the sync thread) and the raw statistics to
 FILE.pstats; with BENCH_CALLEES=NAME set, also what the functions matching NAME called.
@@ -223,7 +224,9 @@ def measure(options) -> int:
         profiler = cProfile.Profile() if profiled else None
         # The ASGI row runs Django's synchronous part on asgiref's one sync thread:
         # a profiler is per thread, so that thread gets its own, added in after.
-        thread_profiler = cProfile.Profile() if profiled and step is post_asgi else None
+        thread_profiler = (
+            cProfile.Profile() if profiled and step in (post_asgi, request_around) else None
+        )
         if thread_profiler:
             loop.run_until_complete(sync_to_async(thread_profiler.enable)())
         started = time.process_time()
