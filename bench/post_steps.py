@@ -13,11 +13,16 @@ and one signed-in reader. Rows, each N posts of a different text:
 - the parts of `post_comment` a post pays for on its own: judging the text
   (Markdown, sanitizer, rules) and the live event's HTML;
 - the reads of the request around it: the session, the signed-in reader and the
-  article posted under (docs/posting.md, round 3).
+  article posted under (docs/posting.md, round 3);
+- the request around `post_comment`: the ASGI row again, less the CPU spent inside
+  `post_comment` (timed where the view calls it), so the steadiest figure of what
+  the middleware, the form, the reads and the answer cost (round 5).
 
-The difference between the first two rows is the request around the operation.
-`--profile FILE` writes cProfile's top functions of one row (`--profile-row K`); with
-BENCH_CALLEES=NAME set, also what the functions matching NAME called, and their times.
+The difference between the ASGI row and `post_comment` alone was the old estimate of
+the request around the operation; the request-around row measures it in one run.
+`--profile FILE` writes cProfile's top functions of one row (`--profile-row K`; for the
+ASGI row both the event loop's thread and the sync thread) and the raw statistics to
+FILE.pstats; with BENCH_CALLEES=NAME set, also what the functions matching NAME called.
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile-row", type=int, default=0, help="which row --profile profiles (0: the first)"
     )
+    parser.add_argument(
+        "--only", type=int, action="append", help="run only this row (repeat for more)"
+    )
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-post-steps-") as data_dir:
         setup(data_dir)
@@ -87,12 +95,17 @@ def measure(options) -> int:
     url = f"/articles/{article.slug}/comments/"
 
     def post_form(i: int) -> None:
+        # Encoded as a browser encodes a form (the test client's default is
+        # multipart, whose parser costs several times more).
         response = client.post(
             url,
-            {"body": text.format(i), "submission_key": str(uuid.uuid4()),
-             "csrfmiddlewaretoken": token},
+            urlencode({"body": text.format(i), "submission_key": str(uuid.uuid4()),
+                       "csrfmiddlewaretoken": token}),
+            content_type="application/x-www-form-urlencoded",
         )  # fmt: skip
         assert response.status_code == 302, (response.status_code, response.content[:500])
+
+    from asgiref.sync import sync_to_async
 
     from broadsheet.asgi import application
 
@@ -169,6 +182,26 @@ def measure(options) -> int:
         # (CPU time per operation swings with what else runs on shared cores).
         sum(j * j for j in range(20_000))
 
+    import broadsheet.discussion.views as discussion_views
+
+    time_inside = [0.0]
+
+    def timed_post_comment(**arguments):
+        started = time.process_time()
+        try:
+            return post_comment(**arguments)
+        finally:
+            time_inside[0] += time.process_time() - started
+
+    def request_around(i: int) -> None:
+        # The ASGI row again, with the CPU spent inside post_comment (the same
+        # function, timed where the view calls it) taken out after the loop.
+        discussion_views.post_comment = timed_post_comment
+        try:
+            post_asgi(i)
+        finally:
+            discussion_views.post_comment = post_comment
+
     rows = []
     for index, (name, step) in enumerate(
         (
@@ -178,13 +211,24 @@ def measure(options) -> int:
             ("  of which: judge the text (render, sanitize, rules)", judge),
             ("  of which: the live event (comment HTML)", live_html),
             ("the request's reads: session, reader, article", request_reads),
+            ("the request around post_comment (ASGI row minus post_comment)", request_around),
             ("reference: fixed pure-Python work", reference),
         )
     ):
+        if options.only and index not in options.only and step is not reference:
+            continue
         for i in range(20):  # warm-up: imports, template loading, caches
             step(-i)
+        time_inside[0] = 0.0
         profiled = options.profile and index == options.profile_row
         profiler = cProfile.Profile() if profiled else None
+        # The ASGI row runs Django's synchronous part on asgiref's one sync thread:
+        # a profiler is per thread, so that thread gets its own, added in after.
+        thread_profiler = (
+            cProfile.Profile() if profiled and step in (post_asgi, request_around) else None
+        )
+        if thread_profiler:
+            loop.run_until_complete(sync_to_async(thread_profiler.enable)())
         started = time.process_time()
         if profiler:
             profiler.enable()
@@ -192,11 +236,16 @@ def measure(options) -> int:
             step(i)
         if profiler:
             profiler.disable()
-        elapsed = time.process_time() - started
+        elapsed = time.process_time() - started - time_inside[0]
+        if thread_profiler:
+            loop.run_until_complete(sync_to_async(thread_profiler.disable)())
         rows.append((name, 1000 * elapsed / n))
         if profiler:
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)
+            if thread_profiler:
+                stats.add(thread_profiler)
+            stats.dump_stats(options.profile + ".pstats")
             stats.sort_stats("cumulative").print_stats(70)
             stats.sort_stats("tottime").print_stats(30)
             if os.environ.get("BENCH_CALLEES"):

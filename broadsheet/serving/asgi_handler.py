@@ -23,7 +23,15 @@ to the sync thread and back, about twenty a request. A POST runs instead through
 the same middleware loaded in their synchronous mode, in one trip, with the
 request's start and end signals: the same checks in the same order, as Django
 under WSGI runs them (docs/adr/0022-one-trip-post.md).
+
+That trip gives the request's context to the thread (a copy, as every
+`sync_to_async` does) but takes nothing back: the response is complete when the
+trip ends and the request's task ends after sending it, so nothing on the event
+loop's side reads what the thread changed. Copying it back, asgiref's default, was
+a few per cent of a post's request (docs/adr/0029-lean-post-request.md).
 """
+
+import contextvars
 
 from asgiref.sync import sync_to_async
 from django.core import signals
@@ -64,8 +72,11 @@ class OneSyncThreadASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         set_script_prefix(get_script_prefix(scope))
+        # An explicit context: asgiref then runs the trip in it and does not copy
+        # the thread's changes back into this task's afterwards.
+        respond = sync_to_async(self._respond, context=contextvars.copy_context())
         try:
-            response = await sync_to_async(self._respond)(scope, body_file)
+            response = await respond(scope, body_file)
             await self.send_response(response, send)
             if response.streaming:
                 await sync_to_async(response.close)()

@@ -203,3 +203,57 @@ def test_a_retried_form_post_with_its_submission_key_makes_one_comment(
     assert {status for status, _h, _b in answers} == {302}
     assert len({headers["Location"] for _s, headers, _b in answers}) == 1
     assert Comment.objects.filter(article=article).count() == 1
+
+
+def test_the_one_trip_sees_the_requests_context_and_gives_nothing_back(article):
+    """The trip runs in a copy of the request's context (the script prefix set from
+    the scope reaches the view's redirect) and its changes stay in the thread: the
+    language the locale middleware activated there is not copied back (ADR 0029)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    token = "OneTripCsrfSecretOneTripCsrf32ch"  # the test sets both cookie and field
+    body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "body": "Who am I?"}).encode()
+    path = f"{article.get_absolute_url()}comments/"
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "/news", "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000),
+        "headers": [
+            (b"host", b"127.0.0.1:8000"), (b"accept-language", b"ru"),
+            (b"cookie", f"{settings.CSRF_COOKIE_NAME}={token}".encode()),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }  # fmt: skip
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict] = []
+
+    async def receive():
+        if messages:
+            return messages.pop()
+        await asyncio.sleep(60)
+
+    async def send(message):
+        sent.append(message)
+
+    async def request_then_language():
+        translation.activate("en")
+        await OneSyncThreadASGIHandler()(scope, receive, send)
+        return translation.get_language()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        language_after = pool.submit(asyncio.run, request_then_language()).result()
+    assert sent[0]["status"] == 302  # signed out: to sign in, under the script prefix
+    location = {k.lower(): v for k, v in sent[0]["headers"]}[b"location"].decode()
+    assert location.startswith("/news/accounts/sign-in/")
+    assert language_after == "en"
+    assert not Comment.objects.filter(article=article).exists()
+
+
+def test_what_the_process_loaded_is_frozen_out_of_the_collectors_sight():
+    import gc
+
+    import broadsheet.asgi  # noqa: F401 - loading the application freezes what it loaded
+
+    assert gc.get_freeze_count() > 10_000
