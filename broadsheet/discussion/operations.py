@@ -252,6 +252,28 @@ def _post_new_comment(
         check_may_reply_to(parent=parent, article=article, reader=author)
     judged = judge_comment_text(article=page, author=author, body=body, quote=quote)
     anchored = judged.anchored
+    # The comment as it will be stored, but for what only the discussion's lock
+    # decides (its number, and so its thread and path; its time; whether it is
+    # held). Its live event's HTML is drawn now, with a stand-in number, so that
+    # the write lock is not held while a template renders (docs/posting.md, round 4).
+    comment = Comment(
+        article=article,
+        number=events.NUMBER_HOLE,
+        author=author,
+        body_markdown=judged.body,
+        body_html=judged.body_html,
+        created_at=history.posted_at if history else timezone.now(),
+        submission_key=submission_key,
+        language=language,
+    )
+    place_in_thread(comment, parent)
+    if anchored is not None:
+        comment.quote_anchor = anchored.anchor
+        comment.quote_text = anchored.text
+        comment.quote_revision = page.revision
+        comment.quote_language = page.language if page.pk != article.pk else ""
+    # A comment a rule holds is never news: nothing to draw.
+    drawn = events.draw_comment_posted(comment) if judged.hold is None else None
     with transaction.atomic():
         discussion = Discussion.objects.select_for_update().get(article=article)
         if discussion.effective_mode == Discussion.Mode.CLOSED:
@@ -261,33 +283,20 @@ def _post_new_comment(
             raise CommentRejected(too_fast, "too_fast")
         held_because = judged.hold or _hold_reason(discussion, author)
         discussion.last_number += 1
-        number = discussion.last_number
         update_fields = ["last_number"]
         if not held_because:
             update_fields += count_as_visible(
                 discussion, quote_anchor=anchored.anchor if anchored else "", delta=+1
             )
         discussion.save(update_fields=update_fields)
-        comment = Comment(
-            article=article,
-            number=number,
-            author=author,
-            body_markdown=judged.body,
-            body_html=judged.body_html,
-            created_at=history.posted_at if history else timezone.now(),
-            submission_key=submission_key,
-            language=language,
-        )
+        comment.number = discussion.last_number
         place_in_thread(comment, parent)
+        if history is None:
+            comment.created_at = timezone.now()
         if held_because:
             comment.status = Comment.Status.PENDING
             comment.moderation_reason = held_because.code
             comment.moderation_params = held_because.params
-        if anchored is not None:
-            comment.quote_anchor = anchored.anchor
-            comment.quote_text = anchored.text
-            comment.quote_revision = page.revision
-            comment.quote_language = page.language if page.pk != article.pk else ""
         comment.save(force_insert=True)
         index_new_comment(comment=comment)
         if parent is not None:
@@ -297,7 +306,8 @@ def _post_new_comment(
         comment.article, comment.author = article, author
         if not held_because:
             # A held comment is news only to its author; pages learn of it on approval.
-            record_event(article_id=article.pk, event=events.comment_posted(comment))
+            event = drawn.event(comment) if drawn else events.comment_posted(comment)
+            record_event(article_id=article.pk, event=event)
             if history is None and settings.BROADSHEET_NOTIFICATIONS:
                 # A row in this transaction: whoever it concerns is told by
                 # the worker, never while the poster waits.
