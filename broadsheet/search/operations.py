@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.apps import apps as installed_apps
 from django.db import transaction
 
+from broadsheet.prepared import insert_row
 from broadsheet.search import text
 from broadsheet.search.backends import current_backend
 from broadsheet.search.models import SearchEntry
@@ -46,8 +47,10 @@ def index_comment(*, comment) -> None:
 def index_new_comment(*, comment) -> None:
     """Index a comment just posted, in its transaction: one INSERT (posting is a hot
     path; update_or_create would first look for a row that cannot be there)."""
-    SearchEntry.objects.create(
-        comment_id=comment.pk, **_comment_fields(comment, comment.article, current_backend())
+    insert_row(
+        SearchEntry(
+            comment_id=comment.pk, **_comment_fields(comment, comment.article, current_backend())
+        )
     )
 
 

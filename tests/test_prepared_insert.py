@@ -1,0 +1,129 @@
+"""broadsheet.prepared.insert_row: the INSERT of save(force_insert=True), compiled once
+per model (docs/posting.md, round 4). A row it stores reads back equal to one Django's
+save() stores, field for field: JSON, time-zoned datetimes, auto_now_add, defaults."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.db import transaction
+from django.db.models.signals import post_save
+
+from broadsheet.discussion.models import Comment
+from broadsheet.live.models import LiveEvent
+from broadsheet.notifications.models import QueuedComment
+from broadsheet.prepared import forget_prepared, insert_row
+from broadsheet.search.models import SearchEntry
+
+pytestmark = pytest.mark.django_db
+
+MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")
+
+
+def columns(model, pk) -> dict:
+    row = model.objects.filter(pk=pk).values().get()
+    row.pop("id")
+    return row
+
+
+def a_comment(article, author, number: int, **fields) -> Comment:
+    return Comment(
+        article=article, number=number, thread=number, path=str(number).zfill(10),
+        author=author, body_markdown="Plain *words* — «and» 1 < 2",
+        body_html="<p>Plain <em>words</em> — «and» 1 &lt; 2</p>",
+        created_at=dt.datetime(2026, 12, 1, 16, 30, 5, 123456, tzinfo=MOSCOW),
+        language="ru", status=Comment.Status.PENDING, moderation_reason="premoderated",
+        moderation_params={"count": 3, "слово": [1, "x", None, True]},
+        quote_anchor="p-1", quote_text="a passage", **fields,
+    )  # fmt: skip
+
+
+def test_a_comment_reads_back_as_one_saved_by_django(article, kestrel, django_assert_num_queries):
+    forget_prepared()
+    by_django = a_comment(article, kestrel, 1)
+    by_django.save(force_insert=True)
+    prepared = a_comment(article, kestrel, 2)
+    with django_assert_num_queries(1):
+        insert_row(prepared)
+    assert prepared.pk and prepared.pk != by_django.pk
+    assert not prepared._state.adding and prepared._state.db == "default"
+    ours, theirs = columns(Comment, prepared.pk), columns(Comment, by_django.pk)
+    for differing in ("number", "thread", "path"):
+        assert ours.pop(differing) != theirs.pop(differing)
+    assert ours == theirs
+    stored = Comment.objects.get(pk=prepared.pk)
+    assert stored.created_at == dt.datetime(2026, 12, 1, 13, 30, 5, 123456, tzinfo=dt.UTC)
+    assert stored.moderation_params == {"count": 3, "слово": [1, "x", None, True]}
+    # Again, from the kept SQL.
+    again = a_comment(article, kestrel, 3)
+    with django_assert_num_queries(1):
+        insert_row(again)
+    assert columns(Comment, again.pk)["body_html"] == theirs["body_html"]
+
+
+def test_auto_now_add_json_and_the_other_posting_rows(article, kestrel):
+    comment = a_comment(article, kestrel, 1)
+    insert_row(comment)
+    event = {"type": "comment.posted", "number": 1, "html": "<li>«1»</li>", "editions": {}}
+    by_django = LiveEvent.objects.create(
+        article_id=article.pk, type="comment.posted", data=event, comment_number=1
+    )
+    prepared = LiveEvent(article_id=article.pk, type="comment.posted", data=event, comment_number=1)
+    insert_row(prepared)
+    assert prepared.created_at is not None and prepared.pk > by_django.pk
+    ours, theirs = columns(LiveEvent, prepared.pk), columns(LiveEvent, by_django.pk)
+    assert ours.pop("created_at") >= theirs.pop("created_at")
+    assert ours == theirs and LiveEvent.objects.get(pk=prepared.pk).data == event
+
+    queued = QueuedComment(comment=comment)
+    insert_row(queued)
+    assert QueuedComment.objects.filter(pk=queued.pk, comment=comment).exists()
+
+    # The search entry, as index_new_comment writes it, against the ORM's create.
+    other = a_comment(article, kestrel, 2)
+    insert_row(other)
+    fields = {
+        "kind": SearchEntry.Kind.COMMENT, "article_id": article.pk, "status": comment.status,
+        "author_id": kestrel.pk, "language": "ru", "created_at": comment.created_at,
+        "text": "Слова 1 < 2", "terms": "слова",
+    }  # fmt: skip
+    theirs = SearchEntry.objects.create(comment_id=comment.pk, number=1, **fields)
+    ours = SearchEntry(comment_id=other.pk, number=2, **fields)
+    insert_row(ours)
+    ours_row, theirs_row = columns(SearchEntry, ours.pk), columns(SearchEntry, theirs.pk)
+    assert (ours_row.pop("comment_id"), ours_row.pop("number")) == (other.pk, 2)
+    theirs_row.pop("comment_id"), theirs_row.pop("number")
+    assert ours_row == theirs_row
+
+
+def test_a_row_inserted_in_a_rolled_back_transaction_is_gone(article, kestrel):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        insert_row(a_comment(article, kestrel, 1))
+        raise RuntimeError("rolled back")
+    assert not Comment.objects.exists()
+
+
+def test_a_model_whose_saves_are_listened_to_is_saved_by_django(article, kestrel):
+    comment = a_comment(article, kestrel, 1)
+    insert_row(comment)
+    heard = []
+
+    def listener(sender, instance, created, **kwargs):
+        heard.append((instance.pk, created))
+
+    post_save.connect(listener, sender=QueuedComment)
+    try:
+        queued = QueuedComment(comment=comment)
+        insert_row(queued)
+    finally:
+        post_save.disconnect(listener, sender=QueuedComment)
+    assert heard == [(queued.pk, True)]
+
+
+def test_a_duplicate_number_is_refused_as_by_django(article, kestrel):
+    from django.db import IntegrityError
+
+    insert_row(a_comment(article, kestrel, 1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_row(a_comment(article, kestrel, 1))
+    assert Comment.objects.count() == 1
