@@ -32,10 +32,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import Model, QuerySet
 from django.db.models.signals import post_save, pre_save
-from django.db.models.sql import InsertQuery
+from django.db.models.sql import InsertQuery, UpdateQuery
 
 # Kept SQL per (build function, shape, database alias, vendor). Shapes are few
 # (three sorts, signed in or not, up to a page's count of threads); the bound
@@ -276,10 +276,73 @@ def _prepare_insert(model, instance: Model, alias: str) -> _PreparedInsert | Non
     return _PreparedInsert(sql, fields, returning, returning_params, converters)
 
 
+@dataclass(frozen=True)
+class _PreparedUpdate:
+    sql: str
+    fields: tuple  # the model fields set, in the SQL's order; the primary key's value last
+
+
+_updates: dict[tuple, _PreparedUpdate | None] = {}
+
+
+def update_row(instance: Model, *, fields: Sequence[str]) -> None:
+    """UPDATE `instance`'s row as `instance.save(update_fields=fields)` does (the
+    fields' pre_save and conversions; DatabaseError if no row has its primary key),
+    with the SQL compiled once per model and fields. A model with save signals
+    listened to, or a value that is an expression, is saved by Django's save()."""
+    model = type(instance)
+    alias = "default"
+    connection = connections[alias]
+    fields = tuple(fields)
+    key = (model, fields, alias, connection.vendor)
+    if key not in _updates:
+        _updates[key] = _prepare_update(model, fields, alias)
+    prepared = _updates[key]
+    if prepared is None or pre_save.has_listeners(model) or post_save.has_listeners(model):
+        instance.save(update_fields=fields)
+        return
+    params = []
+    for field in prepared.fields:
+        value = field.pre_save(instance, False)
+        if hasattr(value, "resolve_expression"):
+            instance.save(update_fields=fields)
+            return
+        params.append(field.get_db_prep_save(value, connection=connection))
+    params.append(model._meta.pk.get_db_prep_value(instance.pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(prepared.sql, params)
+        if cursor.rowcount == 0:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+    instance._state.db = alias
+
+
+def _prepare_update(model, names: tuple, alias: str) -> _PreparedUpdate | None:
+    """The UPDATE Django's save(update_fields=names) writes, or None when its
+    parameters are not one per field and the key (a field with its own placeholder)."""
+    meta = model._meta
+    if meta.parents:
+        return None
+    fields = tuple(meta.get_field(name) for name in names)
+    if any(not f.concrete or f.primary_key or hasattr(f, "get_placeholder") for f in fields):
+        return None
+    query = UpdateQuery(model)
+    # Compiled with stand-ins: only the SQL text and its shape are kept.
+    stand_in = model()
+    query.add_update_fields([(f, None, f.pre_save(stand_in, False)) for f in fields])
+    query.add_filter("pk", _INT_BASE)
+    sql, params = query.get_compiler(using=alias).as_sql()
+    if len(params) != len(fields) + 1 or params[-1] != _INT_BASE:
+        return None
+    return _PreparedUpdate(sql, fields)
+
+
 def forget_prepared() -> None:
     """Drop every kept query (tests that change the database under a process)."""
     _prepared.clear()
     _inserts.clear()
+    _updates.clear()
 
 
-__all__: Sequence[str] = ("PreparationError", "forget_prepared", "insert_row", "prepared_rows")
+__all__: Sequence[str] = (
+    "PreparationError", "forget_prepared", "insert_row", "prepared_rows", "update_row",
+)  # fmt: skip

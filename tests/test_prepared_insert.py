@@ -127,3 +127,52 @@ def test_a_duplicate_number_is_refused_as_by_django(article, kestrel):
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_row(a_comment(article, kestrel, 1))
     assert Comment.objects.count() == 1
+
+
+def test_update_row_writes_what_save_with_update_fields_writes(
+    article, kestrel, django_assert_num_queries
+):
+    from broadsheet.discussion.models import Discussion
+    from broadsheet.prepared import update_row
+
+    discussion = Discussion.objects.get(article=article)
+    discussion.last_number, discussion.comment_count = 7, 5
+    discussion.quote_counts = {"p-1": 2, "абзац": 1}
+    with django_assert_num_queries(1):
+        update_row(discussion, fields=["last_number", "comment_count", "quote_counts"])
+    stored = Discussion.objects.get(article=article)
+    assert (stored.last_number, stored.comment_count) == (7, 5)
+    assert stored.quote_counts == {"p-1": 2, "абзац": 1}
+    # Only the fields named: the mode set meanwhile elsewhere stays.
+    Discussion.objects.filter(article=article).update(mode=Discussion.Mode.PREMODERATED)
+    discussion.last_number = 8
+    update_row(discussion, fields=["last_number"])
+    stored = Discussion.objects.get(article=article)
+    assert (stored.last_number, stored.mode) == (8, Discussion.Mode.PREMODERATED)
+
+
+def test_update_row_of_a_row_that_is_gone_fails_as_save_does(article):
+    from django.db import DatabaseError
+
+    from broadsheet.discussion.models import Discussion
+    from broadsheet.prepared import update_row
+
+    discussion = Discussion.objects.get(article=article)
+    Discussion.objects.filter(article=article).delete()
+    discussion.last_number = 1
+    with pytest.raises(DatabaseError, match="did not affect any rows"), transaction.atomic():
+        update_row(discussion, fields=["last_number"])
+
+
+def test_a_post_locks_the_discussion_row_first(article, kestrel):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from broadsheet.discussion.operations import post_comment
+
+    with CaptureQueriesContext(connection) as captured:
+        post_comment(article=article, author=kestrel, body="Locked first, 1.")
+    locked = [q["sql"] for q in captured if 'FROM "discussion_discussion"' in q["sql"]]
+    assert len(locked) == 1
+    if connection.vendor == "postgresql":
+        assert locked[0].rstrip().endswith("FOR UPDATE")

@@ -44,7 +44,7 @@ from broadsheet.notifications.operations import (
     queue_comment_for_notifications,
     withdraw_notifications_about,
 )
-from broadsheet.prepared import insert_row, prepared_rows
+from broadsheet.prepared import insert_row, prepared_rows, update_row
 from broadsheet.readers.models import Reader
 from broadsheet.search.operations import (
     index_comment,
@@ -276,7 +276,7 @@ def _post_new_comment(
     # A comment a rule holds is never news: nothing to draw.
     drawn = events.draw_comment_posted(comment) if judged.hold is None else None
     with transaction.atomic():
-        discussion = Discussion.objects.select_for_update().get(article=article)
+        discussion = _lock_discussion(article_id=article.pk)
         if discussion.effective_mode == Discussion.Mode.CLOSED:
             raise CommentRejected(_("The discussion of this article is closed."), "closed")
         too_fast = check_rate(author=author, discussion=discussion) if history is None else ""
@@ -289,7 +289,7 @@ def _post_new_comment(
             update_fields += count_as_visible(
                 discussion, quote_anchor=anchored.anchor if anchored else "", delta=+1
             )
-        discussion.save(update_fields=update_fields)
+        update_row(discussion, fields=update_fields)
         comment.number = discussion.last_number
         place_in_thread(comment, parent)
         if history is None:
@@ -317,6 +317,25 @@ def _post_new_comment(
                 comment_changed(event="comment.posted", comment=comment, actor=author)
         _update_breaking_news(discussion)
     return comment
+
+
+def _locked_discussion_query(*, article_id: int):
+    return (
+        Discussion.objects.select_for_update()
+        .filter(article_id=article_id)
+        .values_list(*(field.attname for field in Discussion._meta.concrete_fields))
+    )
+
+
+def _lock_discussion(*, article_id: int) -> Discussion:
+    """The article's discussion row, locked until the transaction ends (FOR UPDATE on
+    PostgreSQL; on SQLite the transaction's BEGIN IMMEDIATE holds the write lock).
+    Read by a prepared query: it is the first statement of every post."""
+    rows = prepared_rows(_locked_discussion_query, values={"article_id": article_id})
+    if not rows:
+        raise Discussion.DoesNotExist("Discussion matching query does not exist.")
+    names = [field.attname for field in Discussion._meta.concrete_fields]
+    return Discussion.from_db("default", names, rows[0])
 
 
 def count_as_visible(discussion: Discussion, *, quote_anchor: str, delta: int) -> list[str]:
