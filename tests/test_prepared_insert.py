@@ -176,3 +176,16 @@ def test_a_post_locks_the_discussion_row_first(article, kestrel):
     assert len(locked) == 1
     if connection.vendor == "postgresql":
         assert locked[0].rstrip().endswith("FOR UPDATE")
+
+
+def test_a_posts_search_entry_is_what_indexing_it_again_writes(article, kestrel):
+    from broadsheet.discussion.operations import post_comment
+    from broadsheet.search.operations import index_comment
+
+    comment = post_comment(
+        article=article, author=kestrel, body="Паром *ходит* каждое утро в 6:10, ferry, 1."
+    )
+    posted = columns(SearchEntry, SearchEntry.objects.get(comment_id=comment.pk).pk)
+    index_comment(comment=Comment.objects.select_related("article").get(pk=comment.pk))
+    again = columns(SearchEntry, SearchEntry.objects.get(comment_id=comment.pk).pk)
+    assert posted == again and posted["language"] == "ru" and posted["terms"]

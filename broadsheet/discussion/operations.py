@@ -47,6 +47,7 @@ from broadsheet.notifications.operations import (
 from broadsheet.prepared import insert_row, prepared_rows, update_row
 from broadsheet.readers.models import Reader
 from broadsheet.search.operations import (
+    comment_words,
     index_comment,
     index_new_comment,
     index_new_comments,
@@ -275,6 +276,7 @@ def _post_new_comment(
         comment.quote_language = page.language if page.pk != article.pk else ""
     # A comment a rule holds is never news: nothing to draw.
     drawn = events.draw_comment_posted(comment) if judged.hold is None else None
+    words = comment_words(body_html=judged.body_html, article=article)
     with transaction.atomic():
         discussion = _lock_discussion(article_id=article.pk)
         if discussion.effective_mode == Discussion.Mode.CLOSED:
@@ -299,7 +301,7 @@ def _post_new_comment(
             comment.moderation_reason = held_because.code
             comment.moderation_params = held_because.params
         insert_row(comment)
-        index_new_comment(comment=comment)
+        index_new_comment(comment=comment, words=words)
         if parent is not None:
             Comment.objects.filter(article=article, number=comment.thread).update(
                 reply_count=F("reply_count") + 1
