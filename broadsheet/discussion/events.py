@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import formats, translation
+from django.utils.formats import get_format
 from django.utils.html import escape
 from django.utils.timezone import template_localtime
 
@@ -103,6 +104,19 @@ def _time_element(created_at, language: str) -> str:
         )
 
 
+# The date format letters (django.utils.dateformat) that show nothing finer than
+# the minute and nothing of the time zone: a shown time in these is the same for
+# every instant of one minute.
+_MINUTE_LETTERS = frozenset("dDjlNwzWmMnFEbyYLotSaAgGhHiPf")
+
+
+def _shows_minutes_at_most(format_string: str) -> bool:
+    if "\\" in format_string:  # an escaped letter: not worth reading, say no
+        return False
+    letters = [c for c in format_string if c.isascii() and c.isalpha()]
+    return all(letter in _MINUTE_LETTERS for letter in letters)
+
+
 @dataclass
 class _DrawnPage:
     page: Any  # the article, or one of its editions
@@ -136,6 +150,7 @@ class DrawnPost:
             if edition.pk != draft.article_id
         ]
         self._pages = []
+        self._coarse_formats = True
         for page, language in pages:
             _prepare_for_page(draft, page, family)
             with translation.override(page.language):
@@ -143,6 +158,7 @@ class DrawnPost:
                     draft, article=page, translation_enabled=self._translation_enabled
                 )
                 html = finish_drawn(kept, draft, csrf_token="").strip()
+                self._coarse_formats &= _shows_minutes_at_most(get_format("DATETIME_FORMAT"))
             shown = {name: getattr(draft, name) for name in _SHOWN}
             self._pages.append(_DrawnPage(page, language, kept, html, shown))
 
@@ -150,7 +166,11 @@ class DrawnPost:
         """The comment.posted event of `comment`, the drafted comment now numbered,
         placed and timed; its HTML is kept for the pages that follow after the
         commit, as comment_posted keeps it."""
-        times = [self._time_element(comment, drawn.page) for drawn in self._pages]
+        new_time = self._new_time(comment) if comment.created_at != self._draft_time else None
+        if new_time is not None:
+            times = [new_time] * len(self._pages)
+        else:
+            times = [self._time_element(comment, drawn.page) for drawn in self._pages]
         filled = [
             self._fill(drawn.html, comment, time)
             for drawn, time in zip(self._pages, times, strict=True)
@@ -172,7 +192,22 @@ class DrawnPost:
             return None
         return _time_element(comment.created_at, page.language)
 
-    def _fill(self, html: str, comment: Comment, time: str | None) -> str | None:
+    def _new_time(self, comment: Comment) -> tuple[str, str] | None:
+        """(the drawn `datetime` attribute, the stored time's), when every page's
+        shown time is the same for both (the same minute, and formats that show
+        nothing finer): then only the attribute changes, and the time is not
+        formatted again under the lock. None otherwise."""
+        if not self._coarse_formats:
+            return None
+        drawn = template_localtime(self._draft_time)
+        stored = template_localtime(comment.created_at)
+        if drawn.replace(second=0, microsecond=0) != stored.replace(second=0, microsecond=0):
+            return None
+        if drawn.utcoffset() != stored.utcoffset():
+            return None
+        return f'datetime="{drawn.isoformat()}"', f'datetime="{stored.isoformat()}"'
+
+    def _fill(self, html: str, comment: Comment, time: str | tuple[str, str] | None) -> str | None:
         """`html` with the number, path and time of `comment`; None if the HTML
         does not hold them where the template puts them."""
         drawn_path = f'data-path="{self._draft_path}"'
@@ -182,13 +217,18 @@ class DrawnPost:
         html = html.replace(str(NUMBER_HOLE), str(comment.number))
         if time is None:
             return html
+        if isinstance(time, tuple):
+            drawn_time, stored_time = time
+            if html.count(drawn_time) != 1:
+                return None
+            return html.replace(drawn_time, stored_time)
         start = html.find(_TIME_START)
         end = html.find(_TIME_END, start)
         if start < 0 or end < 0:
             return None
         return html[:start] + time + html[end + len(_TIME_END) :]
 
-    def _keep(self, comment: Comment, times: list[str | None]) -> None:
+    def _keep(self, comment: Comment, times: list) -> None:
         for drawn, time in zip(self._pages, times, strict=True):
             kept = self._fill(drawn.kept, comment, time)
             if kept is None:

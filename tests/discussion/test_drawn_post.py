@@ -157,3 +157,44 @@ def test_the_drawn_html_is_kept_for_the_pages_that_follow_after_the_commit(
         events._prepare_for_page(comment, article, None)
         html = fragments.render_comments([comment], article=article, csrf_token="").strip()
     assert html == event["html"]
+
+
+def a_draft(article, author, created_at) -> Comment:
+    from broadsheet.discussion.operations import place_in_thread
+
+    draft = Comment(
+        article=article, number=events.NUMBER_HOLE, author=author, body_markdown="Drawn early.",
+        body_html="<p>Drawn early.</p>", created_at=created_at, language="en",
+    )  # fmt: skip
+    place_in_thread(draft, None)
+    return draft
+
+
+@pytest.mark.parametrize("minutes_early", [0, 1, 61])
+@pytest.mark.parametrize("coarse", [True, False])
+def test_drawn_in_one_minute_and_numbered_in_another(
+    article, kestrel, monkeypatch, minutes_early, coarse
+):
+    from broadsheet.discussion.operations import place_in_thread
+
+    if not coarse:  # as if the site's format showed seconds: the element is drawn again
+        monkeypatch.setattr(events, "_shows_minutes_at_most", lambda format_string: False)
+    stored_at = timezone.now().replace(second=30)
+    draft = a_draft(article, kestrel, stored_at - dt.timedelta(minutes=minutes_early, seconds=1))
+    drawn = events.draw_comment_posted(draft)
+    draft.number, draft.created_at = 12, stored_at
+    place_in_thread(draft, None)
+    event = drawn.event(draft)
+    assert event == FULL_DRAW(draft)
+    assert HOLE not in repr(event) and 'data-path="0000000012"' in event["html"]
+
+
+def test_which_formats_show_minutes_at_most():
+    assert events._shows_minutes_at_most("j F Y H:i")
+    assert events._shows_minutes_at_most("j E Y \u0433. G:i")  # the Russian format
+    assert events._shows_minutes_at_most("N j, Y, P")
+    assert not events._shows_minutes_at_most("j F Y H:i:s")
+    assert not events._shows_minutes_at_most("c")
+    assert not events._shows_minutes_at_most("r")
+    assert not events._shows_minutes_at_most("H:i T")
+    assert not events._shows_minutes_at_most("\\a\\t H:i")
