@@ -421,9 +421,8 @@ def _update_breaking_news(discussion: Discussion) -> None:
 
 
 def _last_minute_query(*, limit: int, article_id: int, since: datetime):
-    return Comment.objects.filter(article_id=article_id, created_at__gte=since).values_list("pk")[
-        :limit
-    ]
+    recent = Comment.objects.filter(article_id=article_id, created_at__gte=since)
+    return recent.values_list("pk")[:limit]
 
 
 def _count_last_minute(discussion: Discussion, *, up_to: int) -> int:
