@@ -18,6 +18,11 @@ and one signed-in reader. Rows, each N posts of a different text:
   `post_comment` (timed where the view calls it), so the steadiest figure of what
   the middleware, the form, the reads and the answer cost (round 5).
 
+Each row also gives how long its transactions held the database's write lock, a
+post's share: wall time and CPU from `BEGIN IMMEDIATE` to the end of `COMMIT`
+(fsync included), summed over the row and divided by its posts (docs/posting.md,
+round 4). On SQLite that hold caps posts a second at 1 / hold, whatever the cores.
+
 The difference between the ASGI row and `post_comment` alone was the old estimate of
 the request around the operation; the request-around row measures it in one run.
 `--profile FILE` writes cProfile's top functions of one row (`--profile-row K`; for the
@@ -67,6 +72,52 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-post-steps-") as data_dir:
         setup(data_dir)
         return measure(options)
+
+
+class LockHold:
+    """Time from each transaction's BEGIN to the end of its COMMIT or ROLLBACK on the
+    default connection, summed: the write lock's hold on SQLite (BEGIN IMMEDIATE)."""
+
+    def __init__(self) -> None:
+        self.wall = 0.0
+        self.cpu = 0.0
+        self.transactions = 0
+        self._began: tuple[float, float] | None = None
+
+    def install(self) -> None:
+        from django.db import connections
+
+        wrapper = type(connections["default"])
+        begin, commit, rollback = (
+            wrapper._start_transaction_under_autocommit, wrapper._commit, wrapper._rollback
+        )  # fmt: skip
+        hold = self
+
+        def timed_begin(conn):
+            hold._began = (time.perf_counter(), time.process_time())
+            return begin(conn)
+
+        def ended(end):
+            def timed_end(conn):
+                try:
+                    return end(conn)
+                finally:
+                    if hold._began is not None:
+                        wall, cpu = hold._began
+                        hold.wall += time.perf_counter() - wall
+                        hold.cpu += time.process_time() - cpu
+                        hold.transactions += 1
+                        hold._began = None
+
+            return timed_end
+
+        wrapper._start_transaction_under_autocommit = timed_begin
+        wrapper._commit = ended(commit)
+        wrapper._rollback = ended(rollback)
+
+    def reset(self) -> None:
+        self.wall = self.cpu = 0.0
+        self.transactions = 0
 
 
 def measure(options) -> int:
@@ -202,6 +253,8 @@ def measure(options) -> int:
         finally:
             discussion_views.post_comment = post_comment
 
+    hold = LockHold()
+    hold.install()
     rows = []
     for index, (name, step) in enumerate(
         (
@@ -229,6 +282,7 @@ def measure(options) -> int:
         )
         if thread_profiler:
             loop.run_until_complete(sync_to_async(thread_profiler.enable)())
+        hold.reset()
         started = time.process_time()
         if profiler:
             profiler.enable()
@@ -239,7 +293,7 @@ def measure(options) -> int:
         elapsed = time.process_time() - started - time_inside[0]
         if thread_profiler:
             loop.run_until_complete(sync_to_async(thread_profiler.disable)())
-        rows.append((name, 1000 * elapsed / n))
+        rows.append((name, 1000 * elapsed / n, 1000 * hold.wall / n, 1000 * hold.cpu / n))
         if profiler:
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)
@@ -255,10 +309,10 @@ def measure(options) -> int:
     print(f"CPU per post, {n} posts a row, one process, SQLite (synchronous=FULL)")
     print()
     unit = rows[-1][1]
-    print("| step | CPU ms a post | x reference |")
-    print("|---|---:|---:|")
-    for name, ms in rows:
-        print(f"| {name} | {ms:.2f} | {ms / unit:.2f} |")
+    print("| step | CPU ms a post | x reference | write lock held: wall ms | of it CPU ms |")
+    print("|---|---:|---:|---:|---:|")
+    for name, ms, held_wall, held_cpu in rows:
+        print(f"| {name} | {ms:.2f} | {ms / unit:.2f} | {held_wall:.2f} | {held_cpu:.2f} |")
     return 0
 
 

@@ -32,8 +32,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import DatabaseError, connections
+from django.db.models import Model, QuerySet
+from django.db.models.signals import post_save, pre_save
+from django.db.models.sql import InsertQuery, UpdateQuery
 
 # Kept SQL per (build function, shape, database alias, vendor). Shapes are few
 # (three sorts, signed in or not, up to a page's count of threads); the bound
@@ -181,9 +183,166 @@ def _fill(param: Any, values: dict, connection) -> Any:
     return _as_parameter(value, connection)
 
 
+@dataclass(frozen=True)
+class _PreparedInsert:
+    sql: str
+    fields: tuple  # the model fields whose values the row gives, in the SQL's order
+    returning: tuple  # the fields the database returns (the primary key)
+    returning_params: tuple  # what the backend adds to the parameters for them
+    converters: tuple  # (position, converter functions, expression) of returned values
+
+
+_inserts: dict[tuple, _PreparedInsert | None] = {}
+
+
+def insert_row(instance: Model) -> None:
+    """INSERT `instance` as `instance.save(force_insert=True)` does (its fields'
+    pre_save, such as auto_now_add, and their conversions for the database; its
+    primary key read back and set; its state saved), with the SQL compiled once
+    per model: a post inserts four rows, and Django built each INSERT afresh.
+
+    Run through Django's cursor, so the transaction, query counts and debug
+    logging see it. A model with save signals listened to, a parent model, a
+    primary key already set, or a value that is an expression is saved by
+    Django's own save() instead."""
+    model = type(instance)
+    alias = "default"
+    connection = connections[alias]
+    key = (model, alias, connection.vendor)
+    if key not in _inserts:
+        _inserts[key] = _prepare_insert(model, instance, alias)
+    prepared = _inserts[key]
+    if (
+        prepared is None
+        or instance.pk is not None
+        or pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+    ):
+        instance.save(force_insert=True)
+        return
+    instance._prepare_related_fields_for_save(operation_name="save")
+    params = []
+    for field in prepared.fields:
+        value = field.pre_save(instance, True)
+        if hasattr(value, "resolve_expression"):
+            instance.save(force_insert=True)
+            return
+        params.append(field.get_db_prep_save(value, connection=connection))
+    params.extend(prepared.returning_params)
+    with connection.cursor() as cursor:
+        cursor.execute(prepared.sql, params)
+        if prepared.returning:
+            returned = connection.ops.fetch_returned_insert_columns(
+                cursor, prepared.returning_params
+            )
+            row = list(returned)
+            for position, functions, expression in prepared.converters:
+                for function in functions:
+                    row[position] = function(row[position], expression, connection)
+            for value, field in zip(row, prepared.returning, strict=True):
+                setattr(instance, field.attname, value)
+    instance._state.adding = False
+    instance._state.db = alias
+
+
+def _prepare_insert(model, instance: Model, alias: str) -> _PreparedInsert | None:
+    """The INSERT Django's save() writes for a new `model` row (fields as
+    Model._save_table chooses them for a row without a primary key), or None
+    when it cannot be kept (a parent model, a field with its own placeholder)."""
+    meta = model._meta
+    connection = connections[alias]
+    if meta.parents or not connection.features.can_return_columns_from_insert:
+        return None
+    fields = tuple(
+        f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field
+    )
+    if any(getattr(f, "get_placeholder", None) is not None for f in fields):
+        return None
+    query = InsertQuery(model)
+    # Compiled with a row of stand-ins: only the SQL text and its shape are kept.
+    query.insert_values(fields, [model()], raw=True)
+    compiler = query.get_compiler(using=alias)
+    compiler.returning_fields = meta.db_returning_fields
+    [(sql, params)] = compiler.as_sql()
+    returning_params = tuple(compiler.returning_params)
+    if len(params) != len(fields) + len(returning_params):
+        return None
+    returning = tuple(meta.db_returning_fields)
+    columns = [field.get_col(meta.db_table) for field in returning]
+    converters = tuple(
+        (position, tuple(functions), expression)
+        for position, (functions, expression) in compiler.get_converters(columns).items()
+    )
+    return _PreparedInsert(sql, fields, returning, returning_params, converters)
+
+
+@dataclass(frozen=True)
+class _PreparedUpdate:
+    sql: str
+    fields: tuple  # the model fields set, in the SQL's order; the primary key's value last
+
+
+_updates: dict[tuple, _PreparedUpdate | None] = {}
+
+
+def update_row(instance: Model, *, fields: Sequence[str]) -> None:
+    """UPDATE `instance`'s row as `instance.save(update_fields=fields)` does (the
+    fields' pre_save and conversions; DatabaseError if no row has its primary key),
+    with the SQL compiled once per model and fields. A model with save signals
+    listened to, or a value that is an expression, is saved by Django's save()."""
+    model = type(instance)
+    alias = "default"
+    connection = connections[alias]
+    fields = tuple(fields)
+    key = (model, fields, alias, connection.vendor)
+    if key not in _updates:
+        _updates[key] = _prepare_update(model, fields, alias)
+    prepared = _updates[key]
+    if prepared is None or pre_save.has_listeners(model) or post_save.has_listeners(model):
+        instance.save(update_fields=fields)
+        return
+    params = []
+    for field in prepared.fields:
+        value = field.pre_save(instance, False)
+        if hasattr(value, "resolve_expression"):
+            instance.save(update_fields=fields)
+            return
+        params.append(field.get_db_prep_save(value, connection=connection))
+    params.append(model._meta.pk.get_db_prep_value(instance.pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(prepared.sql, params)
+        if cursor.rowcount == 0:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+    instance._state.db = alias
+
+
+def _prepare_update(model, names: tuple, alias: str) -> _PreparedUpdate | None:
+    """The UPDATE Django's save(update_fields=names) writes, or None when its
+    parameters are not one per field and the key (a field with its own placeholder)."""
+    meta = model._meta
+    if meta.parents:
+        return None
+    fields = tuple(meta.get_field(name) for name in names)
+    if any(not f.concrete or f.primary_key or hasattr(f, "get_placeholder") for f in fields):
+        return None
+    query = UpdateQuery(model)
+    # Compiled with stand-ins: only the SQL text and its shape are kept.
+    stand_in = model()
+    query.add_update_fields([(f, None, f.pre_save(stand_in, False)) for f in fields])
+    query.add_filter("pk", _INT_BASE)
+    sql, params = query.get_compiler(using=alias).as_sql()
+    if len(params) != len(fields) + 1 or params[-1] != _INT_BASE:
+        return None
+    return _PreparedUpdate(sql, fields)
+
+
 def forget_prepared() -> None:
     """Drop every kept query (tests that change the database under a process)."""
     _prepared.clear()
+    _inserts.clear()
+    _updates.clear()
 
 
-__all__: Sequence[str] = ("PreparationError", "forget_prepared", "prepared_rows")
+__all__: Sequence[str] = (
+    "PreparationError", "forget_prepared", "insert_row", "prepared_rows", "update_row",
+)  # fmt: skip

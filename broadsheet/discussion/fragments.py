@@ -254,3 +254,43 @@ def render_comments(
     if made and seconds:
         cache.set_many(made, seconds)
     return mark_safe("".join(parts))  # noqa: S308 (the template's own output, escaped there)
+
+
+def draw_comment(comment: Comment, *, article, translation_enabled: bool = False) -> str:
+    """`comment`'s HTML on the page of `article`, in the active language, as
+    render_comments keeps it (the presence and CSRF holes still open), drawn now
+    and not kept: for a comment whose values are not final yet, such as a post
+    drawn before its number is known (discussion/events.py). `finish_drawn`
+    fills the holes; `keep_drawn` keeps it once its values are final."""
+    context = {
+        "article": article,
+        "highlighted": None,
+        "translation_enabled": translation_enabled,
+    }
+    return _render_one(comment, context)
+
+
+def finish_drawn(html: str, comment: Comment, *, csrf_token: str) -> SafeString:
+    """HTML from draw_comment with its holes filled, as render_comments fills them."""
+    presence_hole, csrf_hole = _holes()
+    if presence_hole in html:
+        labels = (escape(gettext("Online")), escape(gettext("Offline")))
+        html = html.replace(presence_hole, _presence_html(comment.author, labels))
+    if csrf_hole in html:
+        html = html.replace(csrf_hole, escape(csrf_token))
+    return mark_safe(html)  # noqa: S308 (the template's own output, escaped there)
+
+
+def keep_drawn(html: str, comment: Comment, *, article, translation_enabled: bool = False) -> None:
+    """Keep HTML from draw_comment, whose comment now has its final values (and the
+    values present_on_page and the controls set for `article`'s page), as
+    render_comments(changed=True) keeps what it draws: for the pages that follow.
+    Call it with the language, time zone and script prefix active that were
+    active when it was drawn."""
+    seconds = settings.BROADSHEET_COMMENT_FRAGMENT_SECONDS
+    if not seconds:
+        return
+    page_values = _page_values(article, highlighted=None, translation_enabled=translation_enabled)
+    values = (page_values, _comment_values(comment))
+    _remember(values, html)
+    cache.set(_digest(values), html, seconds)

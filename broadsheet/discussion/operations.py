@@ -44,8 +44,10 @@ from broadsheet.notifications.operations import (
     queue_comment_for_notifications,
     withdraw_notifications_about,
 )
+from broadsheet.prepared import insert_row, prepared_rows, update_row
 from broadsheet.readers.models import Reader
 from broadsheet.search.operations import (
+    comment_words,
     index_comment,
     index_new_comment,
     index_new_comments,
@@ -252,8 +254,31 @@ def _post_new_comment(
         check_may_reply_to(parent=parent, article=article, reader=author)
     judged = judge_comment_text(article=page, author=author, body=body, quote=quote)
     anchored = judged.anchored
+    # The comment as it will be stored, but for what only the discussion's lock
+    # decides (its number, and so its thread and path; its time; whether it is
+    # held). Its live event's HTML is drawn now, with a stand-in number, so that
+    # the write lock is not held while a template renders (docs/posting.md, round 4).
+    comment = Comment(
+        article=article,
+        number=events.NUMBER_HOLE,
+        author=author,
+        body_markdown=judged.body,
+        body_html=judged.body_html,
+        created_at=history.posted_at if history else timezone.now(),
+        submission_key=submission_key,
+        language=language,
+    )
+    place_in_thread(comment, parent)
+    if anchored is not None:
+        comment.quote_anchor = anchored.anchor
+        comment.quote_text = anchored.text
+        comment.quote_revision = page.revision
+        comment.quote_language = page.language if page.pk != article.pk else ""
+    # A comment a rule holds is never news: nothing to draw.
+    drawn = events.draw_comment_posted(comment) if judged.hold is None else None
+    words = comment_words(body_html=judged.body_html, article=article)
     with transaction.atomic():
-        discussion = Discussion.objects.select_for_update().get(article=article)
+        discussion = _lock_discussion(article_id=article.pk)
         if discussion.effective_mode == Discussion.Mode.CLOSED:
             raise CommentRejected(_("The discussion of this article is closed."), "closed")
         too_fast = check_rate(author=author, discussion=discussion) if history is None else ""
@@ -261,35 +286,22 @@ def _post_new_comment(
             raise CommentRejected(too_fast, "too_fast")
         held_because = judged.hold or _hold_reason(discussion, author)
         discussion.last_number += 1
-        number = discussion.last_number
         update_fields = ["last_number"]
         if not held_because:
             update_fields += count_as_visible(
                 discussion, quote_anchor=anchored.anchor if anchored else "", delta=+1
             )
-        discussion.save(update_fields=update_fields)
-        comment = Comment(
-            article=article,
-            number=number,
-            author=author,
-            body_markdown=judged.body,
-            body_html=judged.body_html,
-            created_at=history.posted_at if history else timezone.now(),
-            submission_key=submission_key,
-            language=language,
-        )
+        update_row(discussion, fields=update_fields)
+        comment.number = discussion.last_number
         place_in_thread(comment, parent)
+        if history is None:
+            comment.created_at = timezone.now()
         if held_because:
             comment.status = Comment.Status.PENDING
             comment.moderation_reason = held_because.code
             comment.moderation_params = held_because.params
-        if anchored is not None:
-            comment.quote_anchor = anchored.anchor
-            comment.quote_text = anchored.text
-            comment.quote_revision = page.revision
-            comment.quote_language = page.language if page.pk != article.pk else ""
-        comment.save(force_insert=True)
-        index_new_comment(comment=comment)
+        insert_row(comment)
+        index_new_comment(comment=comment, words=words)
         if parent is not None:
             Comment.objects.filter(article=article, number=comment.thread).update(
                 reply_count=F("reply_count") + 1
@@ -297,7 +309,8 @@ def _post_new_comment(
         comment.article, comment.author = article, author
         if not held_because:
             # A held comment is news only to its author; pages learn of it on approval.
-            record_event(article_id=article.pk, event=events.comment_posted(comment))
+            event = drawn.event(comment) if drawn else events.comment_posted(comment)
+            record_event(article_id=article.pk, event=event)
             if history is None and settings.BROADSHEET_NOTIFICATIONS:
                 # A row in this transaction: whoever it concerns is told by
                 # the worker, never while the poster waits.
@@ -306,6 +319,25 @@ def _post_new_comment(
                 comment_changed(event="comment.posted", comment=comment, actor=author)
         _update_breaking_news(discussion)
     return comment
+
+
+def _locked_discussion_query(*, article_id: int):
+    return (
+        Discussion.objects.select_for_update()
+        .filter(article_id=article_id)
+        .values_list(*(field.attname for field in Discussion._meta.concrete_fields))
+    )
+
+
+def _lock_discussion(*, article_id: int) -> Discussion:
+    """The article's discussion row, locked until the transaction ends (FOR UPDATE on
+    PostgreSQL; on SQLite the transaction's BEGIN IMMEDIATE holds the write lock).
+    Read by a prepared query: it is the first statement of every post."""
+    rows = prepared_rows(_locked_discussion_query, values={"article_id": article_id})
+    if not rows:
+        raise Discussion.DoesNotExist("Discussion matching query does not exist.")
+    names = [field.attname for field in Discussion._meta.concrete_fields]
+    return Discussion.from_db("default", names, rows[0])
 
 
 def count_as_visible(discussion: Discussion, *, quote_anchor: str, delta: int) -> list[str]:
@@ -372,12 +404,9 @@ def _update_breaking_news(discussion: Discussion) -> None:
     Runs inside the posting transaction, with the discussion row locked, so two
     posts cannot both switch it.
     """
-    last_minute = Comment.objects.filter(
-        article_id=discussion.article_id, created_at__gte=timezone.now() - timedelta(minutes=1)
-    )
     if not discussion.in_breaking_news_mode:
         threshold = settings.BROADSHEET_BREAKING_NEWS_PER_MINUTE
-        if threshold and last_minute[:threshold].count() >= threshold:
+        if threshold and _count_last_minute(discussion, up_to=threshold) >= threshold:
             _switch_breaking_news(
                 discussion,
                 since=timezone.now(),
@@ -385,10 +414,31 @@ def _update_breaking_news(discussion: Discussion) -> None:
             )
     else:
         calm = settings.BROADSHEET_BREAKING_NEWS_CALM_PER_MINUTE
-        if last_minute[: calm + 1].count() <= calm:
+        if _count_last_minute(discussion, up_to=calm + 1) <= calm:
             _switch_breaking_news(
                 discussion, since=None, reason=f"at most {calm} comments in a minute"
             )
+
+
+def _last_minute_query(*, limit: int, article_id: int, since: datetime):
+    recent = Comment.objects.filter(article_id=article_id, created_at__gte=since)
+    return recent.values_list("pk")[:limit]
+
+
+def _count_last_minute(discussion: Discussion, *, up_to: int) -> int:
+    """How many comments (of any state) the article got in the last minute, counted
+    up to `up_to`. Asked on every post, so a prepared query (broadsheet.prepared):
+    Django built the count's query afresh each time, which cost more than SQLite's
+    answer from the (article, created_at) index."""
+    rows = prepared_rows(
+        _last_minute_query,
+        shape={"limit": up_to},
+        values={
+            "article_id": discussion.article_id,
+            "since": timezone.now() - timedelta(minutes=1),
+        },
+    )
+    return len(rows)
 
 
 def _switch_breaking_news(discussion: Discussion, *, since, reason: str) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from broadsheet.live.events import Event, presence_changed
 from broadsheet.live.hub import PAGE_CHANGED, READER_CHANGED, LiveMessage, hub
 from broadsheet.live.models import LiveEvent
-from broadsheet.prepared import prepared_rows
+from broadsheet.prepared import insert_row, prepared_rows
 
 RETENTION = timedelta(days=1)
 PRUNE_EVERY = 500
@@ -26,9 +26,8 @@ EVENTS_WITH_TEXT = ("comment.posted", "comment.edited")
 
 def record_event(*, article_id: int, event: Event) -> LiveEvent:
     number = event.get("number") if event["type"].startswith("comment.") else None
-    stored = LiveEvent.objects.create(
-        article_id=article_id, type=event["type"], data=event, comment_number=number
-    )
+    stored = LiveEvent(article_id=article_id, type=event["type"], data=event, comment_number=number)
+    insert_row(stored)
     message = LiveMessage(event=event, article=article_id, id=stored.pk)
     transaction.on_commit(lambda: hub.publish(message))
     if stored.pk % PRUNE_EVERY == 0:

@@ -31,6 +31,7 @@ from broadsheet.notifications.models import (
     QueuedComment,
 )
 from broadsheet.notifications.queries import STILL_VISIBLE, count_unread_for, default_settings
+from broadsheet.prepared import insert_row
 from broadsheet.readers.models import Reader
 
 # --- the reader's choices ------------------------------------------------------------
@@ -193,7 +194,7 @@ def _announce(made: list[Notification]) -> None:
 def queue_comment_for_notifications(*, comment: Comment) -> None:
     """Called in the transaction that publishes `comment` (a post, an approval):
     whoever it concerns is told by the worker, in a batch, after it commits."""
-    QueuedComment.objects.create(comment=comment)
+    insert_row(QueuedComment(comment=comment))
 
 
 def notify_about_queued_comments(

@@ -12,24 +12,55 @@ from dataclasses import dataclass
 from django.apps import apps as installed_apps
 from django.db import transaction
 
+from broadsheet.prepared import insert_row
 from broadsheet.search import text
 from broadsheet.search.backends import current_backend
 from broadsheet.search.models import SearchEntry
 
 
-def _comment_fields(comment, article, backend, plain: str | None = None) -> dict:
-    plain = text.plain_text(comment.body_html) if plain is None else plain
+@dataclass(frozen=True)
+class CommentWords:
+    """What a comment's search entry holds of its words (comment_words)."""
+
+    language: str
+    text: str
+    terms: str
+
+
+def comment_words(*, body_html: str, article) -> CommentWords:
+    """The search entry's words of a comment with this HTML under `article`: its
+    plain text, the language of its letters and the terms the backend stores.
+    Pure work on the text, so a post does it before its write transaction
+    (docs/posting.md, round 4); index_new_comment stores it."""
+    plain = text.plain_text(body_html)
+    return CommentWords(
+        language=text.language_of(plain, article.language),
+        text=plain,
+        terms=current_backend().terms_to_store(plain),
+    )
+
+
+def _comment_fields(
+    comment, article, backend, plain: str | None = None, words: CommentWords | None = None
+) -> dict:
+    if words is None:
+        plain = text.plain_text(comment.body_html) if plain is None else plain
+        words = CommentWords(
+            language=text.language_of(plain, article.language),
+            text=plain,
+            terms=backend.terms_to_store(plain),
+        )
     return {
         "kind": SearchEntry.Kind.COMMENT,
         "article_id": article.pk,
         "number": comment.number,
         "status": comment.status,
         "author_id": comment.author_id,
-        "language": text.language_of(plain, article.language),
+        "language": words.language,
         "created_at": comment.created_at,
         "title": "",
-        "text": plain,
-        "terms": backend.terms_to_store(plain),
+        "text": words.text,
+        "terms": words.terms,
     }
 
 
@@ -43,12 +74,13 @@ def index_comment(*, comment) -> None:
     SearchEntry.objects.update_or_create(comment_id=comment.pk, defaults=fields)
 
 
-def index_new_comment(*, comment) -> None:
+def index_new_comment(*, comment, words: CommentWords | None = None) -> None:
     """Index a comment just posted, in its transaction: one INSERT (posting is a hot
-    path; update_or_create would first look for a row that cannot be there)."""
-    SearchEntry.objects.create(
-        comment_id=comment.pk, **_comment_fields(comment, comment.article, current_backend())
-    )
+    path; update_or_create would first look for a row that cannot be there).
+    `words`, from comment_words with the comment's HTML, saves working them out
+    here, under the transaction's locks."""
+    fields = _comment_fields(comment, comment.article, current_backend(), words=words)
+    insert_row(SearchEntry(comment_id=comment.pk, **fields))
 
 
 def reassign_search_author(*, from_author, to_author) -> None:
