@@ -188,14 +188,15 @@ BROADSHEET_REDIS_URL = env_str("BROADSHEET_REDIS_URL", "")
 # across processes.
 RATELIMIT_USE_CACHE = "ratelimit"
 if BROADSHEET_REDIS_URL:
+    # Django's Redis cache, keeping one client object per pool (core/redis_cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "broadsheet.core.redis_cache.RedisCache",
             "LOCATION": BROADSHEET_REDIS_URL,
             "KEY_PREFIX": "broadsheet",
         },
         "ratelimit": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "broadsheet.core.redis_cache.RedisCache",
             # Another Redis database (or server) keeps the counters out of the
             # page cache's eviction (docs/deploy.md).
             "LOCATION": env_str("BROADSHEET_RATELIMIT_REDIS_URL", BROADSHEET_REDIS_URL),
