@@ -257,7 +257,10 @@ def render_comments(
         # while it holds the discussion's row lock, and this store is a round trip
         # to Redis that the lock need not wait for (docs/posting.md, round 6). A
         # cache that fails to store costs a later render, never the write.
-        transaction.on_commit(lambda: _keep(made, seconds), robust=True)
+        if transaction.get_connection().in_atomic_block:
+            transaction.on_commit(lambda: _keep(made, seconds), robust=True)
+        else:
+            _keep(made, seconds)  # a page: no transaction to wait for
     return mark_safe("".join(parts))  # noqa: S308 (the template's own output, escaped there)
 
 
