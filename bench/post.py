@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,8 @@ class PostRow:
     writers: int
     result: LoadResult
     cpu_ms_per_post: float | None  # None for a peer whose processes are not measured
+    # PostgreSQL's and Redis's own CPU a post, when they run for this row.
+    database_cpu_ms_per_post: float | None = None
 
 
 def fresh_site(name: str, **settings: str) -> Path:
@@ -83,30 +86,42 @@ def measure_posts(
     seconds: float,
     writers: tuple[int, ...] = WRITERS,
     profile: Path | None = None,
+    database_pids: Callable[[], list[int]] | None = None,
 ) -> list[PostRow]:
     """Rows for `server` (started): a warm-up, then `runs` runs at each writer count,
-    the median, and the server's CPU per post over all the runs."""
+    the median, and the server's CPU per post over all the runs (and the database
+    servers' own, when `database_pids` names their processes)."""
     request = server.post_request(article_path(SITE.parts[0].prefix))
     port = server.port
     rows = []
     for connections in writers:
         run_request(server.base_url, request, connections=connections, seconds=1)
         harness.wait_idle(server.pids(), port=port, window=0.25)
-        results, cpu, posts = [], 0.0, 0
+        results, cpu, database_cpu, posts = [], 0.0, 0.0, 0
         for index in range(runs):
             spies = []
             if profile is not None and connections == writers[0] and index == 0:
                 spies = start_profiles(server.worker_pids(), profile, name, seconds)
             before = harness.cpu_seconds(server.pids())
+            database_before = harness.cpu_seconds(database_pids()) if database_pids else 0.0
             result = run_request(server.base_url, request, connections=connections, seconds=seconds)
             harness.wait_idle(server.pids(), port=port, window=0.25)
             cpu += harness.cpu_seconds(server.pids()) - before
+            if database_pids:
+                database_cpu += harness.cpu_seconds(database_pids()) - database_before
             posts += result.requests
             results.append(result)
             finish_profiles(spies, profile, name)
-        row = PostRow(name, connections, median_of(results), 1000 * cpu / max(posts, 1))
+        row = PostRow(
+            name, connections, median_of(results), 1000 * cpu / max(posts, 1),
+            1000 * database_cpu / max(posts, 1) if database_pids else None,
+        )  # fmt: skip
+        databases_part = (
+            f" (PostgreSQL + Redis: {row.database_cpu_ms_per_post:.2f} ms more)"
+            if database_pids else ""
+        )  # fmt: skip
         print(f"  {name}, {connections} writers: {row.result.rps:,.0f} posts/s, "
-              f"{row.cpu_ms_per_post:.2f} ms CPU a post", flush=True)  # fmt: skip
+              f"{row.cpu_ms_per_post:.2f} ms CPU a post{databases_part}", flush=True)  # fmt: skip
         rows.append(row)
     return rows
 
@@ -211,8 +226,11 @@ def run_postgres(options) -> list[PostRow]:
     if missing:
         print(f"  PostgreSQL + Redis skipped, missing: {missing}", flush=True)
         return []
-    with databases.throwaway_postgres_and_redis(ROOT / "pg-post") as (database, redis):
-        settings = {"BROADSHEET_DATABASE_URL": database, "BROADSHEET_REDIS_URL": redis}
+    with databases.throwaway_servers(ROOT / "pg-post") as servers:
+        settings = {
+            "BROADSHEET_DATABASE_URL": servers.database_url,
+            "BROADSHEET_REDIS_URL": servers.redis_url,
+        }
         data_dir = fresh_site("post-postgres", **settings)
         server = BroadsheetServer(data_dir, harness.free_port(), workers=2, env=settings)
         server.start()
@@ -220,6 +238,7 @@ def run_postgres(options) -> list[PostRow]:
             return measure_posts(
                 server, POSTGRES, runs=options.runs, seconds=options.seconds,
                 writers=tuple(options.writers), profile=options.profile,
+                database_pids=lambda: [*servers.postgres_pids(), servers.redis_pid],
             )  # fmt: skip
         finally:
             server.stop()
@@ -254,18 +273,21 @@ def run_isso(options) -> list[PostRow]:
 def table(rows: list[PostRow]) -> str:
     isso = {row.writers: row.result.rps for row in rows if row.server.startswith("Isso")}
     lines = [
-        "| writers | server | posts/s | p50 ms | p99 ms | errors | CPU ms a post | x Isso |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| writers | server | posts/s | p50 ms | p99 ms | errors | CPU ms a post "
+        "| database CPU ms a post | x Isso |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in sorted(rows, key=lambda row: row.writers):
         result = row.result
         ratio = f"{result.rps / isso[row.writers]:.2f}x" if isso.get(row.writers) else ""
         cpu = f"{row.cpu_ms_per_post:.2f}" if row.cpu_ms_per_post is not None else ""
+        database = row.database_cpu_ms_per_post
+        database_cpu = f"{database:.2f}" if database is not None else ""
         if row.server.startswith("Isso"):
             ratio = ""
         lines.append(
             f"| {row.writers} | {row.server} | {result.rps:,.0f} | {result.p50_ms:.1f} "
-            f"| {result.p99_ms:.1f} | {result.errors} | {cpu} | {ratio} |"
+            f"| {result.p99_ms:.1f} | {result.errors} | {cpu} | {database_cpu} | {ratio} |"
         )
     return "\n".join(lines)
 

@@ -28,21 +28,36 @@ the request around the operation; the request-around row measures it in one run.
 `--profile FILE` writes cProfile's top functions of one row (`--profile-row K`; for the
 ASGI row both the event loop's thread and the sync thread) and the raw statistics to
 FILE.pstats; with BENCH_CALLEES=NAME set, also what the functions matching NAME called.
+`--postgres` runs the same rows on a throwaway PostgreSQL + Redis (bench/databases.py,
+durable defaults: fsync and synchronous_commit on; the production settings: the
+connection pool, the Redis cache and cached_db sessions). Each row then also gives
+its wall time a post (CPU plus waiting for the two servers), the statements
+PostgreSQL ran a post (counted in its log: log_statement=all, so BEGIN, COMMIT and
+the pool's checks count too), the Redis commands a post (INFO commandstats), the
+CPU the two servers used a post (/proc), and, for rows that post, how long the
+discussion's row lock was held (from its SELECT ... FOR UPDATE to the end of the
+COMMIT). `--statements FILE` writes the statements and commands of one post of each
+row, to read what they are.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import cProfile
 import io
 import os
 import pstats
+import re
 import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlencode
+
+from bench import databases, harness
 
 
 def setup(data_dir: str) -> None:
@@ -68,10 +83,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", type=int, action="append", help="run only this row (repeat for more)"
     )
+    parser.add_argument(
+        "--postgres", action="store_true",
+        help="on a throwaway PostgreSQL + Redis, with round trips and the servers' CPU",
+    )  # fmt: skip
+    parser.add_argument("--statements", help="with --postgres: one post's statements, per row")
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-post-steps-") as data_dir:
-        setup(data_dir)
-        return measure(options)
+        if not options.postgres:
+            setup(data_dir)
+            return measure(options, None)
+        if missing := databases.available():
+            print(f"--postgres needs {missing}", file=sys.stderr)
+            return 2
+        # Not in the temporary folder: PostgreSQL runs as its own user, which must reach it.
+        workdir = Path(__file__).resolve().parent.parent / "var" / "bench" / "pg-post-steps"
+        with databases.throwaway_servers(workdir, log_statements=True) as servers:
+            os.environ["BROADSHEET_DATABASE_URL"] = servers.database_url
+            os.environ["BROADSHEET_REDIS_URL"] = servers.redis_url
+            setup(data_dir)
+            return measure(options, ServerCounters(servers))
 
 
 class LockHold:
@@ -120,7 +151,72 @@ class LockHold:
         self.transactions = 0
 
 
-def measure(options) -> int:
+_STATEMENT = re.compile(r" LOG:  (?:statement|execute [^:]*): ?(.*)")
+
+
+class ServerCounters:
+    """What PostgreSQL and Redis did between two readings: statements run (from
+    PostgreSQL's log), Redis commands (INFO commandstats), their CPU (/proc)."""
+
+    def __init__(self, servers: databases.Servers) -> None:
+        import redis
+
+        self.servers = servers
+        self.redis = redis.Redis.from_url(servers.redis_url)
+        self.lock_holds: list[float] = []
+
+    def _commands(self) -> collections.Counter:
+        stats = self.redis.info("commandstats")
+        return collections.Counter(
+            {name.removeprefix("cmdstat_"): row["calls"] for name, row in stats.items()}
+        )
+
+    def _cpu(self) -> float:
+        return harness.cpu_seconds([*self.servers.postgres_pids(), self.servers.redis_pid])
+
+    def start(self) -> None:
+        time.sleep(0.2)  # PostgreSQL writes its log a moment after the statement
+        self._log_at = self.servers.postgres_log.stat().st_size
+        self._commands_at = self._commands()
+        self._cpu_at = self._cpu()
+        self.lock_holds.clear()
+
+    def stop(self) -> tuple[list[str], collections.Counter, float]:
+        cpu = self._cpu() - self._cpu_at
+        commands = self._commands() - self._commands_at
+        commands["info"] -= 1  # the reading itself
+        time.sleep(0.2)
+        with self.servers.postgres_log.open("rb") as log:
+            log.seek(self._log_at)
+            text = log.read().decode("utf-8", "replace")
+        statements = [m.group(1) for m in map(_STATEMENT.search, text.splitlines()) if m]
+        return statements, +commands, cpu
+
+
+def watch_lock_holds(holds: list[float]) -> None:
+    """Note, for every transaction that locks a row with SELECT ... FOR UPDATE, the
+    wall time from that statement until its COMMIT has returned."""
+    from django.db.backends.signals import connection_created
+
+    def wrapper(execute, sql, params, many, context):
+        connection = context["connection"]
+        if connection.in_atomic_block and " FOR UPDATE" in sql:
+            locked_at = time.perf_counter()
+            connection.on_commit(lambda: holds.append(time.perf_counter() - locked_at))
+        return execute(sql, params, many, context)
+
+    def install(sender, connection, **kwargs):
+        if wrapper not in connection.execute_wrappers:
+            connection.execute_wrappers.append(wrapper)
+
+    connection_created.connect(install, weak=False)
+    from django.db import connections
+
+    for connection in connections.all():
+        install(None, connection)
+
+
+def measure(options, counters: ServerCounters | None) -> int:
     from django.conf import settings
     from django.test import Client
 
@@ -255,7 +351,11 @@ def measure(options) -> int:
 
     hold = LockHold()
     hold.install()
+    if counters is not None:
+        watch_lock_holds(counters.lock_holds)
     rows = []
+    extra = []
+    one_post = []
     for index, (name, step) in enumerate(
         (
             ("whole request (ASGI application, in process)", post_asgi),
@@ -273,6 +373,11 @@ def measure(options) -> int:
         for i in range(20):  # warm-up: imports, template loading, caches
             step(-i)
         time_inside[0] = 0.0
+        if counters is not None and options.statements:
+            counters.start()
+            step(-100)
+            statements, commands, _cpu = counters.stop()
+            one_post.append((name, statements, commands))
         profiled = options.profile and index == options.profile_row
         profiler = cProfile.Profile() if profiled else None
         # The ASGI row runs Django's synchronous part on asgiref's one sync thread:
@@ -283,7 +388,9 @@ def measure(options) -> int:
         if thread_profiler:
             loop.run_until_complete(sync_to_async(thread_profiler.enable)())
         hold.reset()
-        started = time.process_time()
+        if counters is not None:
+            counters.start()
+        started, wall = time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
         for i in range(n):
@@ -291,9 +398,17 @@ def measure(options) -> int:
         if profiler:
             profiler.disable()
         elapsed = time.process_time() - started - time_inside[0]
+        wall = time.perf_counter() - wall  # the request-around row: post_comment included
         if thread_profiler:
             loop.run_until_complete(sync_to_async(thread_profiler.disable)())
         rows.append((name, 1000 * elapsed / n, 1000 * hold.wall / n, 1000 * hold.cpu / n))
+        if counters is not None:
+            holds = sorted(counters.lock_holds)
+            statements, commands, cpu = counters.stop()
+            extra.append(
+                (1000 * wall / n, len(statements) / n, commands.total() / n, 1000 * cpu / n,
+                 1000 * holds[len(holds) // 2] if holds else None)
+            )  # fmt: skip
         if profiler:
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)
@@ -306,13 +421,32 @@ def measure(options) -> int:
                 stats.sort_stats("cumulative").print_callees(os.environ["BENCH_CALLEES"])
             with open(options.profile, "w") as file:
                 file.write(out.getvalue())
-    print(f"CPU per post, {n} posts a row, one process, SQLite (synchronous=FULL)")
-    print()
     unit = rows[-1][1]
-    print("| step | CPU ms a post | x reference | write lock held: wall ms | of it CPU ms |")
-    print("|---|---:|---:|---:|---:|")
-    for name, ms, held_wall, held_cpu in rows:
-        print(f"| {name} | {ms:.2f} | {ms / unit:.2f} | {held_wall:.2f} | {held_cpu:.2f} |")
+    if counters is None:
+        print(f"CPU per post, {n} posts a row, one process, SQLite (synchronous=FULL)")
+        print()
+        print("| step | CPU ms a post | x reference | write lock held: wall ms | of it CPU ms |")
+        print("|---|---:|---:|---:|---:|")
+        for name, ms, held_wall, held_cpu in rows:
+            print(f"| {name} | {ms:.2f} | {ms / unit:.2f} | {held_wall:.2f} | {held_cpu:.2f} |")
+        return 0
+    print(f"Per post, {n} posts a row, one process, PostgreSQL + Redis (synchronous_commit on)")
+    print()
+    print("| step | CPU ms | x reference | wall ms | PostgreSQL statements | Redis commands "
+          "| servers' CPU ms | row lock held ms (median) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for (name, ms, _held_wall, _held_cpu), (wall, statements, commands, cpu, hold) in zip(
+        rows, extra, strict=True
+    ):
+        held = f"{hold:.2f}" if hold is not None else "-"
+        print(f"| {name} | {ms:.2f} | {ms / unit:.2f} | {wall:.2f} | {statements:.1f} "
+              f"| {commands:.1f} | {cpu:.2f} | {held} |")  # fmt: skip
+    if options.statements:
+        with open(options.statements, "w") as file:
+            for name, statements, commands in one_post:
+                file.write(f"## {name}\n\nPostgreSQL, {len(statements)} statements:\n\n")
+                file.writelines(f"    {statement[:160]}\n" for statement in statements)
+                file.write(f"\nRedis, {commands.total()} commands: {dict(commands)}\n\n")
     return 0
 
 

@@ -137,6 +137,11 @@ BROADSHEET_SQLITE_WRITE_QUEUE = env_bool("BROADSHEET_SQLITE_WRITE_QUEUE", True)
 # the pool off (e.g. behind PgBouncer).
 BROADSHEET_DATABASE_POOL_MIN = env_int("BROADSHEET_DATABASE_POOL_MIN", 2)
 BROADSHEET_DATABASE_POOL_MAX = env_int("BROADSHEET_DATABASE_POOL_MAX", 10)
+# A pooled connection idle for longer than this is checked (an empty query) before
+# it is lent; one given back sooner by a request that had no database error is
+# lent as it is, saving a round trip per request (core/postgresql, ADR 0030).
+# 0 checks every connection lent.
+BROADSHEET_DATABASE_CHECK_IDLE_SECONDS = env_float("BROADSHEET_DATABASE_CHECK_IDLE_SECONDS", 1.0)
 
 # SQLite connections are kept open between requests: each process runs its
 # synchronous code in one thread (serving/asgi_handler.py), so the connection is
@@ -155,6 +160,10 @@ if BROADSHEET_DATABASE_URL:
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
         DATABASES["default"]["CONN_MAX_AGE"] = SQLITE_CONN_MAX_AGE
     elif "postgresql" in DATABASES["default"]["ENGINE"] and BROADSHEET_DATABASE_POOL_MAX:
+        # Django's backend, checking a pooled connection only when it has sat idle
+        # (core/postgresql): the pool itself checks none.
+        DATABASES["default"]["ENGINE"] = "broadsheet.core.postgresql"
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(BROADSHEET_DATABASE_POOL_MIN, BROADSHEET_DATABASE_POOL_MAX),
             "max_size": BROADSHEET_DATABASE_POOL_MAX,
@@ -188,14 +197,15 @@ BROADSHEET_REDIS_URL = env_str("BROADSHEET_REDIS_URL", "")
 # across processes.
 RATELIMIT_USE_CACHE = "ratelimit"
 if BROADSHEET_REDIS_URL:
+    # Django's Redis cache, keeping one client object per pool (core/redis_cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "broadsheet.core.redis_cache.RedisCache",
             "LOCATION": BROADSHEET_REDIS_URL,
             "KEY_PREFIX": "broadsheet",
         },
         "ratelimit": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "broadsheet.core.redis_cache.RedisCache",
             # Another Redis database (or server) keeps the counters out of the
             # page cache's eviction (docs/deploy.md).
             "LOCATION": env_str("BROADSHEET_RATELIMIT_REDIS_URL", BROADSHEET_REDIS_URL),

@@ -30,6 +30,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.template.loader import get_template
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
@@ -252,7 +253,14 @@ def render_comments(
             html = html.replace(csrf_hole, token)
         parts.append(html)
     if made and seconds:
-        cache.set_many(made, seconds)
+        # Kept once the caller's transaction commits: a post renders its comment
+        # while it holds the discussion's row lock, and this store is a round trip
+        # to Redis that the lock need not wait for (docs/posting.md, round 6). A
+        # cache that fails to store costs a later render, never the write.
+        if transaction.get_connection().in_atomic_block:
+            transaction.on_commit(lambda: _keep(made, seconds), robust=True)
+        else:
+            _keep(made, seconds)  # a page: no transaction to wait for
     return mark_safe("".join(parts))  # noqa: S308 (the template's own output, escaped there)
 
 
@@ -294,3 +302,12 @@ def keep_drawn(html: str, comment: Comment, *, article, translation_enabled: boo
     values = (page_values, _comment_values(comment))
     _remember(values, html)
     cache.set(_digest(values), html, seconds)
+
+
+def _keep(made: dict[str, str], seconds: int) -> None:
+    if len(made) == 1:
+        # One SET with its expiry; set_many is MULTI, MSET, EXPIRE and EXEC.
+        [(key, html)] = made.items()
+        cache.set(key, html, seconds)
+    else:
+        cache.set_many(made, seconds)
