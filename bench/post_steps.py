@@ -119,6 +119,8 @@ class LockHold:
         from django.db import connections
 
         wrapper = type(connections["default"])
+        if not hasattr(wrapper, "_start_transaction_under_autocommit"):
+            return  # not SQLite: --postgres times the row lock instead (watch_lock_holds)
         begin, commit, rollback = (
             wrapper._start_transaction_under_autocommit, wrapper._commit, wrapper._rollback
         )  # fmt: skip
