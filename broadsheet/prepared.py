@@ -183,6 +183,18 @@ def _fill(param: Any, values: dict, connection) -> Any:
     return _as_parameter(value, connection)
 
 
+def _values_to_store(instance: Model, fields, *, adding: bool, connection) -> list | None:
+    """Each field's value as save() sends it (its pre_save, then its conversion for
+    the database), in order; None when one is an expression, which only save() writes."""
+    params = []
+    for field in fields:
+        value = field.pre_save(instance, adding)
+        if hasattr(value, "resolve_expression"):
+            return None
+        params.append(field.get_db_prep_save(value, connection=connection))
+    return params
+
+
 @dataclass(frozen=True)
 class _PreparedInsert:
     sql: str
@@ -221,13 +233,10 @@ def insert_row(instance: Model) -> None:
         instance.save(force_insert=True)
         return
     instance._prepare_related_fields_for_save(operation_name="save")
-    params = []
-    for field in prepared.fields:
-        value = field.pre_save(instance, True)
-        if hasattr(value, "resolve_expression"):
-            instance.save(force_insert=True)
-            return
-        params.append(field.get_db_prep_save(value, connection=connection))
+    params = _values_to_store(instance, prepared.fields, adding=True, connection=connection)
+    if params is None:
+        instance.save(force_insert=True)
+        return
     params.extend(prepared.returning_params)
     with connection.cursor() as cursor:
         cursor.execute(prepared.sql, params)
@@ -301,13 +310,10 @@ def update_row(instance: Model, *, fields: Sequence[str]) -> None:
     if prepared is None or pre_save.has_listeners(model) or post_save.has_listeners(model):
         instance.save(update_fields=fields)
         return
-    params = []
-    for field in prepared.fields:
-        value = field.pre_save(instance, False)
-        if hasattr(value, "resolve_expression"):
-            instance.save(update_fields=fields)
-            return
-        params.append(field.get_db_prep_save(value, connection=connection))
+    params = _values_to_store(instance, prepared.fields, adding=False, connection=connection)
+    if params is None:
+        instance.save(update_fields=fields)
+        return
     params.append(model._meta.pk.get_db_prep_value(instance.pk, connection))
     with connection.cursor() as cursor:
         cursor.execute(prepared.sql, params)

@@ -166,11 +166,7 @@ class DrawnPost:
         """The comment.posted event of `comment`, the drafted comment now numbered,
         placed and timed; its HTML is kept for the pages that follow after the
         commit, as comment_posted keeps it."""
-        new_time = self._new_time(comment) if comment.created_at != self._draft_time else None
-        if new_time is not None:
-            times = [new_time] * len(self._pages)
-        else:
-            times = [self._time_element(comment, drawn.page) for drawn in self._pages]
+        times = self._times(comment)
         filled = [
             self._fill(drawn.html, comment, time)
             for drawn, time in zip(self._pages, times, strict=True)
@@ -186,11 +182,16 @@ class DrawnPost:
         transaction.on_commit(lambda: self._keep(comment, times), robust=True)
         return {"type": "comment.posted", **_placement(comment), **fields}
 
-    def _time_element(self, comment: Comment, page) -> str | None:
-        """The time element to put in, None when the drawn one is right."""
+    def _times(self, comment: Comment) -> list:
+        """For each page, what its time element needs: None when the drawn one is
+        right, (drawn, stored) `datetime` attributes when only they differ, or else
+        the whole element written again."""
         if comment.created_at == self._draft_time:
-            return None
-        return _time_element(comment.created_at, page.language)
+            return [None] * len(self._pages)
+        attributes = self._new_time(comment)
+        if attributes is not None:
+            return [attributes] * len(self._pages)
+        return [_time_element(comment.created_at, drawn.page.language) for drawn in self._pages]
 
     def _new_time(self, comment: Comment) -> tuple[str, str] | None:
         """(the drawn `datetime` attribute, the stored time's), when every page's

@@ -301,7 +301,7 @@ def keep_drawn(html: str, comment: Comment, *, article, translation_enabled: boo
     page_values = _page_values(article, highlighted=None, translation_enabled=translation_enabled)
     values = (page_values, _comment_values(comment))
     _remember(values, html)
-    cache.set(_digest(values), html, seconds)
+    _keep({_digest(values): html}, seconds)
 
 
 def _keep(made: dict[str, str], seconds: int) -> None:

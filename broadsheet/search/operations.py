@@ -32,11 +32,14 @@ def comment_words(*, body_html: str, article) -> CommentWords:
     plain text, the language of its letters and the terms the backend stores.
     Pure work on the text, so a post does it before its write transaction
     (docs/posting.md, round 4); index_new_comment stores it."""
-    plain = text.plain_text(body_html)
+    return _words(text.plain_text(body_html), article, current_backend())
+
+
+def _words(plain: str, article, backend) -> CommentWords:
     return CommentWords(
         language=text.language_of(plain, article.language),
         text=plain,
-        terms=current_backend().terms_to_store(plain),
+        terms=backend.terms_to_store(plain),
     )
 
 
@@ -45,11 +48,7 @@ def _comment_fields(
 ) -> dict:
     if words is None:
         plain = text.plain_text(comment.body_html) if plain is None else plain
-        words = CommentWords(
-            language=text.language_of(plain, article.language),
-            text=plain,
-            terms=backend.terms_to_store(plain),
-        )
+        words = _words(plain, article, backend)
     return {
         "kind": SearchEntry.Kind.COMMENT,
         "article_id": article.pk,
