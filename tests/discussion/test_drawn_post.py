@@ -131,11 +131,21 @@ def test_the_time_shown_is_the_time_stored(article, kestrel):
     assert f'datetime="{timezone.localtime(comment.created_at).isoformat()}"' in event["html"]
 
 
-def test_a_held_comment_draws_nothing_public(article, kestrel, settings):
+def test_a_held_comment_draws_nothing_public(
+    article, kestrel, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    # Held by the discussion under the lock, so its HTML was drawn before it: that
+    # drawing must reach no event, no process memory and no shared cache.
     settings.BROADSHEET_PREMODERATE_FIRST_COMMENTS = 1
-    comment = post_comment(article=article, author=kestrel, body="Held, 1.")
+    fragments.forget_kept_html()
+    stored = []
+    monkeypatch.setattr(fragments, "_keep", lambda made, seconds: stored.append(made))
+    with django_capture_on_commit_callbacks(execute=True):
+        comment = post_comment(article=article, author=kestrel, body="Held, 1.")
     assert comment.status == Comment.Status.PENDING
     assert not LiveEvent.objects.exists()
+    assert stored == []
+    assert not any("Held, 1." in html for html in fragments._recent.values())
 
 
 def test_the_drawn_html_is_kept_for_the_pages_that_follow_after_the_commit(
