@@ -53,7 +53,7 @@ class PostRow:
     server: str
     writers: int
     result: LoadResult
-    cpu_ms_per_post: float | None  # None for a peer whose processes are not measured
+    cpu_ms_per_post: float | None
     # PostgreSQL's and Redis's own CPU a post, when they run for this row.
     database_cpu_ms_per_post: float | None = None
 
@@ -257,13 +257,20 @@ def run_isso(options) -> list[PostRow]:
         request = isso.post_request(path)
         for connections in options.writers:
             run_request(isso.base_url, request, connections=connections, seconds=1)
-            results = [
-                run_request(
-                    isso.base_url, request, connections=connections, seconds=options.seconds
+            harness.wait_idle(isso.pids(), port=isso.port, window=0.25)
+            results, cpu = [], 0.0
+            for _ in range(options.runs):
+                before = harness.cpu_seconds(isso.pids())
+                results.append(
+                    run_request(
+                        isso.base_url, request, connections=connections, seconds=options.seconds
+                    )
                 )
-                for _ in range(options.runs)
-            ]
-            rows.append(PostRow("Isso 0.14", connections, median_of(results), None))
+                harness.wait_idle(isso.pids(), port=isso.port, window=0.25)
+                cpu += harness.cpu_seconds(isso.pids()) - before
+            posts = sum(result.requests for result in results)
+            cpu_ms = 1000 * cpu / max(posts, 1)
+            rows.append(PostRow("Isso 0.14", connections, median_of(results), cpu_ms))
             print(f"  Isso, {connections} writers: {rows[-1].result.rps:,.0f} posts/s", flush=True)
     finally:
         isso.stop()

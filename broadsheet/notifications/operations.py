@@ -202,13 +202,13 @@ def notify_about_queued_comments(
     schedule: Callable[[list[Notification]], None] | None = None,
     limit: int = 500,
     now: datetime | None = None,
-) -> list[Notification] | None:
+) -> int:
     """Tell readers of the comments queued for it, up to `limit` of them; returns
-    the notifications made, or None when the queue was empty. `schedule` runs in
-    the transaction that stores them (see _tell)."""
+    how many it took off the queue (0: it was empty). `schedule` runs in the
+    transaction that stores the notifications (see _tell)."""
     queued = list(QueuedComment.objects.order_by("id").values_list("pk", "comment_id")[:limit])
     if not queued:
-        return None
+        return 0
     # A comment no longer public (deleted, rejected, held again) tells no one.
     comments = list(
         Comment.objects.select_related("article").filter(
@@ -218,12 +218,13 @@ def notify_about_queued_comments(
         )
     )
     concerned = readers_concerned_by_each(comments)
-    return _tell(
+    _tell(
         concerned=[(c, concerned[c.pk]) for c in comments],
         now=now,
         then_delete=[pk for pk, _comment_id in queued],
         schedule=schedule,
     )
+    return len(queued)
 
 
 def notify_about_decision(

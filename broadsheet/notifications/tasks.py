@@ -11,6 +11,8 @@ from broadsheet.background.retries import TryAgainLater, mail_failure_may_pass, 
 from broadsheet.notifications import operations
 from broadsheet.notifications.models import Notification
 
+QUEUED_COMMENTS_PER_BATCH = 500
+
 
 def _schedule_emails(made: list[Notification]) -> None:
     due = {(n.recipient_id, n.email_due_at) for n in made if n.email == Notification.Email.WAITING}
@@ -24,9 +26,20 @@ def tell_readers_of_queued_comments() -> int:
     it took. Not a task per comment: a busy discussion's thousand replies cost a
     few queries, not a thousand task runs."""
     taken = 0
-    while operations.notify_about_queued_comments(schedule=_schedule_emails) is not None:
+    # Another batch only when the last one was full (a backlog to drain). A
+    # batch that took all there was ends the look: going on would chase the
+    # comments posted meanwhile in batches of one or two, each paying the
+    # batch's fixed queries and a write transaction (posting's lock), which
+    # cost the worker ~0.8 ms of CPU a post under load (docs/posting.md, round 7).
+    while True:
+        took = operations.notify_about_queued_comments(
+            schedule=_schedule_emails, limit=QUEUED_COMMENTS_PER_BATCH
+        )
+        if not took:
+            return taken
         taken += 1
-    return taken
+        if took < QUEUED_COMMENTS_PER_BATCH:
+            return taken
 
 
 @task()

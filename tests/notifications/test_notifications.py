@@ -429,6 +429,47 @@ def test_telling_readers_costs_the_same_queries_for_3_or_30_comments(article, ma
     assert Notification.objects.count() == 33
 
 
+def test_a_look_drains_a_backlog_in_full_batches_but_does_not_chase_new_comments(
+    article, make_reader, monkeypatch
+):
+    """The worker's duty takes batch after batch while they come full, and stops at
+    the first that took all there was: a comment queued meanwhile waits for the
+    next look, where it joins a batch, not a batch of its own (docs/posting.md,
+    round 7)."""
+    from broadsheet.notifications import tasks
+    from broadsheet.notifications.models import QueuedComment
+
+    alice, bob = make_reader("alice"), make_reader("bob")
+    first = post_comment(article=article, author=alice, body="The ferry is late.")
+    for n in range(5):
+        post_comment(article=article, author=bob, parent=first, body=f"Reply {n}")
+    monkeypatch.setattr(tasks, "QUEUED_COMMENTS_PER_BATCH", 2)
+    # 6 queued: full, full, full (the 6th), then one that finds none.
+    assert tasks.tell_readers_of_queued_comments() == 3
+    assert not QueuedComment.objects.exists()
+    assert Notification.objects.filter(recipient=alice).count() == 5
+
+    monkeypatch.setattr(tasks, "QUEUED_COMMENTS_PER_BATCH", 10)
+    post_comment(article=article, author=bob, parent=first, body="Reply 5")
+    scheduled = tasks._schedule_emails
+
+    meanwhile = []
+
+    def a_comment_posted_meanwhile(made):
+        scheduled(made)
+        if not meanwhile:
+            meanwhile.append(
+                post_comment(article=article, author=bob, parent=first, body="Posted meanwhile")
+            )
+
+    monkeypatch.setattr(tasks, "_schedule_emails", a_comment_posted_meanwhile)
+    assert tasks.tell_readers_of_queued_comments() == 1
+    assert QueuedComment.objects.count() == 1  # for the next look
+    monkeypatch.setattr(tasks, "_schedule_emails", scheduled)
+    assert tasks.tell_readers_of_queued_comments() == 1
+    assert Notification.objects.filter(recipient=alice).count() == 7
+
+
 def test_the_header_counts_up_to_99_plus(client, article, make_reader):
     alice, bob = make_reader("alice"), make_reader("bob")
     first = post_comment(article=article, author=alice, body="The ferry is late.")
