@@ -172,6 +172,30 @@ def group_members(pgid: int) -> list[int]:
     return [pid for pid, _, group in _stats() if group == pgid]
 
 
+def connections_by_process(pids: list[int], port: int) -> dict[int, int]:
+    """How many established TCP connections to local `port` each of `pids` holds,
+    from /proc (the kernel's socket table and each process's open files)."""
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
+                    established.add(fields[9])
+    counts = {}
+    for pid in pids:
+        held = 0
+        with contextlib.suppress(FileNotFoundError, PermissionError, ProcessLookupError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(FileNotFoundError, OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:[") and target[8:-1] in established:
+                        held += 1
+        counts[pid] = held
+    return counts
+
+
 def _stats() -> list[tuple[int, int, int]]:
     """(pid, ppid, pgrp) of every process."""
     rows = []

@@ -24,6 +24,7 @@ import collections
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +57,11 @@ class PostRow:
     cpu_ms_per_post: float | None
     # PostgreSQL's and Redis's own CPU a post, when they run for this row.
     database_cpu_ms_per_post: float | None = None
+    # Each run's wrk connections per server worker ("3/1"), read halfway through:
+    # the workers share one listening socket and keep a connection for its life,
+    # so the split is the accept race's at wrk's start, and a run with every
+    # connection on one worker has one sync thread doing all the work.
+    splits: tuple[str, ...] = ()
 
 
 def fresh_site(name: str, **settings: str) -> Path:
@@ -98,13 +104,19 @@ def measure_posts(
         run_request(server.base_url, request, connections=connections, seconds=1)
         harness.wait_idle(server.pids(), port=port, window=0.25)
         results, cpu, database_cpu, posts = [], 0.0, 0.0, 0
+        splits: list[str] = []
         for index in range(runs):
             spies = []
             if profile is not None and connections == writers[0] and index == 0:
                 spies = start_profiles(server.worker_pids(), profile, name, seconds)
             before = harness.cpu_seconds(server.pids())
             database_before = harness.cpu_seconds(database_pids()) if database_pids else 0.0
+            split_reader = threading.Timer(
+                seconds / 2, _read_split, (splits, server.worker_pids(), port, server.workers)
+            )
+            split_reader.start()
             result = run_request(server.base_url, request, connections=connections, seconds=seconds)
+            split_reader.join()
             harness.wait_idle(server.pids(), port=port, window=0.25)
             cpu += harness.cpu_seconds(server.pids()) - before
             if database_pids:
@@ -115,6 +127,7 @@ def measure_posts(
         row = PostRow(
             name, connections, median_of(results), 1000 * cpu / max(posts, 1),
             1000 * database_cpu / max(posts, 1) if database_pids else None,
+            tuple(splits),
         )  # fmt: skip
         databases_part = (
             f" (PostgreSQL + Redis: {row.database_cpu_ms_per_post:.2f} ms more)"
@@ -124,6 +137,12 @@ def measure_posts(
               f"{row.cpu_ms_per_post:.2f} ms CPU a post{databases_part}", flush=True)  # fmt: skip
         rows.append(row)
     return rows
+
+
+def _read_split(splits: list[str], pids: list[int], port: int, workers: int) -> None:
+    # The server's children include the task worker, which serves no connection.
+    counts = sorted(harness.connections_by_process(pids, port).values(), reverse=True)
+    splits.append("/".join(str(n) for n in counts[:workers]))
 
 
 def start_profiles(pids: list[int], folder: Path, name: str, seconds: float) -> list:
@@ -281,8 +300,8 @@ def table(rows: list[PostRow]) -> str:
     isso = {row.writers: row.result.rps for row in rows if row.server.startswith("Isso")}
     lines = [
         "| writers | server | posts/s | p50 ms | p99 ms | errors | CPU ms a post "
-        "| database CPU ms a post | x Isso |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| database CPU ms a post | x Isso | connections per worker |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in sorted(rows, key=lambda row: row.writers):
         result = row.result
@@ -294,7 +313,8 @@ def table(rows: list[PostRow]) -> str:
             ratio = ""
         lines.append(
             f"| {row.writers} | {row.server} | {result.rps:,.0f} | {result.p50_ms:.1f} "
-            f"| {result.p99_ms:.1f} | {result.errors} | {cpu} | {database_cpu} | {ratio} |"
+            f"| {result.p99_ms:.1f} | {result.errors} | {cpu} | {database_cpu} | {ratio} "
+            f"| {', '.join(row.splits)} |"
         )
     return "\n".join(lines)
 
