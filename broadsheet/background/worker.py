@@ -138,7 +138,7 @@ def run_worker(*, interval: float, exit_with: int | None = None) -> None:
         # duties are not looked at again at once: while comments are posted
         # their queue is never empty, and a look per comment cost the worker
         # about 0.8 ms of CPU a post in batches of one or two (docs/posting.md,
-        # round 7); a look a interval takes what piled up in one batch.
+        # round 7); one look each interval takes what piled up, in one batch.
         _did_duties, ran = _look(worker_id, runner, max_tasks=50)
         close_old_connections()
         if not ran:
