@@ -232,9 +232,12 @@ def render_comments(
         "translation_enabled": translation_enabled,
     }
     made = {}
-    presence_hole, csrf_hole = _holes()
-    token = None
+    holes = _holes()
     labels = (escape(gettext("Online")), escape(gettext("Offline")))
+    # Drawn and escaped once, and only if some comment has a form that needs it.
+    token = lru_cache(maxsize=1)(
+        lambda: escape(csrf_token() if callable(csrf_token) else csrf_token)
+    )
     parts = []
     for i, comment in enumerate(comments):
         html = found[i]
@@ -245,13 +248,7 @@ def render_comments(
                 html = made[key] = _render_one(comment, context)
             if seconds:
                 _remember(values[i], html)
-        if presence_hole in html:
-            html = html.replace(presence_hole, _presence_html(comment.author, labels))
-        if csrf_hole in html:
-            if token is None:
-                token = escape(csrf_token() if callable(csrf_token) else csrf_token)
-            html = html.replace(csrf_hole, token)
-        parts.append(html)
+        parts.append(_fill_holes(html, comment, holes=holes, labels=labels, token=token))
     if made and seconds:
         # Kept once the caller's transaction commits: a post renders its comment
         # while it holds the discussion's row lock, and this store is a round trip
@@ -280,13 +277,29 @@ def draw_comment(comment: Comment, *, article, translation_enabled: bool = False
 
 def finish_drawn(html: str, comment: Comment, *, csrf_token: str) -> SafeString:
     """HTML from draw_comment with its holes filled, as render_comments fills them."""
-    presence_hole, csrf_hole = _holes()
+    labels = (escape(gettext("Online")), escape(gettext("Offline")))
+    html = _fill_holes(
+        html, comment, holes=_holes(), labels=labels, token=lambda: escape(csrf_token)
+    )
+    return mark_safe(html)  # noqa: S308 (the template's own output, escaped there)
+
+
+def _fill_holes(
+    html: str,
+    comment: Comment,
+    *,
+    holes: tuple[str, str],
+    labels: tuple[str, str],
+    token: Callable[[], str],
+) -> str:
+    """Kept HTML with this page's author presence and CSRF token (`token()`, escaped
+    already) put in its holes."""
+    presence_hole, csrf_hole = holes
     if presence_hole in html:
-        labels = (escape(gettext("Online")), escape(gettext("Offline")))
         html = html.replace(presence_hole, _presence_html(comment.author, labels))
     if csrf_hole in html:
-        html = html.replace(csrf_hole, escape(csrf_token))
-    return mark_safe(html)  # noqa: S308 (the template's own output, escaped there)
+        html = html.replace(csrf_hole, token())
+    return html
 
 
 def keep_drawn(html: str, comment: Comment, *, article, translation_enabled: bool = False) -> None:
