@@ -36,6 +36,15 @@ def _borrow() -> int:
     return connection.connection.info.backend_pid
 
 
+def _use_and_give_back() -> int:
+    """Borrow a connection, leave a mark as its last query, give it back; its pid."""
+    pid = _borrow()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 'used-by-the-test'")
+    connection.close()
+    return pid
+
+
 @on_postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_given_back_a_moment_ago_is_lent_without_a_check(settings):
@@ -43,13 +52,7 @@ def test_a_connection_given_back_a_moment_ago_is_lent_without_a_check(settings):
     connection.close()
     with _observer() as observer:
         # Use every connection the pool lends, leaving a mark as its last query.
-        marked = set()
-        for _ in range(2 * connection.pool.max_size):
-            pid = _borrow()
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 'used-by-the-test'")
-            marked.add(pid)
-            connection.close()
+        marked = {_use_and_give_back() for _ in range(2 * connection.pool.max_size)}
         for _ in range(len(marked)):
             pid = _borrow()
             # Lent as it was: its last query is still ours, not the pool's check.
@@ -63,10 +66,7 @@ def test_a_connection_idle_past_the_limit_is_checked_and_a_dead_one_replaced(set
     settings.BROADSHEET_DATABASE_CHECK_IDLE_SECONDS = 0.05
     connection.close()
     with _observer() as observer:
-        pid = _borrow()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 'used-by-the-test'")
-        connection.close()
+        pid = _use_and_give_back()
         time.sleep(0.1)
         # Every idle connection of the pool dies, as in a database restart.
         observer.execute(
